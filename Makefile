@@ -1,0 +1,122 @@
+# pgcam: `make` builds every binary into bin/; `make test` runs every test.
+# Knobs: SANITIZE=address,undefined  CUDA=auto|0|1  PREFIX=/usr/local  DESTDIR=
+.SUFFIXES:
+.DELETE_ON_ERROR:
+SHELL := /bin/bash
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+CUDA_HOME ?= /usr/local/cuda
+CUDA     ?= auto
+SANITIZE ?=
+
+OPT      ?= -O2
+ARCHFLAGS := $(if $(filter x86_64,$(shell uname -m)),-march=x86-64-v3,)
+CFLAGS_ALL := -std=c11 $(OPT) -g $(ARCHFLAGS) -pthread -Wall -Wextra -Werror \
+              -Wshadow -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP $(CFLAGS)
+LDLIBS_ALL := -lpng -lz -lopenblas -lm -lpthread $(LDLIBS)
+
+ifneq ($(SANITIZE),)
+  BUILD    := build/san
+  BINDIR   := build/san/bin
+  CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS  += -fsanitize=$(SANITIZE)
+else
+  BUILD    := build/rel
+  BINDIR   := bin
+endif
+
+# CUDA: built when nvcc and cuDNN are there (CUDA=auto), or forced on/off.
+NVCC := $(CUDA_HOME)/bin/nvcc
+HAVE_CUDA := $(if $(filter 1,$(CUDA)),1,$(if $(filter auto,$(CUDA)),$(shell test -x $(NVCC) && test -f $(CUDA_HOME)/include/cudnn.h && echo 1),))
+CU_SRC := $(shell find lib -name '*.cu' 2>/dev/null | sort)
+ifeq ($(HAVE_CUDA)$(if $(CU_SRC),y,),1y)
+  CFLAGS_ALL += -DPGC_HAVE_CUDA -I$(CUDA_HOME)/include
+  LDLIBS_ALL += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+  CU_OBJ := $(CU_SRC:%.cu=$(BUILD)/%.o)
+  NVFLAGS := -O2 -std=c++17 -Xcompiler -Wall,-Werror -gencode arch=compute_80,code=sm_80 \
+             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+  CUDA_MSG := cuda: building the GPU path with $(NVCC) for sm_80 and sm_90
+else
+  CU_OBJ :=
+  CUDA_MSG := cuda: $(if $(filter 0,$(CUDA)),disabled (CUDA=0),no nvcc with cuDNN at $(CUDA_HOME)), building the CPU path only
+endif
+
+LIB_SRC  := $(shell find lib -name '*.c' | sort)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
+CLI_SRC  := $(wildcard cmd/common/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CMD_SRC  := $(wildcard cmd/*.c)
+BINS     := $(CMD_SRC:cmd/%.c=$(BINDIR)/%)
+TEST_SRC := $(wildcard tests/unit/*.c)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+all: $(BINS) $(TESTS) $(BENCHES)
+	@echo "$(CUDA_MSG)"
+
+# A file that changes when the flags change, so that new flags rebuild everything.
+FLAGS_FILE := $(BUILD)/flags
+$(FLAGS_FILE): FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA)' > $@
+
+$(BUILD)/%.o: %.c $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/%.o: %.cu $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
+
+$(BUILD)/libpgc.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libcli.a: $(CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/cmd/%.o $(BUILD)/libcli.a $(BUILD)/libpgc.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpgc.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libpgc.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+test: all
+	@BIN=$(BINDIR) UNIT=$(BUILD)/tests bash tests/run.sh
+
+bench: all
+	@BIN=$(BINDIR) BENCH=$(BUILD)/bench bash tests/bench/run.sh
+
+# Fuzzing with libFuzzer (clang): each tests/fuzz/fuzz_*.c runs for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	clang -std=c11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lpng -lz -lopenblas -lm -lpthread
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} 2>&1 | tail -n 3 || exit 1; done
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build bin
+
+FORCE:
+.PHONY: all test bench fuzz install clean FORCE
+
+-include $(shell find build -name '*.d' 2>/dev/null)

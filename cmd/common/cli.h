@@ -1,0 +1,45 @@
+/* What every pgc-* command shares: its name in messages, help, exit codes, and the
+ * stream plumbing that turns lib/ errors into one line on stderr. The only code outside
+ * cmd/*.c that prints. Exit codes: 0 success, 1 bad input, 2 bad usage. */
+#ifndef PGC_CLI_H
+#define PGC_CLI_H
+
+#include <stdio.h>
+
+#include "../../lib/frame.h"
+#include "../../lib/stream.h"
+
+enum { CLI_OK = 0, CLI_EINPUT = 1, CLI_EUSAGE = 2 };
+
+/* Call first: remembers the program name and ignores SIGPIPE (EPIPE is handled). */
+void cli_init(const char *prog);
+const char *cli_prog(void);
+
+/* If argv holds -h or --help, prints usage to stdout and exits 0. */
+void cli_help(int argc, char **argv, const char *usage);
+/* "prog: <message>" on stderr, then exit(1) or exit(2) ("try 'prog --help'"). */
+_Noreturn void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "prog: <e->msg>" and exits 0 for PGC_EPIPE (downstream closed), else 1. */
+_Noreturn void cli_die(int code, const pgc_err *e);
+/* One line on stderr, no exit (warnings, progress). */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Number parsing for options: exits 2 with a clear message when out of range. */
+long cli_long(const char *opt, const char *s, long lo, long hi);
+double cli_double(const char *opt, const char *s, double lo, double hi);
+
+/* Opens a stream input: path or "-" (stdin). Exits 1 when it cannot. */
+pgc_reader *cli_reader(const char *path);
+/* Opens stdout for the stream; exits 2 when stdout is a terminal. */
+pgc_writer *cli_writer(void);
+/* Reads the next record/frame; exits on error. Returns 1 or 0 (end). */
+int cli_next(pgc_reader *rd, pgc_record *r);
+int cli_frame(pgc_reader *rd, pgc_frame *f);
+/* Writes; on a closed pipe exits 0 quietly, on error exits 1. */
+void cli_put(pgc_writer *w, const pgc_record *r);
+void cli_put_frame(pgc_writer *w, const pgc_frame *f);
+/* Ends the stream (end record, flush) and frees the writer; exits on error. */
+void cli_close(pgc_writer *w);
+
+#endif

@@ -1,0 +1,22 @@
+/* Errors inside lib/: returned, never printed. cmd/ decides what to say. */
+#ifndef PGC_ERR_H
+#define PGC_ERR_H
+
+/* Return codes shared by every lib/ function that can fail. */
+enum {
+    PGC_OK = 0,
+    PGC_EINPUT = -1, /* bad or truncated input, or a failed system call */
+    PGC_EPIPE = -2,  /* the reader downstream went away: not an error for a filter */
+    PGC_ENOMEM = -3, /* an allocation within the hard limits failed */
+};
+
+/* One human-readable line, lowercase, saying what is wrong first. */
+typedef struct {
+    char msg[512];
+} pgc_err;
+
+/* Formats msg into e (if e is not NULL) and returns code. */
+int pgc_errf(pgc_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

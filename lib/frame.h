@@ -1,0 +1,29 @@
+/* A frame: the adjacent records of one slice that share a `frame` id. Filters that need
+ * several records at once (a feature map and its gradient) read a frame at a time. */
+#ifndef PGC_FRAME_H
+#define PGC_FRAME_H
+
+#include "stream.h"
+
+/* Records are kept and reused between frames, so a loop over frames allocates only
+ * while the frames grow. Zero-initialise, then pgc_frame_free. */
+typedef struct {
+    pgc_record *rec;   /* rec[0..n) are this frame's records, in stream order */
+    int n, cap;
+    unsigned char *drop; /* drop[i]: do not write rec[i] */
+} pgc_frame;
+
+void pgc_frame_free(pgc_frame *f);
+/* 1: a frame was read; 0: clean end; PGC_EINPUT on bad input. */
+int pgc_frame_read(pgc_reader *rd, pgc_frame *f, pgc_err *e);
+/* Index of the first record named name, or -1. */
+int pgc_frame_find(const pgc_frame *f, const char *name);
+/* Appends an empty record (metadata cleared, buffers reused) and returns it; NULL on
+ * allocation failure. Pointers from earlier calls may move. */
+pgc_record *pgc_frame_add(pgc_frame *f, pgc_err *e);
+/* The frame's id ("" when absent) copied into buf. */
+const char *pgc_frame_id(const pgc_frame *f, char *buf, size_t bufsz);
+/* Writes every record not dropped, in order. 0, PGC_EPIPE or PGC_EINPUT. */
+int pgc_frame_write(pgc_writer *w, const pgc_frame *f, pgc_err *e);
+
+#endif

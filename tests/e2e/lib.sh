@@ -1,0 +1,30 @@
+# End-to-end tests in shell, in the manner of git's t/: each behaviour is one
+#   expect_ok 'what it does' 'commands'
+#   expect_exit 1 'what it refuses' 'commands'
+# run in a fresh scratch directory ($T) with bin/ on PATH. Prints "ok - ..." or
+# "not ok - ..." with the command's output.
+set -u
+: "${BIN:?}" "${TOP:?}"
+PATH=$BIN:$PATH
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+EX=$TOP/examples
+_out=$T/.out
+
+expect_ok() {
+    if (cd "$T" && eval "$2") >"$_out" 2>&1; then echo "ok - $1"
+    else echo "not ok - $1"; sed 's/^/#   /' "$_out" | tail -n 20; fi
+}
+# expect_exit CODE 'name' 'cmds': the commands' exit status must be CODE, and stderr
+# must hold exactly one line.
+expect_exit() {
+    local want=$1
+    (cd "$T" && eval "$3") >"$_out" 2>"$_out.err"; local rc=$?
+    local lines; lines=$(wc -l <"$_out.err")
+    if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] && ! grep -q 'Sanitizer\|runtime error' "$_out.err"; then
+        echo "ok - $2"
+    else
+        echo "not ok - $2 (exit $rc, want $want; $lines lines on stderr)"
+        sed 's/^/#   /' "$_out.err" | tail -n 10
+    fi
+}
+skip() { echo "ok - $1 # skip: $2"; }

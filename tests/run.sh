@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every unit test binary ($UNIT/*) and every end-to-end script (tests/e2e/*.sh).
+# Each prints "ok - <name>" or "not ok - <name>" per behaviour; a crash or a non-zero exit
+# without a "not ok" line counts as one failure. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+export BIN=${BIN:-bin} UNIT=${UNIT:-build/rel/tests}
+export BIN=$(cd "$BIN" && pwd)
+export TOP=$(pwd)
+export DATA=${DATA:-$TOP/../shared/data}
+only=${TESTS:-}
+pass=0 fail=0
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+
+run_one() { # name, command...
+    local name=$1; shift
+    [ -n "$only" ] && [[ "$name" != *$only* ]] && return
+    "$@" >"$log" 2>&1; local rc=$?
+    local p f
+    p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok - $name exited with status $rc" >>"$log"; f=1
+    fi
+    grep -E '^(not ok|#)' "$log" | sed "s|^|[$name] |"
+    [ "$f" -eq 0 ] && echo "$name: $p passed" || echo "$name: $p passed, $f FAILED"
+    pass=$((pass + p)); fail=$((fail + f))
+}
+
+for t in "$UNIT"/*; do
+    [ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+done
+for t in tests/e2e/*.sh; do
+    [ "$(basename "$t")" = lib.sh ] && continue
+    run_one "e2e/$(basename "$t" .sh)" bash "$t"
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
