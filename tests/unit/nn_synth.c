@@ -70,8 +70,37 @@ static void it_writes_a_stream_that_reads_back(void)
     unlink(path);
 }
 
+static int list(const char *path)
+{
+    pgc_err e;
+    int fd = open(path, O_RDONLY);
+    pgc_reader *rd = fd < 0 ? NULL : pgc_reader_open(fd, path, &e);
+    if (!rd) return 1;
+    pgc_record r = {0};
+    int rc;
+    while ((rc = pgc_reader_next(rd, &r, &e)) == 1) {
+        char name[64];
+        printf("%s %s", pgc_meta_get(&r, "name", name, sizeof name) ? name : "-",
+               pgc_dtype_name(r.dtype));
+        for (int i = 0; i < r.rank; i++)
+            printf("%s%llu", i ? "x" : " ", (unsigned long long)r.dims[i]);
+        for (const char *p = r.meta; *p;) {
+            const char *nl = strchr(p, '\n'), *colon = strchr(p, ':');
+            printf(" %.*s=%.*s", (int)(colon - p), p, (int)(nl - colon - 2), colon + 2);
+            p = nl + 1;
+        }
+        printf("\n");
+    }
+    if (rc < 0) fprintf(stderr, "%s\n", e.msg);
+    pgc_reader_free(rd);
+    pgc_record_free(&r);
+    close(fd);
+    return rc < 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--list")) return list(argv[2]);
     if (argc >= 5)
         return synth(argv[1], atoi(argv[2]), atoi(argv[3]), (unsigned)atoi(argv[4]),
                      argc > 5 ? atof(argv[5]) : 0.5);
