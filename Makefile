@@ -92,6 +92,10 @@ $(BUILD)/b/%: $(BUILD)/tests/bench/%.o $(BUILD)/libpgc.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+# The README's main job: the whole chain on examples/ with the shipped model.
+demo: all
+	@bash examples/demo.sh
+
 test: all
 	@BIN=$(BINDIR) UNIT=$(BUILD)/t bash tests/run.sh
 
@@ -118,6 +122,6 @@ clean:
 	rm -rf build bin
 
 FORCE:
-.PHONY: all test bench fuzz install clean FORCE
+.PHONY: all demo test bench fuzz install clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

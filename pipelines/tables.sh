@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Writes Tables 1 and 2 as Markdown from the pgc-score outputs under $1 (the work dir).
+set -euo pipefail
+w=$1
+# get FILE METRIC: the value of one metric in a pgc-score TSV, or "n/a".
+get() { awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1"; }
+fmt() { [ "$1" = n/a ] && echo n/a || printf '%.3f' "$1"; }
+
+echo "## Table 1: classification on the validation split"
+echo
+echo "| model | accuracy | sensitivity | specificity | ROC AUC |"
+echo "|---|---|---|---|---|"
+for a in dcfpn fpn multigap multigap-dc resnet50; do
+    f=$w/t1/$a.tsv
+    echo "| $a | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") |"
+done
+echo
+echo "## Table 2: localisation on the validation meningioma slices"
+echo
+echo "| method | IOBB precision | IOBB accuracy | IOBB F1 | F1 @ IoU 0.5 | MaxBoxAccV2 | pointing game |"
+echo "|---|---|---|---|---|---|---|"
+row() {
+    local f=$w/t2/$2.tsv
+    echo "| $1 | $(fmt "$(get "$f" iobb_precision)") | $(fmt "$(get "$f" iobb_accuracy)") | $(fmt "$(get "$f" iobb_f1)") | $(fmt "$(get "$f" iou50_f1)") | $(fmt "$(get "$f" maxboxacc_v2)") | $(fmt "$(get "$f" pointing_game)") |"
+}
+row "PG-CAM, all scales (dcfpn)" pgcam-all
+row "Grad-CAM, scale 1 (dcfpn)" pgcam-s1
+row "PG-CAM, scales 1 and 4 (dcfpn)" pgcam-s14
+row "ResCAM (resnet50, CAM)" rescam
+row "Grad-ResCAM (resnet50)" gradrescam
+echo
+echo "Data: $(awk -F'\t' '{printf "%s%s: %d slices (%d tumour, %d none)", (NR > 1 ? "; " : ""), $1, $2, $3, $4}' "$w/counts.tsv")."
