@@ -115,6 +115,18 @@ static void slice_png(slicer *s, const char *path)
     cli_put(s->w, &s->truth);
 }
 
+static void slicer_free(slicer *s)
+{
+    for (size_t i = 0; i < s->ids.n; i++) free(s->ids.id[i]);
+    free(s->ids.id);
+    if (s->have_labels) pgc_labels_free(&s->labels);
+    if (s->have_boxes) pgc_boxes_free(&s->boxes);
+    pgc_png_free(&s->png);
+    pgc_record_free(&s->image);
+    pgc_record_free(&s->truth);
+    free(s->clip);
+}
+
 static void slice_file(slicer *s, const char *path)
 {
     slice_png(s, path);
@@ -182,5 +194,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.nfiles; i++) slice_file(&s, o.files[i]);
     if (o.list) slice_list(&s, o.list);
     cli_close(s.w);
+    slicer_free(&s);
+    free(o.files);
     return CLI_OK;
 }
