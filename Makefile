@@ -2,6 +2,7 @@
 # Knobs: SANITIZE=address,undefined  CUDA=auto|0|1  PREFIX=/usr/local  DESTDIR=
 .SUFFIXES:
 .DELETE_ON_ERROR:
+.SECONDARY:
 SHELL := /bin/bash
 
 CC       ?= cc
@@ -39,7 +40,7 @@ ifeq ($(HAVE_CUDA)$(if $(CU_SRC),y,),1y)
   CUDA_MSG := cuda: building the GPU path with $(NVCC) for sm_80 and sm_90
 else
   CU_OBJ :=
-  CUDA_MSG := cuda: $(if $(filter 0,$(CUDA)),disabled (CUDA=0),no nvcc with cuDNN at $(CUDA_HOME)), building the CPU path only
+  CUDA_MSG := cuda: $(if $(filter 0,$(CUDA)),disabled (CUDA=0),$(if $(HAVE_CUDA),no GPU sources in lib/,no nvcc with cuDNN at $(CUDA_HOME))), building the CPU path only
 endif
 
 LIB_SRC  := $(shell find lib -name '*.c' | sort)
@@ -49,9 +50,9 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CMD_SRC  := $(wildcard cmd/*.c)
 BINS     := $(CMD_SRC:cmd/%.c=$(BINDIR)/%)
 TEST_SRC := $(wildcard tests/unit/*.c)
-TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/t/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
-BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/b/%)
 
 all: $(BINS) $(TESTS) $(BENCHES)
 	@echo "$(CUDA_MSG)"
@@ -83,19 +84,19 @@ $(BINDIR)/%: $(BUILD)/cmd/%.o $(BUILD)/libcli.a $(BUILD)/libpgc.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpgc.a
+$(BUILD)/t/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpgc.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libpgc.a
+$(BUILD)/b/%: $(BUILD)/tests/bench/%.o $(BUILD)/libpgc.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 test: all
-	@BIN=$(BINDIR) UNIT=$(BUILD)/tests bash tests/run.sh
+	@BIN=$(BINDIR) UNIT=$(BUILD)/t bash tests/run.sh
 
 bench: all
-	@BIN=$(BINDIR) BENCH=$(BUILD)/bench bash tests/bench/run.sh
+	@BIN=$(BINDIR) BENCH=$(BUILD)/b bash tests/bench/run.sh
 
 # Fuzzing with libFuzzer (clang): each tests/fuzz/fuzz_*.c runs for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

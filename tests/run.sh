@@ -4,7 +4,8 @@
 # without a "not ok" line counts as one failure. Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-export BIN=${BIN:-bin} UNIT=${UNIT:-build/rel/tests}
+export BIN=${BIN:-bin} UNIT=${UNIT:-build/rel/t}
+mkdir -p "$BIN"
 export BIN=$(cd "$BIN" && pwd)
 export TOP=$(pwd)
 export DATA=${DATA:-$TOP/../shared/data}

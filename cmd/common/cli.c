@@ -1,0 +1,158 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *prog = "pgc";
+
+void cli_init(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    prog = slash ? slash + 1 : name;
+    /* A closed pipe shows up as EPIPE from write(), which ends a filter quietly. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+const char *cli_prog(void) { return prog; }
+
+void cli_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            exit(fflush(stdout) ? 1 : 0);
+        }
+    }
+}
+
+static void vsay(const char *fmt, va_list ap)
+{
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    /* One line, whatever the message held. */
+    for (char *p = line; *p; p++)
+        if (*p == '\n') *p = ' ';
+    fprintf(stderr, "%s: %s\n", prog, line);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+}
+
+void cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    exit(CLI_EINPUT);
+}
+
+void cli_usage(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s (try '%s --help')\n", prog, line, prog);
+    exit(CLI_EUSAGE);
+}
+
+void cli_die(int code, const pgc_err *e)
+{
+    if (code == PGC_EPIPE) exit(CLI_OK);
+    fprintf(stderr, "%s: %s\n", prog, e->msg);
+    exit(CLI_EINPUT);
+}
+
+long cli_long(const char *opt, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        cli_usage("%s wants an integer in %ld..%ld, not '%s'", opt, lo, hi, s);
+    return v;
+}
+
+double cli_double(const char *opt, const char *s, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        cli_usage("%s wants a number in %g..%g, not '%s'", opt, lo, hi, s);
+    return v;
+}
+
+pgc_reader *cli_reader(const char *path)
+{
+    pgc_err e;
+    int fd = 0;
+    if (strcmp(path, "-")) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) cli_fail("cannot open '%s': %s", path, strerror(errno));
+    }
+    pgc_reader *rd = pgc_reader_open(fd, path, &e);
+    if (!rd) cli_die(PGC_EINPUT, &e);
+    return rd;
+}
+
+pgc_writer *cli_writer(void)
+{
+    pgc_err e;
+    if (isatty(1))
+        cli_usage("will not write a binary stream to a terminal; pipe it into another pgc-* "
+                  "command or redirect it to a file");
+    pgc_writer *w = pgc_writer_open(1, "-", &e);
+    if (!w) cli_die(PGC_EINPUT, &e);
+    return w;
+}
+
+int cli_next(pgc_reader *rd, pgc_record *r)
+{
+    pgc_err e;
+    int rc = pgc_reader_next(rd, r, &e);
+    if (rc < 0) cli_die(rc, &e);
+    return rc;
+}
+
+int cli_frame(pgc_reader *rd, pgc_frame *f)
+{
+    pgc_err e;
+    int rc = pgc_frame_read(rd, f, &e);
+    if (rc < 0) cli_die(rc, &e);
+    return rc;
+}
+
+void cli_put(pgc_writer *w, const pgc_record *r)
+{
+    pgc_err e;
+    int rc = pgc_writer_put(w, r, &e);
+    if (rc) cli_die(rc, &e);
+}
+
+void cli_put_frame(pgc_writer *w, const pgc_frame *f)
+{
+    pgc_err e;
+    int rc = pgc_frame_write(w, f, &e);
+    if (rc) cli_die(rc, &e);
+}
+
+void cli_close(pgc_writer *w)
+{
+    pgc_err e;
+    int rc = pgc_writer_close(w, &e);
+    if (rc) cli_die(rc, &e);
+}

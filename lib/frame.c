@@ -1,0 +1,86 @@
+#include "frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pgc_frame_free(pgc_frame *f)
+{
+    for (int i = 0; i < f->cap; i++) pgc_record_free(&f->rec[i]);
+    free(f->rec);
+    free(f->drop);
+    memset(f, 0, sizeof *f);
+}
+
+pgc_record *pgc_frame_add(pgc_frame *f, pgc_err *e)
+{
+    if (f->n == f->cap) {
+        int cap = f->cap ? 2 * f->cap : 8;
+        pgc_record *rec = realloc(f->rec, cap * sizeof *rec);
+        if (!rec) return pgc_errf(e, PGC_ENOMEM, "out of memory"), NULL;
+        f->rec = rec;
+        unsigned char *drop = realloc(f->drop, cap);
+        if (!drop) return pgc_errf(e, PGC_ENOMEM, "out of memory"), NULL;
+        f->drop = drop;
+        memset(f->rec + f->cap, 0, (cap - f->cap) * sizeof *rec);
+        f->cap = cap;
+    }
+    pgc_record *r = &f->rec[f->n];
+    f->drop[f->n] = 0;
+    f->n++;
+    pgc_meta_clear(r);
+    return r;
+}
+
+static const char *frame_of(const pgc_record *r, char *buf, size_t n)
+{
+    const char *v = pgc_meta_get(r, "frame", buf, n);
+    return v ? v : (buf[0] = 0, buf);
+}
+
+int pgc_frame_read(pgc_reader *rd, pgc_frame *f, pgc_err *e)
+{
+    char id[4096], other[4096];
+    f->n = 0;
+    for (;;) {
+        pgc_record *r = pgc_frame_add(f, e);
+        if (!r) return PGC_ENOMEM;
+        int rc = pgc_reader_next(rd, r, e);
+        if (rc <= 0) {
+            f->n--;
+            if (rc < 0) return rc;
+            return f->n > 0;
+        }
+        if (f->n == 1) {
+            frame_of(r, id, sizeof id);
+            continue;
+        }
+        if (strcmp(frame_of(r, other, sizeof other), id)) {
+            pgc_reader_unread(rd, r);
+            f->n--;
+            return 1;
+        }
+    }
+}
+
+int pgc_frame_find(const pgc_frame *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (pgc_record_is(&f->rec[i], name)) return i;
+    return -1;
+}
+
+const char *pgc_frame_id(const pgc_frame *f, char *buf, size_t bufsz)
+{
+    if (f->n == 0) return buf[0] = 0, buf;
+    return frame_of(&f->rec[0], buf, bufsz);
+}
+
+int pgc_frame_write(pgc_writer *w, const pgc_frame *f, pgc_err *e)
+{
+    for (int i = 0; i < f->n; i++) {
+        if (f->drop[i]) continue;
+        int rc = pgc_writer_put(w, &f->rec[i], e);
+        if (rc) return rc;
+    }
+    return PGC_OK;
+}
