@@ -104,6 +104,7 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
     if (f->rec[ii].rank != 2)
         return pgc_errf(e, PGC_EINPUT, "frame '%s': image is not 2-d (y x)", id);
     size_t H = f->rec[ii].dims[0], W = f->rec[ii].dims[1], HW = H * W;
+    if (!HW) return pgc_errf(e, PGC_EINPUT, "frame '%s': image is empty (%zu x %zu)", id, H, W);
 
     unsigned have = 0;
     for (int i = 0; i < f->n; i++) {
@@ -131,8 +132,9 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
         int p = pgc_scale_of(&f->rec[i], "cam");
         if (!p || !(want & (1u << p))) continue;
         const pgc_record *r = &f->rec[i];
-        if (r->dtype != PGC_DT_F32 || r->rank != 2) {
-            rc = pgc_errf(e, PGC_EINPUT, "frame '%s': cam.s%d is not f32 (y x)", id, p);
+        if (r->dtype != PGC_DT_F32 || r->rank != 2 || !r->dims[0] || !r->dims[1]) {
+            rc = pgc_errf(e, PGC_EINPUT, "frame '%s': cam.s%d is not a non-empty f32 (y x) map",
+                          id, p);
             goto done;
         }
         long bad = pgc_first_nonfinite(r->data, r->dims[0] * r->dims[1]);

@@ -119,6 +119,7 @@ int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t
                        const float *gt, size_t ng)
 {
     size_t hw = h * w, best = 0;
+    if (!hw) return 0;
     for (size_t i = 1; i < hw; i++)
         if (map[i] > map[best]) best = i;
     double x, y;
