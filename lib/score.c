@@ -15,6 +15,7 @@
  */
 #include "score.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,7 +318,7 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
     size_t ng = 0, np = 0;
     int rc, ti = pgc_frame_find(f, "truth");
     if (ext && ext->use) {
-        row->has_truth = 1;
+        row->has_truth = ext->have;
         gt = ext->xyxy, ng = ext->n;
     } else if (ti >= 0) {
         row->has_truth = 1;
@@ -355,6 +356,186 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
     return PGC_OK;
 }
 
+/* ---- the truth CSV ---- */
+
+static const char *base_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Splits line (NUL-terminated, modified in place) at commas into at most max fields;
+ * fields may be quoted ("a,b", "say ""x"""). Returns the field count, -1 on a bad quote. */
+static int csv_split(char *line, char **field, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *out = p;
+        if (n < max) field[n] = out;
+        n++;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (!*p) return -1;
+                if (*p == '"' && p[1] == '"') *out++ = '"', p += 2;
+                else if (*p == '"') { p++; break; }
+                else *out++ = *p++;
+            }
+            if (*p && *p != ',') return -1;
+        } else {
+            while (*p && *p != ',') *out++ = *p++;
+        }
+        int more = *p == ',';
+        if (*p) p++;
+        *out = 0;
+        if (!more) return n;
+    }
+}
+
+typedef struct {
+    const char *base;
+    size_t row;
+} truth_key;
+
+static int truth_key_cmp(const void *pa, const void *pb)
+{
+    const truth_key *a = pa, *b = pb;
+    int c = strcmp(a->base, b->base);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+int pgc_truth_load(const char *path, pgc_truth_table *t, pgc_err *e)
+{
+    memset(t, 0, sizeof *t);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pgc_errf(e, PGC_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+    size_t len = 0, cap = 0, nl = 0;
+    int rc = PGC_OK;
+    for (;;) { // the whole file: tables are small, but cap it against surprises
+        if (len + 4096 + 1 > cap) {
+            if (cap > (256u << 20)) {
+                rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': larger than 256 MiB", path);
+                break;
+            }
+            cap = cap ? 2 * cap : 65536;
+            char *nt = realloc(t->text, cap);
+            if (!nt) { rc = pgc_errf(e, PGC_ENOMEM, "out of memory reading '%s'", path); break; }
+            t->text = nt;
+        }
+        size_t got = fread(t->text + len, 1, cap - len - 1, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror(fp)) rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': read error", path);
+            break;
+        }
+    }
+    fclose(fp);
+    if (rc) { pgc_truth_free(t); return rc; }
+    t->text[len] = 0;
+    if (strlen(t->text) != len) {
+        pgc_truth_free(t);
+        return pgc_errf(e, PGC_EINPUT, "cannot read '%s': not a text file (NUL byte)", path);
+    }
+    for (size_t i = 0; i < len; i++) nl += t->text[i] == '\n';
+    t->file = malloc((nl + 1) * sizeof *t->file);
+    t->xyxy = malloc((nl + 1) * 4 * sizeof *t->xyxy);
+    truth_key *key = malloc((nl + 1) * sizeof *key);
+    float *rowxy = malloc((nl + 1) * 4 * sizeof *rowxy);
+    if (!t->file || !t->xyxy || !key || !rowxy) {
+        rc = pgc_errf(e, PGC_ENOMEM, "out of memory reading '%s'", path);
+        goto done;
+    }
+    int col[5] = {-1, -1, -1, -1, -1}, ncol = 0;
+    static const char *const want[5] = {"file", "x0", "y0", "x1", "y1"};
+    size_t lineno = 0, n = 0;
+    for (char *line = t->text; line && *line;) {
+        char *end = strchr(line, '\n'), *next = end ? end + 1 : NULL;
+        if (!end) end = line + strlen(line);
+        *end = 0;
+        if (end > line && end[-1] == '\r') end[-1] = 0;
+        lineno++;
+        char *f[64];
+        int nf = csv_split(line, f, 64);
+        if (nf < 0 || nf > 64) {
+            rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': line %zu: %s", path, lineno,
+                          nf < 0 ? "unbalanced quote" : "more than 64 fields");
+            goto done;
+        }
+        if (lineno == 1) {
+            ncol = nf;
+            for (int k = 0; k < nf; k++)
+                for (int j = 0; j < 5; j++)
+                    if (!strcmp(f[k], want[j])) col[j] = k;
+            for (int j = 0; j < 5; j++)
+                if (col[j] < 0) {
+                    rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': no column '%s' in the header"
+                                  " (want file,x0,y0,x1,y1)", path, want[j]);
+                    goto done;
+                }
+        } else if (nf == 1 && !f[0][0]) {
+            // a blank line
+        } else {
+            if (nf != ncol) {
+                rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': line %zu: %d fields, the header has %d",
+                              path, lineno, nf, ncol);
+                goto done;
+            }
+            for (int j = 1; j < 5; j++) {
+                char *q;
+                double v = strtod(f[col[j]], &q);
+                if (q == f[col[j]] || *q || !isfinite(v) || fabs(v) > 1e9) {
+                    rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': line %zu: bad %s '%s'", path,
+                                  lineno, want[j], f[col[j]]);
+                    goto done;
+                }
+                rowxy[4 * n + j - 1] = (float)v;
+            }
+            key[n] = (truth_key){base_of(f[col[0]]), n};
+            n++;
+        }
+        line = next;
+    }
+    if (lineno == 0) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': empty file (want a header row)", path);
+        goto done;
+    }
+    qsort(key, n, sizeof *key, truth_key_cmp);
+    for (size_t i = 0; i < n; i++) {
+        t->file[i] = (char *)key[i].base;
+        memcpy(t->xyxy + 4 * i, rowxy + 4 * key[i].row, 4 * sizeof *rowxy);
+    }
+    t->n = n;
+done:
+    free(key);
+    free(rowxy);
+    if (rc) pgc_truth_free(t);
+    return rc;
+}
+
+size_t pgc_truth_find(const pgc_truth_table *t, const char *path, const float **xyxy)
+{
+    const char *b = base_of(path);
+    size_t lo = 0, hi = t->n; // first row whose file is >= b
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->file[mid], b) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    size_t end = lo;
+    while (end < t->n && !strcmp(t->file[end], b)) end++;
+    *xyxy = t->xyxy ? t->xyxy + 4 * lo : NULL;
+    return end - lo;
+}
+
+void pgc_truth_free(pgc_truth_table *t)
+{
+    free(t->file);
+    free(t->xyxy);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
 static void metric(pgc_metric *out, int *n, const char *name, double v, int kind)
 {
     pgc_metric *m = &out[(*n)++];
@@ -376,18 +557,18 @@ int pgc_score_metrics(const pgc_score *s, pgc_metric *out)
     metric(out, &n, "fp", (double)s->fp, 0);
     metric(out, &n, "fn", (double)s->fn, 0);
     double p = pgc_ratio(s->tp, s->tp + s->fp), r = pgc_ratio(s->gt - s->fn, s->gt);
-    metric(out, &n, "precision", p, nb);
-    metric(out, &n, "recall", r, nb);
-    metric(out, &n, "f1", pgc_ratio(2 * p * r, p + r), nb);
-    metric(out, &n, "accuracy", pgc_ratio(s->tp, s->tp + s->fp + s->fn), nb);
+    metric(out, &n, "iobb_precision", p, nb);
+    metric(out, &n, "iobb_recall", r, nb);
+    metric(out, &n, "iobb_f1", pgc_ratio(2 * p * r, p + r), nb);
+    metric(out, &n, "iobb_accuracy", pgc_ratio(s->tp, s->tp + s->fp + s->fn), nb);
     for (int d = 0; d < PGC_SCORE_NDELTA; d++) {
         char name[32];
         double ip = pgc_ratio(s->iou_matches[d], s->pred), ir = pgc_ratio(s->iou_matches[d], s->gt);
-        snprintf(name, sizeof name, "iou%.1f_precision", pgc_score_delta[d]);
+        snprintf(name, sizeof name, "iou%02.0f_precision", 100 * pgc_score_delta[d]);
         metric(out, &n, name, ip, nb);
-        snprintf(name, sizeof name, "iou%.1f_recall", pgc_score_delta[d]);
+        snprintf(name, sizeof name, "iou%02.0f_recall", 100 * pgc_score_delta[d]);
         metric(out, &n, name, ir, nb);
-        snprintf(name, sizeof name, "iou%.1f_f1", pgc_score_delta[d]);
+        snprintf(name, sizeof name, "iou%02.0f_f1", 100 * pgc_score_delta[d]);
         metric(out, &n, name, pgc_ratio(2 * ip * ir, ip + ir), nb);
     }
 
@@ -402,9 +583,9 @@ int pgc_score_metrics(const pgc_score *s, pgc_metric *out)
         double acc = pgc_ratio(best, s->map_frames);
         v2 += acc / PGC_SCORE_NDELTA;
         char name[32];
-        snprintf(name, sizeof name, "maxboxacc_iou%.1f", pgc_score_delta[d]);
+        snprintf(name, sizeof name, "maxboxacc_iou%02.0f", 100 * pgc_score_delta[d]);
         metric(out, &n, name, acc, nm);
-        snprintf(name, sizeof name, "maxboxacc_iou%.1f_thr", pgc_score_delta[d]);
+        snprintf(name, sizeof name, "maxboxacc_iou%02.0f_thr", 100 * pgc_score_delta[d]);
         metric(out, &n, name, best_t / (double)PGC_SCORE_NTHR, nm);
     }
     metric(out, &n, "maxboxacc_v2", v2, nm);

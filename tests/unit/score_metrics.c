@@ -4,6 +4,7 @@
 #include "check.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 /* The value of the metric called name in s's report (-1 when n/a, -2 when absent). */
 static double metric_of(const pgc_score *s, const char *name)
@@ -48,12 +49,12 @@ static void a_known_set_of_boxes_gives_known_scores(void)
     EXPECT(pgc_score_add_boxes(&s, (float[]){8, 8, 18, 18}, 1,
                                (float[]){0, 0, 10, 10, 50, 50, 60, 60}, 2, NULL, NULL) == 0);
     EXPECT(metric_of(&s, "tp") == 1 && metric_of(&s, "fp") == 2 && metric_of(&s, "fn") == 2);
-    EXPECT_NEAR(metric_of(&s, "precision"), 1.0 / 3, 1e-12);
-    EXPECT_NEAR(metric_of(&s, "recall"), 1.0 / 3, 1e-12);
-    EXPECT_NEAR(metric_of(&s, "f1"), 1.0 / 3, 1e-12);
-    EXPECT_NEAR(metric_of(&s, "accuracy"), 0.2, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "iobb_precision"), 1.0 / 3, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "iobb_recall"), 1.0 / 3, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "iobb_f1"), 1.0 / 3, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "iobb_accuracy"), 0.2, 1e-12);
     // IoU: (0,0,5,5) vs truth 0.25, nothing reaches 0.3
-    EXPECT(metric_of(&s, "iou0.3_precision") == 0 && metric_of(&s, "iou0.3_f1") == 0);
+    EXPECT(metric_of(&s, "iou30_precision") == 0 && metric_of(&s, "iou30_f1") == 0);
     pgc_score_free(&s);
 }
 
@@ -65,9 +66,9 @@ static void several_boxes_on_one_truth_box_are_all_true_positives(void)
     pgc_score_add_boxes(&s, (float[]){0, 0, 4, 4, 5, 5, 9, 9}, 2, (float[]){0, 0, 10, 10}, 1,
                         NULL, NULL);
     EXPECT(metric_of(&s, "tp") == 2 && metric_of(&s, "fn") == 0);
-    EXPECT_NEAR(metric_of(&s, "precision"), 1, 0);
-    EXPECT_NEAR(metric_of(&s, "recall"), 1, 0);
-    EXPECT_NEAR(metric_of(&s, "accuracy"), 1, 0);
+    EXPECT_NEAR(metric_of(&s, "iobb_precision"), 1, 0);
+    EXPECT_NEAR(metric_of(&s, "iobb_recall"), 1, 0);
+    EXPECT_NEAR(metric_of(&s, "iobb_accuracy"), 1, 0);
     pgc_score_free(&s);
 }
 
@@ -96,7 +97,7 @@ static void accuracy_is_f1_over_two_minus_f1_as_in_table_2(void)
                        sizeof(float) * 4);
             pgc_score_add_boxes(&s, pred, np, gt, ng, NULL, NULL);
         }
-        double F = metric_of(&s, "f1"), A = metric_of(&s, "accuracy");
+        double F = metric_of(&s, "iobb_f1"), A = metric_of(&s, "iobb_accuracy");
         if (metric_of(&s, "tp") > 0) EXPECT_NEAR(A, F / (2 - F), 1e-12);
         pgc_score_free(&s);
     }
@@ -106,10 +107,10 @@ static void no_truth_and_no_prediction_scores_zero_not_nan(void)
 {
     pgc_score s;
     pgc_score_init(&s, 0.5);
-    EXPECT(metric_of(&s, "precision") == -1); // no frame: n/a
+    EXPECT(metric_of(&s, "iobb_precision") == -1); // no frame: n/a
     pgc_score_add_boxes(&s, NULL, 0, NULL, 0, NULL, NULL);
-    EXPECT(metric_of(&s, "precision") == 0 && metric_of(&s, "recall") == 0);
-    EXPECT(metric_of(&s, "f1") == 0 && metric_of(&s, "accuracy") == 0);
+    EXPECT(metric_of(&s, "iobb_precision") == 0 && metric_of(&s, "iobb_recall") == 0);
+    EXPECT(metric_of(&s, "iobb_f1") == 0 && metric_of(&s, "iobb_accuracy") == 0);
     EXPECT(metric_of(&s, "maxboxacc_v2") == -1 && metric_of(&s, "roc_auc") == -1);
     pgc_score_free(&s);
 }
@@ -130,9 +131,9 @@ static void iou_matching_is_one_to_one(void)
     pgc_score s;
     pgc_score_init(&s, 0.5);
     pgc_score_add_boxes(&s, (float[]){0, 0, 10, 10, 0, 0, 9, 10}, 2, gt, 1, NULL, NULL);
-    EXPECT_NEAR(metric_of(&s, "iou0.5_precision"), 0.5, 0);
-    EXPECT_NEAR(metric_of(&s, "iou0.5_recall"), 1, 0);
-    EXPECT_NEAR(metric_of(&s, "iou0.5_f1"), 2 * 0.5 / 1.5, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "iou50_precision"), 0.5, 0);
+    EXPECT_NEAR(metric_of(&s, "iou50_recall"), 1, 0);
+    EXPECT_NEAR(metric_of(&s, "iou50_f1"), 2 * 0.5 / 1.5, 1e-12);
     pgc_score_free(&s);
 }
 
@@ -159,10 +160,10 @@ static void maxboxacc_v2_takes_the_best_threshold_per_delta(void)
     EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_affine_identity, (float[]){0, 0, 10, 10}, 1,
                              NULL, NULL) == 0);
     EXPECT(metric_of(&s, "frames_map") == 2);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.3"), 1, 0);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.5"), 0.5, 0);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.7"), 0.5, 0);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.5_thr"), 0.5, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou30"), 1, 0);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou50"), 0.5, 0);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou70"), 0.5, 0);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou50_thr"), 0.5, 1e-12);
     EXPECT_NEAR(metric_of(&s, "maxboxacc_v2"), 2.0 / 3, 1e-12);
     // both frames' maxima (the core's first pixel, (2,2)) lie in their truth boxes
     EXPECT_NEAR(metric_of(&s, "pointing_game"), 1, 0);
@@ -178,8 +179,8 @@ static void maxboxacc_normalises_the_map_first(void)
     pgc_score s;
     pgc_score_init(&s, 0.5);
     pgc_score_add_map(&s, m, 10, 10, &pgc_affine_identity, (float[]){0, 0, 10, 10}, 1, NULL, NULL);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.3"), 1, 0);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.5"), 0, 0);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou30"), 1, 0);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou50"), 0, 0);
     pgc_score_free(&s);
 }
 
@@ -235,7 +236,7 @@ static void classification_counts_use_the_probability_threshold(void)
     EXPECT_NEAR(metric_of(&s, "specificity"), 1.0 / 2, 1e-12);
     // pairs (pos, neg): 0.9 > both, 0.5 > 0.1 only, 0.2 > 0.1 only: 4 / 6
     EXPECT_NEAR(metric_of(&s, "roc_auc"), 4.0 / 6, 1e-12);
-    EXPECT(metric_of(&s, "precision") == -1); // no truth: localisation n/a
+    EXPECT(metric_of(&s, "iobb_precision") == -1); // no truth: localisation n/a
     pgc_score_free(&s);
 }
 
@@ -280,14 +281,14 @@ static void frames_are_scored_from_their_records(void)
     EXPECT_NEAR(row.best_iou, 1, 0);
     EXPECT_NEAR(metric_of(&s, "cls_accuracy"), 1, 0);
     // truth from a CSV, in source pixels: boxes.src and the map through its transform
-    pgc_score_truth ext = {1, (float[]){102, 2, 106, 6}, 1};
+    pgc_score_truth ext = {1, 1, (float[]){102, 2, 106, 6}, 1};
     EXPECT(pgc_score_frame(&s, &f, &ext, &row, &e) == 0);
     EXPECT(row.tp == 1 && row.fp == 0 && row.pointing == 1);
     ext.xyxy = (float[]){2, 2, 6, 6}; // the image-pixel box misses in source pixels
     EXPECT(pgc_score_frame(&s, &f, &ext, &row, &e) == 0);
     EXPECT(row.tp == 0 && row.fn == 1 && row.pointing == 0);
     EXPECT(metric_of(&s, "frames") == 3);
-    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou0.7"), 2.0 / 3, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "maxboxacc_iou70"), 2.0 / 3, 1e-12);
     pgc_score_free(&s);
     pgc_frame_free(&f);
 }
@@ -307,7 +308,7 @@ static void frames_without_truth_count_for_classification_only(void)
     pgc_score_row row;
     EXPECT(pgc_score_frame(&s, &f, NULL, &row, NULL) == 0);
     EXPECT(!row.has_truth && row.pointing == -1 && isnan(row.best_iou));
-    EXPECT(metric_of(&s, "frames_boxes") == 0 && metric_of(&s, "precision") == -1);
+    EXPECT(metric_of(&s, "frames_boxes") == 0 && metric_of(&s, "iobb_precision") == -1);
     EXPECT(metric_of(&s, "frames_label") == 1 && metric_of(&s, "specificity") == 1);
     pgc_score_free(&s);
     pgc_frame_free(&f);
@@ -331,6 +332,57 @@ static void bad_labels_and_boxes_are_errors(void)
     pgc_frame_free(&f);
 }
 
+/* Writes text to a fresh temporary file and returns its path (static buffer). */
+static const char *temp_file(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/pgc-score-XXXXXX");
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void truth_csv_rows_are_found_by_basename(void)
+{
+    const char *p = temp_file("file,x0,y0,x1,y1,shape\r\n"
+                              "b.png,1,2,3,4,poly\r\n"
+                              "dir/a.png,5,6,7,8,\"x,y\"\n"
+                              "b.png,9,10,11,12.5,poly\n");
+    pgc_truth_table t;
+    pgc_err e;
+    EXPECT(pgc_truth_load(p, &t, &e) == 0);
+    remove(p);
+    const float *xy;
+    EXPECT(pgc_truth_find(&t, "/data/images/b.png", &xy) == 2);
+    EXPECT(xy[0] == 1 && xy[3] == 4 && xy[4] == 9 && xy[7] == 12.5f);
+    EXPECT(pgc_truth_find(&t, "a.png", &xy) == 1 && xy[0] == 5);
+    EXPECT(pgc_truth_find(&t, "c.png", &xy) == 0);
+    pgc_truth_free(&t);
+}
+
+static void bad_truth_csvs_are_refused_with_the_line(void)
+{
+    pgc_truth_table t;
+    pgc_err e;
+    const char *p = temp_file("file,x0,y0,x1,y1\na.png,1,2,three,4\n");
+    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "line 2") && strstr(e.msg, "three"));
+    remove(p);
+    p = temp_file("file,x,y\n");
+    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT && strstr(e.msg, "no column 'x0'"));
+    remove(p);
+    p = temp_file("file,x0,y0,x1,y1\na.png,1,2,3\n");
+    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT && strstr(e.msg, "4 fields"));
+    remove(p);
+    p = temp_file("");
+    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT && strstr(e.msg, "empty"));
+    remove(p);
+    EXPECT(pgc_truth_load("/nonexistent/x.csv", &t, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "cannot read '/nonexistent/x.csv'"));
+}
+
 int main(void)
 {
     RUN(iobb_is_intersection_over_the_predicted_box);
@@ -349,5 +401,7 @@ int main(void)
     RUN(frames_are_scored_from_their_records);
     RUN(frames_without_truth_count_for_classification_only);
     RUN(bad_labels_and_boxes_are_errors);
+    RUN(truth_csv_rows_are_found_by_basename);
+    RUN(bad_truth_csvs_are_refused_with_the_line);
     return check_done();
 }
