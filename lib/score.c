@@ -100,7 +100,7 @@ int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t 
             }
             pairs[n++] = (iou_pair){v, i, j};
         }
-    qsort(pairs, n, sizeof *pairs, pair_cmp);
+    if (n) qsort(pairs, n, sizeof *pairs, pair_cmp);
     unsigned char *used = calloc(np + ng + 1, 1); // (np + ng): matched already
     if (!used) {
         free(pairs);
