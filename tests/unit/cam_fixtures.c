@@ -1,6 +1,7 @@
 /* Synthetic streams for the localisation end-to-end tests (tests/e2e/{cam,fuse,box,
  * score,render}_*.sh), and a small dump of a stream to read their output:
- *   cam_fixtures emit NAME > x.pgc     blobs, nan, nograd, camnan, image, empty, truncated
+ *   cam_fixtures emit NAME > x.pgc     blobs, random, nan, nograd, camnan, image, empty,
+ *                                      truncated
  *   cam_fixtures dump < x.pgc          one line per record: frame name dims min max sum
  *   cam_fixtures values NAME < x.pgc   the values of every record called NAME, one per line
  * Run without arguments (as a unit test) it checks that every fixture reads back.
@@ -91,6 +92,31 @@ static void blobs_frame(pgc_frame *f, const char *id, const char *label, double 
     pgc_meta_set(r, "scale", "2", NULL);
 }
 
+/* A 12 x 20 frame with three scales of signed pseudo-random features and gradients:
+ * s1 (3, 12, 20), s2 (4, 6, 10), s3 (2, 3, 5), for cross-checks against an independent
+ * implementation. */
+static void random_frame(pgc_frame *f)
+{
+    static const int dims[3][3] = {{3, 12, 20}, {4, 6, 10}, {2, 3, 5}};
+    uint32_t x = 12345;
+    pgc_record *r = add(f, "r1", "image");
+    pgc_record_f32_2d(r, 12, 20, NULL);
+    for (int i = 0; i < 240; i++) ((float *)r->data)[i] = (float)(i % 17);
+    for (int p = 1; p <= 3; p++)
+        for (int g = 0; g < 2; g++) {
+            char name[16];
+            snprintf(name, sizeof name, "%s.s%d", g ? "grad" : "feat", p);
+            r = add(f, "r1", name);
+            const int *d = dims[p - 1];
+            pgc_record_f32_3d(r, d[0], d[1], d[2], NULL);
+            for (int i = 0; i < d[0] * d[1] * d[2]; i++) {
+                x = x * 1664525u + 1013904223u;
+                double u = (x >> 8) / 16777216.0; // [0, 1)
+                ((float *)r->data)[i] = (float)(g ? (u - 0.45) * 0.01 : (u - 0.2) * 3);
+            }
+        }
+}
+
 /* The nan fixture without its end-of-stream record (the last 128 bytes). */
 static int emit_truncated(int fd)
 {
@@ -122,6 +148,9 @@ static int emit(const char *name, int fd)
     } else if (!strcmp(name, "nan")) { // NaN in a feature map
         blobs_frame(&f, "n1", "tumour", 0.9, 1, NULL, 0);
         ((float *)f.rec[3].data)[17] = 0.0f / 0.0f;
+        pgc_frame_write(w, &f, &e);
+    } else if (!strcmp(name, "random")) { // signed random maps at odd sizes, seed fixed
+        random_frame(&f);
         pgc_frame_write(w, &f, &e);
     } else if (!strcmp(name, "nograd")) { // feat.s1 without its grad.s1
         blobs_frame(&f, "g1", "tumour", 0.9, 1, NULL, 0);
@@ -200,6 +229,7 @@ static void every_fixture_reads_back(void)
     EXPECT(frames_of("blobs") == 3);
     EXPECT(frames_of("nan") == 1);
     EXPECT(frames_of("nograd") == 1);
+    EXPECT(frames_of("random") == 1);
     EXPECT(frames_of("camnan") == 1);
     EXPECT(frames_of("image") == 1);
     EXPECT(frames_of("empty") == 0);
