@@ -237,11 +237,18 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
     pgc_meta_clear(rb);
     pgc_meta_clear(rs);
     if ((rc = pgc_record_boxes(rb, b->n, e)) || (rc = pgc_record_boxes(rs, b->n, e))) return rc;
+    // a map coarser than the image (--map cam.s3) covers the same area: scale its pixel
+    // grid to the image's, whose transform the map carries
+    double kx = 1, ky = 1;
+    int ii = pgc_frame_find(f, "image");
+    if (ii >= 0 && f->rec[ii].rank == 2 && f->rec[ii].dims[0] && f->rec[ii].dims[1])
+        kx = (double)f->rec[ii].dims[1] / (double)w, ky = (double)f->rec[ii].dims[0] / (double)h;
     float *xy = rb->data, *sxy = rs->data; // (n, 4)
     for (size_t i = 0; i < b->n; i++) {
         const pgc_region_box *r = &b->box[i];
         float *p = xy + 4 * i;
-        p[0] = (float)r->x0, p[1] = (float)r->y0, p[2] = (float)r->x1, p[3] = (float)r->y1;
+        p[0] = (float)(r->x0 * kx), p[1] = (float)(r->y0 * ky);
+        p[2] = (float)(r->x1 * kx), p[3] = (float)(r->y1 * ky);
         pgc_affine_box(&t, p, sxy + 4 * i);
     }
     const char *names[2] = {"boxes", "boxes.src"};

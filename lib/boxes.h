@@ -67,7 +67,8 @@ typedef struct {
 } pgc_boxes_opts;
 
 /* Thresholds the frame's map into b and appends (or replaces) its `boxes` record (image
- * pixels) and `boxes.src` record (source pixels), which inherit the map's metadata with
+ * pixels: a map of another size than the frame's image, such as cam.s3, is scaled to
+ * it) and `boxes.src` record (source pixels), which inherit the map's metadata with
  * `map`, `frac` set. *prob is the frame's probability (NAN when it has none). Errors: no
  * such map, not f32 (y x), NaN or Inf, a bad transform or prob. */
 int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, double *prob,

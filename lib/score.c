@@ -336,6 +336,12 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
         const pgc_record *m = &f->rec[mi];
         if (m->dtype != PGC_DT_F32 || m->rank != 2)
             return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is not f32 (y x)", id);
+        int ii = pgc_frame_find(f, "image");
+        if (ii >= 0 && memcmp(f->rec[ii].dims, m->dims, 2 * sizeof m->dims[0]))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is %llu x %llu but the image is "
+                            "%llu x %llu", id, (unsigned long long)m->dims[0],
+                            (unsigned long long)m->dims[1], (unsigned long long)f->rec[ii].dims[0],
+                            (unsigned long long)f->rec[ii].dims[1]);
         pgc_affine t = pgc_affine_identity;
         if (ext && ext->use && (rc = pgc_affine_of(m, id, &t, e))) return rc;
         rc = pgc_score_add_map(s, m->data, m->dims[0], m->dims[1], &t, gt, ng, row, e);

@@ -215,6 +215,25 @@ static void bad_maps_transforms_and_probabilities_are_errors(void)
     pgc_mapboxes_free(&b);
 }
 
+static void a_coarse_map_gives_boxes_in_image_pixels(void)
+{
+    pgc_frame f = {0};
+    make_frame(&f, NULL); // image 6 x 8
+    pgc_record *r = add_rec(&f, "cam.s2");
+    pgc_record_f32_2d(r, 3, 4, NULL);
+    memcpy(r->data, (float[]){0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, sizeof(float) * 12);
+    pgc_meta_set(r, "transform", "1 0 0 0 1 0", NULL);
+    pgc_mapboxes b = {0};
+    pgc_boxes_opts o = {"cam.s2", 0.4, 0.5, 0, 0};
+    double prob;
+    EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, NULL) == 0);
+    const float *xy = f.rec[pgc_frame_find(&f, "boxes")].data;
+    EXPECT(xy[0] == 2 && xy[1] == 0 && xy[2] == 4 && xy[3] == 2);
+    EXPECT(xy[4] == 6 && xy[5] == 4 && xy[6] == 8 && xy[7] == 6);
+    pgc_frame_free(&f);
+    pgc_mapboxes_free(&b);
+}
+
 int main(void)
 {
     RUN(a_map_with_two_blobs_gives_two_boxes);
@@ -227,5 +246,6 @@ int main(void)
     RUN(a_frame_gets_boxes_in_image_and_source_pixels);
     RUN(low_probability_frames_get_an_empty_boxes_record);
     RUN(bad_maps_transforms_and_probabilities_are_errors);
+    RUN(a_coarse_map_gives_boxes_in_image_pixels);
     return check_done();
 }

@@ -328,6 +328,11 @@ static void bad_labels_and_boxes_are_errors(void)
     pgc_record *t = add_rec(&f, "truth");
     pgc_record_f32_2d(t, 2, 3, NULL);
     EXPECT(pgc_score_frame(&s, &f, NULL, NULL, &e) == PGC_EINPUT && strstr(e.msg, "truth"));
+    pgc_record_boxes(&f.rec[1], 0, NULL);
+    pgc_record *m = add_rec(&f, "pgcam");
+    pgc_record_f32_2d(m, 4, 5, NULL); // the image is 4 x 4
+    memset(m->data, 0, sizeof(float) * 20);
+    EXPECT(pgc_score_frame(&s, &f, NULL, NULL, &e) == PGC_EINPUT && strstr(e.msg, "4 x 5"));
     pgc_score_free(&s);
     pgc_frame_free(&f);
 }
