@@ -65,6 +65,8 @@ static void tsv_frame(const pgc_frame *f, const pgc_mapboxes *b, double prob)
 {
     char id[256], pr[32] = "NA";
     pgc_frame_id(f, id, sizeof id);
+    for (char *p = id; *p; p++)
+        if (*p == '\t') *p = ' '; // keep the columns
     if (!isnan(prob)) snprintf(pr, sizeof pr, "%.6g", prob);
     const float *xy = f->rec[pgc_frame_find(f, "boxes")].data;
     const float *s = f->rec[pgc_frame_find(f, "boxes.src")].data;

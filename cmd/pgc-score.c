@@ -69,7 +69,8 @@ static void fput_num(FILE *f, double v, const char *fmt)
 
 static void row_write(FILE *f, const pgc_score_row *r)
 {
-    fprintf(f, "%s\t", r->frame);
+    for (const char *p = r->frame; *p; p++) fputc(*p == '\t' ? ' ' : *p, f); // keep the columns
+    fputc('\t', f);
     if (r->has_truth) fprintf(f, "%ld\t", r->ngt);
     else fputs("NA\t", f);
     if (r->has_boxes) fprintf(f, "%ld\t%ld\t%ld\t%ld\t", r->npred, r->tp, r->fp, r->fn);
