@@ -3,12 +3,17 @@
 #define PGC_NN_CPU_H
 
 #include "backend.h"
+#include "pool.h"
 
 typedef struct {
     float *ws;        /* scratch, ws_n floats */
     size_t ws_n;
     int threads;
+    pgc_pool *pool;   /* for the loops outside OpenBLAS */
 } pgc_cpu_ctx;
+
+/* Runs fn(arg, lo, hi) over [0, n) on the context's threads. */
+void pgc_cpu_for(void *ctx, size_t n, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);
 
 size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d);
 void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
