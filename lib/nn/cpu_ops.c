@@ -163,49 +163,44 @@ static void bn_backward_part(void *arg, size_t c0, size_t c1)
         }
         /* sums of dy' and dy' (x - m), dy' = dy masked by the ReLU */
         double sg = 0, sgx = 0;
+        pgc_v8 vm = {m, m, m, m, m, m, m, m};
         for (int i = 0; i < d->n; i++) {
-            size_t o = ((size_t)i * d->c + c) * hw;
-            const float *restrict x = j->x + o, *restrict y = j->y + o, *restrict dy = j->dy + o;
-            float a1[8] = {0}, a2[8] = {0};
-            size_t k = 0;
-            if (d->relu)
-                for (; k + 8 <= hw; k += 8)
-                    for (int l = 0; l < 8; l++) {
-                        float g = y[k + l] > 0 ? dy[k + l] : 0.0f;
-                        a1[l] += g;
-                        a2[l] += g * (x[k + l] - m);
-                    }
-            else
-                for (; k + 8 <= hw; k += 8)
-                    for (int l = 0; l < 8; l++) {
-                        a1[l] += dy[k + l];
-                        a2[l] += dy[k + l] * (x[k + l] - m);
-                    }
+            size_t o = ((size_t)i * d->c + c) * hw, k = 0;
+            const float *x = j->x + o, *y = j->y + o, *dy = j->dy + o;
+            pgc_v8 a1 = {0}, a2 = {0};
+            for (; k + 8 <= hw; k += 8) {
+                pgc_v8 g = v8_load(dy + k);
+                if (d->relu) g = v8_where_pos(v8_load(y + k), g);
+                a1 += g;
+                a2 += g * (v8_load(x + k) - vm);
+            }
             for (; k < hw; k++) {
                 float g = d->relu && y[k] <= 0 ? 0 : dy[k];
                 sg += g;
                 sgx += (double)g * (x[k] - m);
             }
-            for (int l = 0; l < 8; l++) sg += a1[l], sgx += a2[l];
+            sg += v8_sum(a1), sgx += v8_sum(a2);
         }
         sgx *= is;
         if (j->dgamma) j->dgamma[c] += (float)sgx;
         if (j->dbeta) j->dbeta[c] += (float)sg;
         if (!j->dx) continue;
         float kk = j->gamma[c] * is;
-        float mg = d->train ? (float)(sg / cnt) : 0, mgx = d->train ? (float)(sgx / cnt) : 0;
-        float ism = is * mgx;
+        float mg = d->train ? (float)(sg / cnt) : 0, ism = d->train ? is * (float)(sgx / cnt) : 0;
+        pgc_v8 vk = vm * 0 + kk, vmg = vm * 0 + mg, vism = vm * 0 + ism;
         for (int i = 0; i < d->n; i++) {
-            size_t o = ((size_t)i * d->c + c) * hw;
-            const float *restrict x = j->x + o, *restrict y = j->y + o, *restrict dy = j->dy + o;
-            float *restrict dx = j->dx + o;
-            if (d->relu)
-                for (size_t k = 0; k < hw; k++) {
-                    float g = y[k] > 0 ? dy[k] : 0.0f;
-                    dx[k] += kk * (g - mg - (x[k] - m) * ism);
-                }
-            else
-                for (size_t k = 0; k < hw; k++) dx[k] += kk * (dy[k] - mg - (x[k] - m) * ism);
+            size_t o = ((size_t)i * d->c + c) * hw, k = 0;
+            const float *x = j->x + o, *y = j->y + o, *dy = j->dy + o;
+            float *dx = j->dx + o;
+            for (; k + 8 <= hw; k += 8) {
+                pgc_v8 g = v8_load(dy + k);
+                if (d->relu) g = v8_where_pos(v8_load(y + k), g);
+                v8_store(dx + k, v8_load(dx + k) + vk * (g - vmg - (v8_load(x + k) - vm) * vism));
+            }
+            for (; k < hw; k++) {
+                float g = d->relu && y[k] <= 0 ? 0 : dy[k];
+                dx[k] += kk * (g - mg - (x[k] - m) * ism);
+            }
         }
     }
 }
