@@ -27,9 +27,12 @@ expect_ok 'prob carries prob and pred, and the image gets a prob key' '
     grep "^image " out.txt | grep -q " prob=[0-9.e-]*$" &&
     grep "^feat.s1 " out.txt | head -1 | grep -q "frame=synth-0 .*name=feat.s1"'
 
+# (GEMMs over 1 or 4 images may round differently in the last bit)
+probs() { list "$1" | grep "^prob " | sed "s/.* prob=\([^ ]*\) .*/\1/"; }
 expect_ok 'the batch size does not change the results' '
     pgc-infer -m m.model --batch 1 < val.pgc > b1.pgc && pgc-infer -m m.model --batch 4 < val.pgc > b4.pgc &&
-    cmp <(list b1.pgc | grep "^prob") <(list b4.pgc | grep "^prob")'
+    test "$(probs b1.pgc | wc -l)" -eq 11 &&
+    paste <(probs b1.pgc) <(probs b4.pgc) | awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 1e-5) exit 1 }"'
 
 expect_ok '--no-grad and --scales choose what is added' '
     pgc-infer -m m.model --no-grad --scales 1,4 < val.pgc > ng.pgc && list ng.pgc > ng.txt &&
