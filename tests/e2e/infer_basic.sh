@@ -43,6 +43,12 @@ expect_ok 'running twice replaces, not duplicates, what it adds' '
     pgc-infer -m m.model < val.pgc | pgc-infer -m m.model --scales 2 > twice.pgc &&
     test "$(list twice.pgc | grep -c "^prob ")" -eq 11 && ! list twice.pgc | grep -q "^feat.s1"'
 
+expect_ok 'a resnet50 model gives one scale: its last block' '
+    pgc-train train.pgc --arch resnet50 --width 2 --batch 4 --iters 1 --threads 1 -o r.model 2>/dev/null &&
+    pgc-infer -m r.model < val.pgc > r.pgc && list r.pgc > r.txt &&
+    test "$(grep -c "^feat.s1 f32 64x1x1 " r.txt)" -eq 11 && test "$(grep -c "^grad.s1 " r.txt)" -eq 11 &&
+    ! grep -q "^feat.s2" r.txt'
+
 expect_ok '--device gpu without GPU support says so in one line and runs' '
     pgc-infer -m m.model --device gpu < val.pgc 2>err > g.pgc && test "$(wc -l < err)" -eq 1 &&
     grep -q "using the CPU" err && test -s g.pgc'
