@@ -42,6 +42,10 @@ expect_ok 'every architecture trains a step' '
         '"$TR"' --arch $a --iters 2 -o $a.model 2>/dev/null || exit 1
     done && pgc-train train.pgc --arch resnet50 --width 2 --batch 2 --iters 1 -o r.model 2>/dev/null'
 
+expect_ok 'concatenated streams are one training set' '
+    cat train.pgc val.pgc > both.pgc &&
+    pgc-train both.pgc --width 4 --threads 1 --iters 1 -o both.model 2>err && grep -q ": 360 images" err'
+
 expect_ok '--device gpu without GPU support says so and trains on the CPU' '
     '"$TR"' --iters 2 --device gpu -o g.model 2>err && grep -q "using the CPU" err && test -s g.model'
 
