@@ -13,9 +13,9 @@ rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
     $B/pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz --seg $EX/volume/tcga_du_7294_seg_slab.nii.gz \
         --axis axial --every 8
 } | $B/pgc-prep --size "$SIZE" | $B/pgc-infer -m $MODEL | $B/pgc-cam | $B/pgc-fuse --scales all \
-  | $B/pgc-box > "$OUT.tmp/result.pgc"
-$B/pgc-box --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv" || true
-$B/pgc-render -o "$OUT.tmp" < "$OUT.tmp/result.pgc"
+  | $B/pgc-box | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
+# The same boxes as text (pgc-box --tsv thresholds the same map again) and the scores.
+$B/pgc-box --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"
 $B/pgc-score < "$OUT.tmp/result.pgc" > "$OUT.tmp/score.tsv"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 column -t -s $'\t' "$OUT/boxes.tsv" 2>/dev/null || cat "$OUT/boxes.tsv"
