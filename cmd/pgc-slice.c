@@ -63,18 +63,43 @@ typedef struct {
     int nfiles;
 } options;
 
-/* Frame ids handed out so far, so that two files with one basename get distinct ids. */
+/* Frame ids handed out so far, so that two files with one basename get distinct ids:
+ * an open-addressing hash set (a run may name many thousands of files). */
 typedef struct {
-    char **id;
+    char **slot; /* cap slots, NULL when free */
     size_t n, cap;
 } id_set;
 
-static int id_taken(const id_set *s, const char *id)
+static size_t id_hash(const char *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->id[i], id)) return 1;
-    return 0;
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
 }
+
+static char **id_find(const id_set *s, const char *id)
+{
+    size_t i = id_hash(id) & (s->cap - 1);
+    while (s->slot[i] && strcmp(s->slot[i], id)) i = (i + 1) & (s->cap - 1);
+    return &s->slot[i];
+}
+
+static void id_add(id_set *s, const char *id)
+{
+    if (2 * (s->n + 1) > s->cap) { /* keep the table at most half full */
+        id_set t = {calloc(s->cap ? 2 * s->cap : 256, sizeof *t.slot), s->n, s->cap ? 2 * s->cap : 256};
+        if (!t.slot) cli_fail("out of memory");
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i]) *id_find(&t, s->slot[i]) = s->slot[i];
+        free(s->slot);
+        *s = t;
+    }
+    char **at = id_find(s, id);
+    if (!(*at = strdup(id))) cli_fail("out of memory");
+    s->n++;
+}
+
+static int id_taken(const id_set *s, const char *id) { return s->cap && *id_find(s, id); }
 
 /* Makes buf unique among the ids seen: "name", else "name-2", "name-3", ... */
 static void id_unique(id_set *s, char *buf, size_t bufsz)
@@ -82,12 +107,7 @@ static void id_unique(id_set *s, char *buf, size_t bufsz)
     char base[1100];
     snprintf(base, sizeof base, "%s", buf);
     for (int k = 2; id_taken(s, buf); k++) snprintf(buf, bufsz, "%.1000s-%d", base, k);
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 256;
-        s->id = realloc(s->id, s->cap * sizeof *s->id);
-        if (!s->id) cli_fail("out of memory");
-    }
-    if (!(s->id[s->n++] = strdup(buf))) cli_fail("out of memory");
+    id_add(s, buf);
 }
 
 typedef struct {
@@ -223,8 +243,8 @@ static void slice_volume(slicer *s, const char *path)
 
 static void slicer_free(slicer *s)
 {
-    for (size_t i = 0; i < s->ids.n; i++) free(s->ids.id[i]);
-    free(s->ids.id);
+    for (size_t i = 0; i < s->ids.cap; i++) free(s->ids.slot[i]);
+    free(s->ids.slot);
     if (s->have_labels) pgc_labels_free(&s->labels);
     if (s->have_boxes) pgc_boxes_free(&s->boxes);
     pgc_png_free(&s->png);
