@@ -441,6 +441,16 @@ static int parse_record_header(const unsigned char *h, const char *name, uint64_
                                 name, (unsigned long long)offset);
         names[i] = namebuf[i];
     }
+    /* Fields the format fixes at zero must be zero: a writer that fills them is not one
+     * this reader understands. */
+    for (int i = rank; i < PGC_MAX_RANK; i++)
+        if (dims[i] || namebuf[i][0])
+            return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: dimension %d beyond its rank %d is set",
+                            name, (unsigned long long)offset, i, rank);
+    static const unsigned char zero40[40];
+    if (h[7] || get_u32(h + 12) || memcmp(h + 88, zero40, 40))
+        return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: reserved header bytes are not zero",
+                        name, (unsigned long long)offset);
     *meta_len = get_u32(h + 8);
     if (*meta_len > PGC_MAX_META)
         return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu claims %u bytes of metadata (limit %u)",
