@@ -42,6 +42,8 @@ static const char usage[] =
     "  --seg SEG      segmentation on the same grid (one volume only): label tumour when\n"
     "                 the slice has a voxel > 0, else none; one truth box per 8-connected\n"
     "                 region of those voxels\n"
+    "  --label L      weak label (tumour or none) of every slice of volumes without\n"
+    "                 --seg, e.g. none for a healthy subject\n"
     "  --min-fg F     skip slices whose non-zero voxels are less than fraction F of the\n"
     "                 slice, e.g. 0.05 to leave out the empty slices around the head\n"
     "                 (default 0: every slice)\n"
@@ -55,7 +57,7 @@ static const char usage[] =
     "Exit status: 0 success, 1 bad input (one line on stderr naming the file), 2 bad usage.\n";
 
 typedef struct {
-    const char *labels, *boxes, *list, *seg;
+    const char *labels, *boxes, *list, *seg, *label;
     int views;        /* bit v set: emit view v */
     double min_fg;
     long every, lo, hi; /* hi < 0: to the end */
@@ -196,7 +198,7 @@ static void slice_view(slicer *s, const char *path, const char *base, const pgc_
         size_t fg = 0;
         for (size_t i = 0; i < npix; i++) fg += img[i] != 0;
         if ((double)fg < o->min_fg * (double)npix) continue;
-        const char *label = NULL;
+        const char *label = o->label;
         if (o->seg) {
             pgc_view_extract(&m, s->seg.data, s->seg.dims, (size_t)k, s->segimg);
             for (size_t i = 0; i < npix; i++) s->mask[i] = s->segimg[i] > 0;
@@ -310,11 +312,11 @@ static options parse_args(int argc, char **argv)
     o.files = calloc((size_t)argc, sizeof *o.files);
     if (!o.files) cli_fail("out of memory");
     static const char *const valued[] = {"--labels", "--boxes", "--list", "--seg", "--axis",
-                                         "--min-fg", "--every", "--range"};
+                                         "--min-fg", "--every", "--range", "--label"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int opt = -1;
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++)
             if (!strcmp(a, valued[k])) opt = k;
         if (opt >= 0) {
             if (i + 1 >= argc) cli_usage("%s needs a value", a);
@@ -333,7 +335,12 @@ static options parse_args(int argc, char **argv)
                 break;
             case 5: o.min_fg = cli_double(a, v, 0, 1); break;
             case 6: o.every = cli_long(a, v, 1, 1L << 31); break;
-            default: parse_range(&o, v); break;
+            case 7: parse_range(&o, v); break;
+            default:
+                if (strcmp(v, "tumour") && strcmp(v, "none"))
+                    cli_usage("--label wants tumour or none, not '%s'", v);
+                o.label = v;
+                break;
             }
         } else if (!strcmp(a, "--")) {
             while (++i < argc) o.files[o.nfiles++] = argv[i];
@@ -345,6 +352,7 @@ static options parse_args(int argc, char **argv)
     }
     if (o.nfiles == 0 && !o.list) cli_usage("no input files");
     if (o.seg && (o.nfiles != 1 || o.list)) cli_usage("--seg goes with exactly one volume");
+    if (o.seg && o.label) cli_usage("--label is for volumes without --seg");
     return o;
 }
 

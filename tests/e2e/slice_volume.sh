@@ -153,3 +153,10 @@ V=$TOP/examples/volume
 expect_ok 'the bundled slab slices with its segmentation' '
     pgc-slice $V/tcga_du_7294_t1c_slab.nii.gz --seg $V/tcga_du_7294_seg_slab.nii.gz | pgc-info > out &&
     test $(grep -c " image f32 \[y=240 x=240\]" out) -eq 32 && grep -q "label=tumour" out'
+
+expect_ok '--label gives every slice of a volume without a segmentation one weak label' '
+    $MKNII v.nii --dims 4 5 6 && pgc-slice v.nii --label none | pgc-info > i.txt &&
+    test $(grep -c " image " i.txt) -eq 6 && test $(grep -c "label=none" i.txt) -eq 6'
+
+expect_exit 2 '--label with --seg is a usage error' '
+    $MKNII v.nii --dims 4 5 6 && pgc-slice v.nii --seg v.nii --label none > /dev/null'
