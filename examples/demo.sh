@@ -4,9 +4,9 @@
 # demo-out/*.png (overlays: slice, PG-CAM heat map, ground truth green, prediction red).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=bin EX=examples OUT=${OUT:-demo-out}
+B=${BIN:-bin} EX=examples OUT=${OUT:-demo-out}
 MODEL=$EX/model/dcfpn.model
-SIZE=$(sed -n 's/^size: //p' $EX/model/README.md | head -n 1)
+SIZE=128   # the input size the shipped model was trained at (examples/model/README.md)
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 {
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png
