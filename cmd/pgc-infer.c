@@ -216,7 +216,10 @@ int main(int argc, char **argv)
     parse(argc, argv, &s.o);
     int fell_back = 0;
     s.be = pgc_nn_backend_get(s.o.device, &fell_back);
-    if (fell_back) cli_warn("no GPU support in this build, using the CPU");
+    if (fell_back)
+        cli_warn("%s, using the CPU", fell_back == PGC_FELL_BACK_NOT_BUILT
+                                          ? "no GPU support in this build"
+                                          : "no usable GPU found");
     {   /* a bad model fails before any input is read */
         pgc_err e;
         pgc_model_info mi;

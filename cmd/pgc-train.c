@@ -215,7 +215,10 @@ int main(int argc, char **argv)
         cli_fail("'%s' exists; use --force to replace it", o.out);
     int fell_back = 0;
     const pgc_nn_backend *be = pgc_nn_backend_get(o.device, &fell_back);
-    if (fell_back) cli_warn("no GPU support in this build, using the CPU");
+    if (fell_back)
+        cli_warn("%s, using the CPU", fell_back == PGC_FELL_BACK_NOT_BUILT
+                                          ? "no GPU support in this build"
+                                          : "no usable GPU found");
 
     pgc_err e;
     pgc_dataset ds, vs;

@@ -15,8 +15,10 @@ const pgc_nn_backend *pgc_nn_backend_get(const char *device, int *fell_back)
 #ifdef PGC_HAVE_CUDA
         const pgc_nn_backend *b = pgc_nn_backend_cuda();
         if (b) return b;
+        if (fell_back) *fell_back = PGC_FELL_BACK_NO_DEVICE;
+#else
+        if (fell_back) *fell_back = PGC_FELL_BACK_NOT_BUILT;
 #endif
-        if (fell_back) *fell_back = 1;
         return pgc_nn_backend_cpu();
     }
     return NULL;

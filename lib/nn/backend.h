@@ -125,7 +125,8 @@ struct pgc_nn_backend {
 /* The CPU backend (OpenBLAS). Always there. */
 const pgc_nn_backend *pgc_nn_backend_cpu(void);
 /* The best backend for a device name ("cpu" or "gpu"); falls back to the CPU and sets
- * *fell_back when the GPU backend is not built in. NULL for an unknown name. */
+ * *fell_back to why when the GPU cannot be used. NULL for an unknown name. */
+enum { PGC_FELL_BACK_NOT_BUILT = 1, PGC_FELL_BACK_NO_DEVICE = 2 };
 const pgc_nn_backend *pgc_nn_backend_get(const char *device, int *fell_back);
 
 #endif
