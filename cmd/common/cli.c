@@ -159,16 +159,22 @@ void cli_close(pgc_writer *w)
 
 void cli_map_frames(const char *path, cli_frame_fn fn, const void *opt)
 {
-    pgc_reader *rd = cli_reader(path);
-    pgc_writer *w = cli_writer();
-    pgc_frame f = {0};
-    while (cli_frame(rd, &f)) {
+    /* Static, so that what is in use stays reachable when an error exits from deep in
+     * the loop (LeakSanitizer would call it a leak otherwise). */
+    static struct {
+        pgc_reader *rd;
+        pgc_writer *w;
+        pgc_frame f;
+    } s;
+    s.rd = cli_reader(path);
+    s.w = cli_writer();
+    while (cli_frame(s.rd, &s.f)) {
         pgc_err e;
-        int rc = fn(&f, opt, &e);
+        int rc = fn(&s.f, opt, &e);
         if (rc < 0) cli_die(rc, &e);
-        cli_put_frame(w, &f);
+        cli_put_frame(s.w, &s.f);
     }
-    cli_close(w);
-    pgc_frame_free(&f);
-    pgc_reader_free(rd);
+    cli_close(s.w);
+    pgc_frame_free(&s.f);
+    pgc_reader_free(s.rd);
 }
