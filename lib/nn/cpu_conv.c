@@ -1,0 +1,253 @@
+/* CPU convolutions: im2col + OpenBLAS sgemm. Several images share one GEMM when their
+ * columns fit the scratch budget, so that the small maps of the deep levels still make
+ * GEMMs big enough to use every core. */
+#include "cpu.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* Scratch per conv call, in floats: enough for one image, more when images are small. */
+#define CONV_BUDGET (8u << 20)
+
+static size_t conv_per_image(const pgc_conv_desc *d)
+{
+    size_t kk = (size_t)d->cin * d->k * d->k, hw = (size_t)d->ho * d->wo;
+    return (kk + d->cout) * hw;
+}
+
+/* Images per GEMM. */
+static int conv_group(const pgc_conv_desc *d)
+{
+    size_t per = conv_per_image(d);
+    size_t g = per ? CONV_BUDGET / per : 1;
+    if (g < 1) g = 1;
+    if (g > (size_t)d->n) g = (size_t)d->n;
+    return (int)g;
+}
+
+size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)
+{
+    return conv_per_image(d) * (size_t)conv_group(d);
+}
+
+/* col (Cin k k, g Ho Wo) from images x[0..g) (g, Cin, H, W). */
+static void im2col(const pgc_conv_desc *d, int g, const float *x, float *col)
+{
+    int k = d->k, s = d->stride, p = d->pad, ho = d->ho, wo = d->wo;
+    size_t hw = (size_t)ho * wo, ld = hw * g;
+    for (int c = 0; c < d->cin; c++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                float *row = col + ((size_t)(c * k + ky) * k + kx) * ld;
+                for (int i = 0; i < g; i++) {
+                    const float *plane = x + ((size_t)i * d->cin + c) * d->h * d->w;
+                    float *r = row + i * hw;
+                    for (int oy = 0; oy < ho; oy++) {
+                        int iy = oy * s - p + ky;
+                        float *ro = r + (size_t)oy * wo;
+                        if (iy < 0 || iy >= d->h) {
+                            memset(ro, 0, sizeof(float) * wo);
+                            continue;
+                        }
+                        const float *src = plane + (size_t)iy * d->w;
+                        if (s == 1) {
+                            /* ix = ox - p + kx: a shifted copy with zero ends */
+                            int lo = p - kx, hi = d->w + p - kx; /* valid ox in [lo, hi) */
+                            if (lo < 0) lo = 0;
+                            if (hi > wo) hi = wo;
+                            for (int ox = 0; ox < lo && ox < wo; ox++) ro[ox] = 0;
+                            if (hi > lo)
+                                memcpy(ro + lo, src + lo - p + kx, sizeof(float) * (hi - lo));
+                            for (int ox = hi > lo ? hi : lo; ox < wo; ox++) ro[ox] = 0;
+                        } else {
+                            for (int ox = 0; ox < wo; ox++) {
+                                int ix = ox * s - p + kx;
+                                ro[ox] = ix >= 0 && ix < d->w ? src[ix] : 0.0f;
+                            }
+                        }
+                    }
+                }
+            }
+}
+
+/* dx[0..g) += col2im(col). */
+static void col2im(const pgc_conv_desc *d, int g, const float *col, float *dx)
+{
+    int k = d->k, s = d->stride, p = d->pad, ho = d->ho, wo = d->wo;
+    size_t hw = (size_t)ho * wo, ld = hw * g;
+    for (int c = 0; c < d->cin; c++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                const float *row = col + ((size_t)(c * k + ky) * k + kx) * ld;
+                for (int i = 0; i < g; i++) {
+                    float *plane = dx + ((size_t)i * d->cin + c) * d->h * d->w;
+                    const float *r = row + i * hw;
+                    for (int oy = 0; oy < ho; oy++) {
+                        int iy = oy * s - p + ky;
+                        if (iy < 0 || iy >= d->h) continue;
+                        float *dst = plane + (size_t)iy * d->w;
+                        const float *ro = r + (size_t)oy * wo;
+                        for (int ox = 0; ox < wo; ox++) {
+                            int ix = ox * s - p + kx;
+                            if (ix >= 0 && ix < d->w) dst[ix] += ro[ox];
+                        }
+                    }
+                }
+            }
+}
+
+/* (g, C, HW) <-> (C, g HW) */
+static void to_cmajor(const float *src, int g, int c, size_t hw, float *dst)
+{
+    for (int i = 0; i < g; i++)
+        for (int j = 0; j < c; j++)
+            memcpy(dst + (size_t)j * g * hw + i * hw, src + ((size_t)i * c + j) * hw,
+                   sizeof(float) * hw);
+}
+
+static void from_cmajor(const float *src, int g, int c, size_t hw, float *dst)
+{
+    for (int i = 0; i < g; i++)
+        for (int j = 0; j < c; j++)
+            memcpy(dst + ((size_t)i * c + j) * hw, src + (size_t)j * g * hw + i * hw,
+                   sizeof(float) * hw);
+}
+
+void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
+                          float *y)
+{
+    pgc_cpu_ctx *c = ctx;
+    int g = conv_group(d);
+    size_t kk = (size_t)d->cin * d->k * d->k, hw = (size_t)d->ho * d->wo;
+    float *col = c->ws, *tmp = c->ws + kk * hw * g;
+    for (int i0 = 0; i0 < d->n; i0 += g) {
+        int gi = d->n - i0 < g ? d->n - i0 : g;
+        const float *xi = x + (size_t)i0 * d->cin * d->h * d->w;
+        float *yi = y + (size_t)i0 * d->cout * hw;
+        im2col(d, gi, xi, col);
+        float *out = gi == 1 ? yi : tmp;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout, (int)(gi * hw),
+                    (int)kk, 1.0f, w, (int)kk, col, (int)(gi * hw), 0.0f, out,
+                    (int)(gi * hw));
+        if (gi > 1) from_cmajor(tmp, gi, d->cout, hw, yi);
+    }
+}
+
+void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
+                                const float *w, float *dx)
+{
+    pgc_cpu_ctx *c = ctx;
+    int g = conv_group(d);
+    size_t kk = (size_t)d->cin * d->k * d->k, hw = (size_t)d->ho * d->wo;
+    float *col = c->ws, *tmp = c->ws + kk * hw * g;
+    for (int i0 = 0; i0 < d->n; i0 += g) {
+        int gi = d->n - i0 < g ? d->n - i0 : g;
+        const float *dyi = dy + (size_t)i0 * d->cout * hw;
+        if (gi > 1) to_cmajor(dyi, gi, d->cout, hw, tmp);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)(gi * hw), d->cout,
+                    1.0f, w, (int)kk, gi > 1 ? tmp : dyi, (int)(gi * hw), 0.0f, col,
+                    (int)(gi * hw));
+        col2im(d, gi, col, dx + (size_t)i0 * d->cin * d->h * d->w);
+    }
+}
+
+void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
+                                  const float *dy, float *dw)
+{
+    pgc_cpu_ctx *c = ctx;
+    int g = conv_group(d);
+    size_t kk = (size_t)d->cin * d->k * d->k, hw = (size_t)d->ho * d->wo;
+    float *col = c->ws, *tmp = c->ws + kk * hw * g;
+    for (int i0 = 0; i0 < d->n; i0 += g) {
+        int gi = d->n - i0 < g ? d->n - i0 : g;
+        const float *dyi = dy + (size_t)i0 * d->cout * hw;
+        im2col(d, gi, x + (size_t)i0 * d->cin * d->h * d->w, col);
+        if (gi > 1) to_cmajor(dyi, gi, d->cout, hw, tmp);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, (int)kk, (int)(gi * hw),
+                    1.0f, gi > 1 ? tmp : dyi, (int)(gi * hw), col, (int)(gi * hw), 1.0f, dw,
+                    (int)kk);
+    }
+}
+
+/* Transposed 2x2/2 convolution of one part: G (Cout 4, hw) = W^T x per image, then each
+ * output pixel takes its tap of G at its source pixel. */
+size_t pgc_cpu_upconv_workspace(const pgc_upconv_desc *d)
+{
+    return (size_t)d->cout * 4 * d->h * d->w;
+}
+
+void pgc_cpu_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
+                            const float *w, float *y)
+{
+    pgc_cpu_ctx *c = ctx;
+    float *G = c->ws; // (Cout 2 2, h w)
+    size_t hw = (size_t)d->h * d->w, ohw = (size_t)d->ho * d->wo;
+    int s = d->shift;
+    for (int i = 0; i < d->n; i++) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->cout * 4, (int)hw, d->cin,
+                    1.0f, w, d->cout * 4, x + (size_t)i * d->cin * hw, (int)hw, 0.0f, G,
+                    (int)hw);
+        for (int o = 0; o < d->cout; o++) {
+            float *yo = y + ((size_t)i * d->cout + o) * ohw;
+            const float *Go = G + (size_t)o * 4 * hw;
+            for (int oy = 0; oy < d->ho; oy++) {
+                const float *g0 = Go + (size_t)((oy & 1) * 2) * hw + (size_t)(oy >> s) * d->w;
+                float *yr = yo + (size_t)oy * d->wo;
+                for (int ox = 0; ox < d->wo; ox++)
+                    yr[ox] += g0[(size_t)(ox & 1) * hw + (ox >> s)];
+            }
+        }
+    }
+}
+
+void pgc_cpu_upconv_backward(void *ctx, const pgc_upconv_desc *d, const float *x,
+                             const float *w, const float *dy, float *dx, float *dw)
+{
+    pgc_cpu_ctx *c = ctx;
+    float *dG = c->ws; // (Cout 2 2, h w)
+    size_t hw = (size_t)d->h * d->w, ohw = (size_t)d->ho * d->wo;
+    int s = d->shift;
+    for (int i = 0; i < d->n; i++) {
+        memset(dG, 0, sizeof(float) * d->cout * 4 * hw);
+        for (int o = 0; o < d->cout; o++) {
+            const float *dyo = dy + ((size_t)i * d->cout + o) * ohw;
+            float *Go = dG + (size_t)o * 4 * hw;
+            for (int oy = 0; oy < d->ho; oy++) {
+                float *g0 = Go + (size_t)((oy & 1) * 2) * hw + (size_t)(oy >> s) * d->w;
+                const float *dr = dyo + (size_t)oy * d->wo;
+                for (int ox = 0; ox < d->wo; ox++)
+                    g0[(size_t)(ox & 1) * hw + (ox >> s)] += dr[ox];
+            }
+        }
+        const float *xi = x + (size_t)i * d->cin * hw;
+        if (dw)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->cin, d->cout * 4, (int)hw,
+                        1.0f, xi, (int)hw, dG, (int)hw, 1.0f, dw, d->cout * 4);
+        if (dx)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cin, (int)hw,
+                        d->cout * 4, 1.0f, w, d->cout * 4, dG, (int)hw, 1.0f,
+                        dx + (size_t)i * d->cin * hw, (int)hw);
+    }
+}
+
+void pgc_cpu_fc_forward(void *ctx, int n, int k, int m, const float *x, const float *w,
+                        const float *b, float *y)
+{
+    for (int i = 0; i < n; i++) memcpy(y + (size_t)i * m, b, sizeof(float) * m);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, k, 1.0f, x, k, w, k, 1.0f, y,
+                m);
+}
+
+void pgc_cpu_fc_backward(void *ctx, int n, int k, int m, const float *x, const float *w,
+                         const float *dy, float *dx, float *dw, float *db)
+{
+    if (dx)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, m, 1.0f, dy, m, w, k,
+                    1.0f, dx, k);
+    if (dw)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, k, n, 1.0f, dy, m, x, k, 1.0f,
+                    dw, k);
+    if (db)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++) db[j] += dy[(size_t)i * m + j];
+}

@@ -1,0 +1,335 @@
+/* CPU backend: memory, batch norm, pooling, element-wise ops, Adam, and its table. */
+#include "cpu.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *cpu_create(size_t ws_bytes, int threads)
+{
+    pgc_cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->ws_n = ws_bytes / sizeof(float) + 1;
+    c->ws = aligned_alloc(64, (c->ws_n * sizeof(float) + 63) / 64 * 64);
+    if (!c->ws) {
+        free(c);
+        return NULL;
+    }
+    c->threads = threads > 0 ? threads : 1;
+    openblas_set_num_threads(c->threads);
+    return c;
+}
+
+static void cpu_destroy(void *ctx)
+{
+    pgc_cpu_ctx *c = ctx;
+    if (!c) return;
+    free(c->ws);
+    free(c);
+}
+
+static float *cpu_alloc(void *ctx, size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+static int *cpu_alloc_int(void *ctx, size_t n)
+{
+    return calloc(n ? n : 1, sizeof(int));
+}
+
+static void cpu_free(void *ctx, float *p) { free(p); }
+
+static void cpu_copy(void *ctx, float *dst, const float *src, size_t n)
+{
+    if (dst != src) memcpy(dst, src, n * sizeof(float));
+}
+
+static void cpu_zero(void *ctx, float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
+
+static void bn_forward(void *ctx, const pgc_bn_desc *d, const float *x, const float *gamma,
+                       const float *beta, float *run_mean, float *run_var, float *save,
+                       float *y)
+{
+    size_t hw = d->hw;
+    double cnt = (double)d->n * hw;
+    for (int c = 0; c < d->c; c++) {
+        double mean, var;
+        if (d->train) {
+            double s = 0, ss = 0;
+            for (int i = 0; i < d->n; i++) {
+                const float *p = x + ((size_t)i * d->c + c) * hw;
+                for (size_t j = 0; j < hw; j++) s += p[j];
+            }
+            mean = s / cnt;
+            for (int i = 0; i < d->n; i++) {
+                const float *p = x + ((size_t)i * d->c + c) * hw;
+                for (size_t j = 0; j < hw; j++) ss += (p[j] - mean) * (p[j] - mean);
+            }
+            var = ss / cnt;
+            double un = d->unbias_n > 0 ? d->unbias_n : cnt;
+            double uvar = un > 1 ? var * un / (un - 1) : var;
+            run_mean[c] = (float)((1 - d->momentum) * run_mean[c] + d->momentum * mean);
+            run_var[c] = (float)((1 - d->momentum) * run_var[c] + d->momentum * uvar);
+            save[c] = (float)mean;
+            save[d->c + c] = (float)(1.0 / sqrt(var + d->eps));
+        } else {
+            mean = run_mean[c];
+            var = run_var[c];
+        }
+        float m = (float)mean, is = (float)(1.0 / sqrt(var + d->eps));
+        float a = gamma[c] * is, b = beta[c] - m * a;
+        for (int i = 0; i < d->n; i++) {
+            const float *p = x + ((size_t)i * d->c + c) * hw;
+            float *q = y + ((size_t)i * d->c + c) * hw;
+            if (d->relu)
+                for (size_t j = 0; j < hw; j++) {
+                    float v = p[j] * a + b;
+                    q[j] = v > 0 ? v : 0;
+                }
+            else
+                for (size_t j = 0; j < hw; j++) q[j] = p[j] * a + b;
+        }
+    }
+}
+
+static void bn_backward(void *ctx, const pgc_bn_desc *d, const float *x, const float *y,
+                        const float *dy, const float *gamma, const float *run_mean,
+                        const float *run_var, const float *save, float *dx, float *dgamma,
+                        float *dbeta)
+{
+    size_t hw = d->hw;
+    double cnt = (double)d->n * hw;
+    for (int c = 0; c < d->c; c++) {
+        float m, is;
+        if (d->train) {
+            m = save[c];
+            is = save[d->c + c];
+        } else {
+            m = run_mean[c];
+            is = (float)(1.0 / sqrt((double)run_var[c] + d->eps));
+        }
+        double sg = 0, sgx = 0; /* sum dy', sum dy' xhat, dy' = dy masked by the ReLU */
+        for (int i = 0; i < d->n; i++) {
+            size_t o = ((size_t)i * d->c + c) * hw;
+            for (size_t j = 0; j < hw; j++) {
+                float g = d->relu && y[o + j] <= 0 ? 0 : dy[o + j];
+                sg += g;
+                sgx += g * (x[o + j] - m) * is;
+            }
+        }
+        if (dgamma) dgamma[c] += (float)sgx;
+        if (dbeta) dbeta[c] += (float)sg;
+        if (!dx) continue;
+        float k = gamma[c] * is;
+        float mg = (float)(sg / cnt), mgx = (float)(sgx / cnt);
+        for (int i = 0; i < d->n; i++) {
+            size_t o = ((size_t)i * d->c + c) * hw;
+            for (size_t j = 0; j < hw; j++) {
+                float g = d->relu && y[o + j] <= 0 ? 0 : dy[o + j];
+                if (d->train)
+                    dx[o + j] += k * (g - mg - (x[o + j] - m) * is * mgx);
+                else
+                    dx[o + j] += k * g;
+            }
+        }
+    }
+}
+
+static void maxpool_forward(void *ctx, const pgc_pool_desc *d, const float *x, float *y,
+                            int *idx)
+{
+    for (size_t pl = 0; pl < (size_t)d->n * d->c; pl++) {
+        const float *xp = x + pl * d->h * d->w;
+        float *yp = y + pl * d->ho * d->wo;
+        int *ip = idx + pl * d->ho * d->wo;
+        for (int oy = 0; oy < d->ho; oy++)
+            for (int ox = 0; ox < d->wo; ox++) {
+                float best = -INFINITY;
+                int bi = -1;
+                for (int ky = 0; ky < d->k; ky++) {
+                    int iy = oy * d->stride - d->pad + ky;
+                    if (iy < 0 || iy >= d->h) continue;
+                    for (int kx = 0; kx < d->k; kx++) {
+                        int ix = ox * d->stride - d->pad + kx;
+                        if (ix < 0 || ix >= d->w) continue;
+                        float v = xp[iy * d->w + ix];
+                        /* first maximum wins; NaN propagates like PyTorch */
+                        if (bi < 0 || v > best || v != v) {
+                            best = v;
+                            bi = iy * d->w + ix;
+                            if (v != v) goto done;
+                        }
+                    }
+                }
+            done:
+                yp[oy * d->wo + ox] = best;
+                ip[oy * d->wo + ox] = bi;
+            }
+    }
+}
+
+static void maxpool_backward(void *ctx, const pgc_pool_desc *d, const float *dy,
+                             const int *idx, float *dx)
+{
+    for (size_t pl = 0; pl < (size_t)d->n * d->c; pl++) {
+        float *dp = dx + pl * d->h * d->w;
+        const float *gp = dy + pl * d->ho * d->wo;
+        const int *ip = idx + pl * d->ho * d->wo;
+        for (int o = 0; o < d->ho * d->wo; o++)
+            if (ip[o] >= 0) dp[ip[o]] += gp[o];
+    }
+}
+
+static void slice_forward(void *ctx, int n, int cx, int cy, int c0, int hw, const float *x,
+                          float *y)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(y + ((size_t)i * cy + c0) * hw, x + (size_t)i * cx * hw,
+               sizeof(float) * cx * hw);
+}
+
+static void slice_backward(void *ctx, int n, int cx, int cy, int c0, int hw, const float *dy,
+                           float *dx)
+{
+    for (int i = 0; i < n; i++) {
+        const float *s = dy + ((size_t)i * cy + c0) * hw;
+        float *d = dx + (size_t)i * cx * hw;
+        for (size_t j = 0; j < (size_t)cx * hw; j++) d[j] += s[j];
+    }
+}
+
+static void upsample_forward(void *ctx, int n, int c, int h, int w, int s, const float *x,
+                             float *y)
+{
+    int W = w << s;
+    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+        const float *xp = x + pl * h * w;
+        float *yp = y + (pl * h * w << 2 * s);
+        for (int oy = 0; oy < h << s; oy++)
+            for (int ox = 0; ox < W; ox++) yp[(size_t)oy * W + ox] = xp[(oy >> s) * w + (ox >> s)];
+    }
+}
+
+static void upsample_backward(void *ctx, int n, int c, int h, int w, int s, const float *dy,
+                              float *dx)
+{
+    int W = w << s;
+    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+        float *dp = dx + pl * h * w;
+        const float *gp = dy + (pl * h * w << 2 * s);
+        for (int oy = 0; oy < h << s; oy++)
+            for (int ox = 0; ox < W; ox++) dp[(oy >> s) * w + (ox >> s)] += gp[(size_t)oy * W + ox];
+    }
+}
+
+static void gap_forward(void *ctx, int n, int c, int hw, const float *x, float *y)
+{
+    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+        double s = 0;
+        for (int j = 0; j < hw; j++) s += x[pl * hw + j];
+        y[pl] = (float)(s / hw);
+    }
+}
+
+static void gap_backward(void *ctx, int n, int c, int hw, const float *dy, float *dx)
+{
+    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+        float g = dy[pl] / hw;
+        for (int j = 0; j < hw; j++) dx[pl * hw + j] += g;
+    }
+}
+
+static void add_forward(void *ctx, size_t n, int relu, const float *a, const float *b,
+                        float *y)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = a[i] + b[i];
+        y[i] = relu && v < 0 ? 0 : v;
+    }
+}
+
+static void add_backward(void *ctx, size_t n, int relu, const float *y, const float *dy,
+                         float *da, float *db)
+{
+    for (size_t i = 0; i < n; i++) {
+        float g = relu && y[i] <= 0 ? 0 : dy[i];
+        if (da) da[i] += g;
+        if (db) db[i] += g;
+    }
+}
+
+static void bias_forward(void *ctx, int n, int c, int hw, const float *b, float *y)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < c; j++) {
+            float *p = y + ((size_t)i * c + j) * hw;
+            for (int k = 0; k < hw; k++) p[k] = b[j];
+        }
+}
+
+static void bias_backward(void *ctx, int n, int c, int hw, const float *dy, float *db)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < c; j++) {
+            const float *p = dy + ((size_t)i * c + j) * hw;
+            double s = 0;
+            for (int k = 0; k < hw; k++) s += p[k];
+            db[j] += (float)s;
+        }
+}
+
+static void adam_step(void *ctx, size_t n, float *p, const float *g, float *m, float *v,
+                      float lr, float beta1, float beta2, float eps, long t)
+{
+    float bc1 = (float)(1.0 - pow(beta1, (double)t));
+    float bc2s = (float)sqrt(1.0 - pow(beta2, (double)t));
+    float step = lr / bc1;
+    for (size_t i = 0; i < n; i++) {
+        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+        p[i] -= step * m[i] / (sqrtf(v[i]) / bc2s + eps);
+    }
+}
+
+static const pgc_nn_backend cpu_backend = {
+    .name = "cpu",
+    .create = cpu_create,
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .alloc_int = cpu_alloc_int,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .zero = cpu_zero,
+    .conv_workspace = pgc_cpu_conv_workspace,
+    .conv_forward = pgc_cpu_conv_forward,
+    .conv_backward_data = pgc_cpu_conv_backward_data,
+    .conv_backward_filter = pgc_cpu_conv_backward_filter,
+    .bn_forward = bn_forward,
+    .bn_backward = bn_backward,
+    .upconv_workspace = pgc_cpu_upconv_workspace,
+    .upconv_forward = pgc_cpu_upconv_forward,
+    .upconv_backward = pgc_cpu_upconv_backward,
+    .bias_forward = bias_forward,
+    .bias_backward = bias_backward,
+    .maxpool_forward = maxpool_forward,
+    .maxpool_backward = maxpool_backward,
+    .slice_forward = slice_forward,
+    .slice_backward = slice_backward,
+    .upsample_forward = upsample_forward,
+    .upsample_backward = upsample_backward,
+    .gap_forward = gap_forward,
+    .gap_backward = gap_backward,
+    .add_forward = add_forward,
+    .add_backward = add_backward,
+    .fc_forward = pgc_cpu_fc_forward,
+    .fc_backward = pgc_cpu_fc_backward,
+    .adam_step = adam_step,
+};
+
+const pgc_nn_backend *pgc_nn_backend_cpu(void) { return &cpu_backend; }

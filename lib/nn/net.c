@@ -1,0 +1,657 @@
+/* The graph: declaration, allocation, forward and backward through the backend. */
+#include "build.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pgc_arch_build(pgc_net *net); /* arch.c */
+
+/* ---- declaration ---- */
+
+enum { INIT_ZERO, INIT_ONE, INIT_HE, INIT_UNIFORM };
+
+static void *grow(void *p, int *cap, int need, size_t size)
+{
+    if (need <= *cap) return p;
+    int nc = *cap ? *cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    void *q = realloc(p, (size_t)nc * size);
+    if (q) *cap = nc;
+    return q;
+}
+
+static int new_tensor(pgc_net *net, int n, int c, int h, int w)
+{
+    pgc_tensor *t = grow(net->t, &net->t_cap, net->nt + 1, sizeof *t);
+    if (!t) {
+        net->build_err = 1;
+        return 0;
+    }
+    net->t = t;
+    t[net->nt] = (pgc_tensor){n, c, h, w, NULL, NULL};
+    return net->nt++;
+}
+
+static pgc_node *new_node(pgc_net *net, int op)
+{
+    pgc_node *nd = grow(net->nd, &net->nd_cap, net->nn + 1, sizeof *nd);
+    if (!nd) {
+        net->build_err = 1;
+        return NULL;
+    }
+    net->nd = nd;
+    pgc_node *x = &nd[net->nn++];
+    memset(x, 0, sizeof *x);
+    x->op = op;
+    x->pw = x->pb = x->sm = x->sv = -1;
+    return x;
+}
+
+static int param(pgc_net *net, const char *name, int rank, const int *dims, int stat)
+{
+    for (int i = 0; i < net->npar; i++)
+        if (!strcmp(net->par[i].name, name)) {
+            pgc_param *p = &net->par[i];
+            int same = p->rank == rank && p->stat == stat;
+            for (int d = 0; same && d < rank; d++) same = p->dims[d] == dims[d];
+            if (!same) net->build_err = 1;
+            return i;
+        }
+    if (net->par_frozen) {
+        net->build_err = 1;
+        return 0;
+    }
+    pgc_param *par = grow(net->par, &net->par_cap, net->npar + 1, sizeof *par);
+    if (!par) {
+        net->build_err = 1;
+        return 0;
+    }
+    net->par = par;
+    pgc_param *p = &par[net->npar];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->rank = rank;
+    p->count = 1;
+    for (int d = 0; d < rank; d++) {
+        p->dims[d] = dims[d];
+        p->count *= (size_t)dims[d];
+    }
+    p->stat = stat;
+    p->off = stat ? net->ns : net->np;
+    /* keep every parameter 16-float aligned so that a GPU backend can vectorise */
+    size_t padded = (p->count + 15) / 16 * 16;
+    if (stat) net->ns += padded; else net->np += padded;
+    return net->npar++;
+}
+
+static int param1(pgc_net *net, const char *prefix, const char *suffix, int c, int stat)
+{
+    char name[PGC_NAME_MAX];
+    snprintf(name, sizeof name, "%s.%s", prefix, suffix);
+    return param(net, name, 1, &c, stat);
+}
+
+int nb_input(pgc_net *net, int c, int h, int w)
+{
+    net->input = new_tensor(net, net->n, c, h, w);
+    return net->input;
+}
+
+static pgc_tensor *T(pgc_net *net, int i) { return &net->t[i]; }
+
+int nb_conv(pgc_net *net, int x, int cout, int k, int stride, int pad, const char *name)
+{
+    pgc_tensor in = *T(net, x);
+    int ho = (in.h + 2 * pad - k) / stride + 1, wo = (in.w + 2 * pad - k) / stride + 1;
+    char pn[PGC_NAME_MAX];
+    snprintf(pn, sizeof pn, "%s.weight", name);
+    int dims[4] = {cout, in.c, k, k};
+    int pw = param(net, pn, 4, dims, 0);
+    int out = new_tensor(net, in.n, cout, ho, wo);
+    pgc_node *nd = new_node(net, OP_CONV);
+    if (!nd) return out;
+    nd->in[0] = x, nd->nin = 1, nd->out = out;
+    nd->k = k, nd->stride = stride, nd->pad = pad, nd->pw = pw;
+    pgc_conv_desc d = {in.n, in.c, in.h, in.w, cout, ho, wo, k, stride, pad};
+    size_t ws = net->be->conv_workspace(&d) * sizeof(float);
+    if (ws > net->ws_bytes) net->ws_bytes = ws;
+    return out;
+}
+
+int nb_bn_part(pgc_net *net, int x, int relu, const char *name, int ch0, int ctotal,
+               double unbias_n)
+{
+    pgc_tensor in = *T(net, x);
+    int pw = param1(net, name, "weight", ctotal, 0), pb = param1(net, name, "bias", ctotal, 0);
+    int sm = param1(net, name, "running_mean", ctotal, 1);
+    int sv = param1(net, name, "running_var", ctotal, 1);
+    int out = new_tensor(net, in.n, in.c, in.h, in.w);
+    pgc_node *nd = new_node(net, OP_BN);
+    if (!nd) return out;
+    nd->in[0] = x, nd->nin = 1, nd->out = out, nd->relu = relu;
+    nd->pw = pw, nd->pb = pb, nd->sm = sm, nd->sv = sv, nd->ch0 = ch0;
+    nd->unbias_n = unbias_n;
+    if (ch0 + in.c > ctotal) net->build_err = 1;
+    return out;
+}
+
+int nb_bn(pgc_net *net, int x, int relu, const char *name)
+{
+    return nb_bn_part(net, x, relu, name, 0, T(net, x)->c, 0);
+}
+
+int nb_maxpool(pgc_net *net, int x, int k, int stride, int pad)
+{
+    pgc_tensor in = *T(net, x);
+    int ho = (in.h + 2 * pad - k) / stride + 1, wo = (in.w + 2 * pad - k) / stride + 1;
+    int out = new_tensor(net, in.n, in.c, ho, wo);
+    pgc_node *nd = new_node(net, OP_POOL);
+    if (!nd) return out;
+    nd->in[0] = x, nd->nin = 1, nd->out = out;
+    nd->k = k, nd->stride = stride, nd->pad = pad;
+    return out;
+}
+
+int nb_upconv(pgc_net *net, const int *parts, const int *shift, int nparts, int cout,
+              const char *name)
+{
+    int cin = 0;
+    for (int i = 0; i < nparts; i++) cin += T(net, parts[i])->c;
+    pgc_tensor p0 = *T(net, parts[0]);
+    int ho = p0.h << shift[0], wo = p0.w << shift[0];
+    char pn[PGC_NAME_MAX];
+    snprintf(pn, sizeof pn, "%s.weight", name);
+    int dims[4] = {cin, cout, 2, 2};
+    int pw = param(net, pn, 4, dims, 0);
+    int pb = param1(net, name, "bias", cout, 0);
+    int out = new_tensor(net, p0.n, cout, ho, wo);
+    pgc_node *nd = new_node(net, OP_UPCONV);
+    if (!nd) return out;
+    if (nparts > PGC_NODE_MAXIN) {
+        net->build_err = 1;
+        return out;
+    }
+    nd->nin = nparts, nd->out = out, nd->pw = pw, nd->pb = pb;
+    for (int i = 0; i < nparts; i++) {
+        pgc_tensor t = *T(net, parts[i]);
+        nd->in[i] = parts[i];
+        nd->shift[i] = shift[i];
+        if (t.h << shift[i] != ho || t.w << shift[i] != wo) net->build_err = 1;
+        pgc_upconv_desc d = {t.n, t.c, t.h, t.w, cout, ho, wo, shift[i]};
+        size_t ws = net->be->upconv_workspace(&d) * sizeof(float);
+        if (ws > net->ws_bytes) net->ws_bytes = ws;
+    }
+    return out;
+}
+
+int nb_concat(pgc_net *net, const int *parts, int nparts)
+{
+    int c = 0;
+    for (int i = 0; i < nparts; i++) c += T(net, parts[i])->c;
+    pgc_tensor p0 = *T(net, parts[0]);
+    int out = new_tensor(net, p0.n, c, p0.h, p0.w);
+    pgc_node *nd = new_node(net, OP_CONCAT);
+    if (!nd) return out;
+    if (nparts > PGC_NODE_MAXIN) net->build_err = 1;
+    nd->nin = nparts, nd->out = out;
+    for (int i = 0; i < nparts && i < PGC_NODE_MAXIN; i++) {
+        nd->in[i] = parts[i];
+        if (T(net, parts[i])->h != p0.h || T(net, parts[i])->w != p0.w) net->build_err = 1;
+    }
+    return out;
+}
+
+int nb_upsample(pgc_net *net, int x, int shift)
+{
+    pgc_tensor in = *T(net, x);
+    int out = new_tensor(net, in.n, in.c, in.h << shift, in.w << shift);
+    pgc_node *nd = new_node(net, OP_UPSAMPLE);
+    if (!nd) return out;
+    nd->in[0] = x, nd->nin = 1, nd->out = out, nd->shift[0] = shift;
+    return out;
+}
+
+int nb_gap(pgc_net *net, int x)
+{
+    pgc_tensor in = *T(net, x);
+    int out = new_tensor(net, in.n, in.c, 1, 1);
+    pgc_node *nd = new_node(net, OP_GAP);
+    if (!nd) return out;
+    nd->in[0] = x, nd->nin = 1, nd->out = out;
+    return out;
+}
+
+int nb_fc(pgc_net *net, int x, int m, const char *name)
+{
+    pgc_tensor in = *T(net, x);
+    int k = in.c * in.h * in.w;
+    char pn[PGC_NAME_MAX];
+    snprintf(pn, sizeof pn, "%s.weight", name);
+    int dims[2] = {m, k};
+    int pw = param(net, pn, 2, dims, 0);
+    int pb = param1(net, name, "bias", m, 0);
+    int out = new_tensor(net, in.n, m, 1, 1);
+    pgc_node *nd = new_node(net, OP_FC);
+    if (!nd) return out;
+    nd->in[0] = x, nd->nin = 1, nd->out = out, nd->pw = pw, nd->pb = pb;
+    return out;
+}
+
+int nb_add(pgc_net *net, int a, int b, int relu)
+{
+    pgc_tensor ta = *T(net, a), tb = *T(net, b);
+    if (ta.c != tb.c || ta.h != tb.h || ta.w != tb.w) net->build_err = 1;
+    int out = new_tensor(net, ta.n, ta.c, ta.h, ta.w);
+    pgc_node *nd = new_node(net, OP_ADD);
+    if (!nd) return out;
+    nd->in[0] = a, nd->in[1] = b, nd->nin = 2, nd->out = out, nd->relu = relu;
+    return out;
+}
+
+/* ---- allocation ---- */
+
+static size_t tsize(const pgc_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
+
+static void graph_free(pgc_net *net)
+{
+    const pgc_nn_backend *be = net->be;
+    for (int i = 0; i < net->nt; i++) {
+        be->free(net->ctx, net->t[i].x);
+        be->free(net->ctx, net->t[i].g);
+    }
+    for (int i = 0; i < net->nn; i++) {
+        be->free(net->ctx, net->nd[i].save);
+        be->free(net->ctx, (float *)net->nd[i].idx);
+    }
+    free(net->t);
+    free(net->nd);
+    net->t = NULL, net->nd = NULL;
+    net->nt = net->t_cap = net->nn = net->nd_cap = 0;
+    if (net->ctx) be->destroy(net->ctx);
+    net->ctx = NULL;
+}
+
+static int graph_alloc(pgc_net *net, pgc_err *e)
+{
+    const pgc_nn_backend *be = net->be;
+    net->ctx = be->create(net->ws_bytes, net->threads);
+    if (!net->ctx) return pgc_errf(e, PGC_ENOMEM, "out of memory for the network's scratch");
+    for (int i = 0; i < net->nt; i++) {
+        pgc_tensor *t = &net->t[i];
+        t->x = be->alloc(net->ctx, tsize(t));
+        if (i != net->input) t->g = be->alloc(net->ctx, tsize(t));
+        if (!t->x || (i != net->input && !t->g)) goto oom;
+    }
+    for (int i = 0; i < net->nn; i++) {
+        pgc_node *nd = &net->nd[i];
+        if (nd->op == OP_BN && !(nd->save = be->alloc(net->ctx, 2 * (size_t)net->t[nd->out].c)))
+            goto oom;
+        if (nd->op == OP_POOL && !(nd->idx = be->alloc_int(net->ctx, tsize(&net->t[nd->out]))))
+            goto oom;
+    }
+    return PGC_OK;
+oom:
+    return pgc_errf(e, PGC_ENOMEM, "out of memory for a %s network of batch %d at %dx%d",
+                    net->arch, net->n, net->h, net->w);
+}
+
+static int graph_build(pgc_net *net, pgc_err *e)
+{
+    net->build_err = 0;
+    net->ws_bytes = 0;
+    net->nscales = 0;
+    int rc = pgc_arch_build(net);
+    if (rc) return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s'", net->arch);
+    if (net->build_err)
+        return pgc_errf(e, PGC_EINPUT, "cannot build %s (width %d) at %dx%d: shapes or memory",
+                        net->arch, net->width, net->h, net->w);
+    return graph_alloc(net, e);
+}
+
+/* ---- parameters ---- */
+
+static void param_init_all(pgc_net *net, unsigned long long seed)
+{
+    pgc_rng r;
+    pgc_rng_seed(&r, seed);
+    size_t n = net->np > net->ns ? net->np : net->ns;
+    float *h = calloc(n ? n : 1, sizeof(float)), *hs = calloc(net->ns ? net->ns : 1, sizeof(float));
+    if (!h || !hs) {
+        free(h);
+        free(hs);
+        return;
+    }
+    for (int i = 0; i < net->npar; i++) {
+        pgc_param *p = &net->par[i];
+        const char *suf = strrchr(p->name, '.');
+        suf = suf ? suf + 1 : p->name;
+        float *dst = p->stat ? hs + p->off : h + p->off;
+        if (!strcmp(suf, "running_var")) {
+            for (size_t j = 0; j < p->count; j++) dst[j] = 1;
+        } else if (p->stat || !strcmp(suf, "bias")) {
+            /* zero: running means, biases, BN betas below */
+        } else if (p->rank == 1) { /* BN gamma */
+            for (size_t j = 0; j < p->count; j++) dst[j] = 1;
+        } else if (p->rank == 2) { /* FC: PyTorch's default bound 1/sqrt(fan_in) */
+            double b = 1.0 / sqrt((double)p->dims[1]);
+            for (size_t j = 0; j < p->count; j++) dst[j] = (float)((2 * pgc_rng_uniform(&r) - 1) * b);
+        } else {
+            /* He normal; a transposed conv's output pixel reads Cin inputs through one tap */
+            int is_up = p->dims[2] == 2 && strstr(p->name, ".up.") != NULL;
+            double fan = is_up ? p->dims[0] : (double)p->dims[1] * p->dims[2] * p->dims[3];
+            double sd = sqrt(2.0 / fan);
+            for (size_t j = 0; j < p->count; j++) dst[j] = (float)(pgc_rng_normal(&r) * sd);
+        }
+    }
+    net->be->upload(net->ctx, net->p, h, net->np);
+    net->be->upload(net->ctx, net->s, hs, net->ns);
+    free(h);
+    free(hs);
+}
+
+int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
+                   int n, int h, int w, int threads, unsigned long long seed, pgc_err *e)
+{
+    *out = NULL;
+    if (!pgc_arch_known(arch))
+        return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s' (known: %s)", arch,
+                        pgc_arch_list());
+    if (width < 1 || width > 1024 || n < 1 || h < 16 || w < 16 || h % 16 || w % 16 ||
+        h > 8192 || w > 8192)
+        return pgc_errf(e, PGC_EINPUT,
+                        "bad network size: width %d, batch %d, input %dx%d (multiples of 16)",
+                        width, n, h, w);
+    pgc_net *net = calloc(1, sizeof *net);
+    if (!net) return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    net->be = be;
+    net->threads = threads;
+    snprintf(net->arch, sizeof net->arch, "%s", arch);
+    net->width = width, net->n = n, net->h = h, net->w = w;
+    net->param_grads = 1;
+    int rc = graph_build(net, e);
+    if (rc) goto fail;
+    net->par_frozen = 1;
+    net->p = be->alloc(net->ctx, net->np);
+    net->g = be->alloc(net->ctx, net->np);
+    net->m = be->alloc(net->ctx, net->np);
+    net->v = be->alloc(net->ctx, net->np);
+    net->s = be->alloc(net->ctx, net->ns);
+    if (!net->p || !net->g || !net->m || !net->v || !net->s) {
+        rc = pgc_errf(e, PGC_ENOMEM, "out of memory for %zu parameters", net->np);
+        goto fail;
+    }
+    param_init_all(net, seed);
+    *out = net;
+    return PGC_OK;
+fail:
+    pgc_net_free(net);
+    return rc;
+}
+
+void pgc_net_free(pgc_net *net)
+{
+    if (!net) return;
+    if (net->ctx) {
+        net->be->free(net->ctx, net->p);
+        net->be->free(net->ctx, net->g);
+        net->be->free(net->ctx, net->m);
+        net->be->free(net->ctx, net->v);
+        net->be->free(net->ctx, net->s);
+    }
+    graph_free(net);
+    free(net->par);
+    free(net);
+}
+
+int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e)
+{
+    if (n == net->n && h == net->h && w == net->w) return PGC_OK;
+    if (n < 1 || h < 16 || w < 16 || h % 16 || w % 16 || h > 8192 || w > 8192)
+        return pgc_errf(e, PGC_EINPUT, "bad input size %dx%d (multiples of 16)", h, w);
+    /* parameters live in backend memory tied to the context: keep the context's memory
+     * by moving the parameter arrays over before the old context goes */
+    float *keep[5] = {net->p, net->g, net->m, net->v, net->s};
+    size_t cnt[5] = {net->np, net->np, net->np, net->np, net->ns};
+    float *host[5] = {0};
+    for (int i = 0; i < 5; i++) {
+        host[i] = malloc((cnt[i] ? cnt[i] : 1) * sizeof(float));
+        if (!host[i]) {
+            for (int j = 0; j < i; j++) free(host[j]);
+            return pgc_errf(e, PGC_ENOMEM, "out of memory");
+        }
+        net->be->download(net->ctx, host[i], keep[i], cnt[i]);
+        net->be->free(net->ctx, keep[i]);
+    }
+    graph_free(net);
+    net->n = n, net->h = h, net->w = w;
+    int rc = graph_build(net, e);
+    float **dst[5] = {&net->p, &net->g, &net->m, &net->v, &net->s};
+    for (int i = 0; i < 5; i++) {
+        *dst[i] = net->ctx ? net->be->alloc(net->ctx, cnt[i]) : NULL;
+        if (*dst[i]) net->be->upload(net->ctx, *dst[i], host[i], cnt[i]);
+        else if (!rc) rc = pgc_errf(e, PGC_ENOMEM, "out of memory");
+        free(host[i]);
+    }
+    return rc;
+}
+
+int pgc_net_param_find(const pgc_net *net, const char *name)
+{
+    for (int i = 0; i < net->npar; i++)
+        if (!strcmp(net->par[i].name, name)) return i;
+    return -1;
+}
+
+void pgc_net_read(const pgc_net *net, int tensor, int grad, float *host)
+{
+    const pgc_tensor *t = &net->t[tensor];
+    net->be->download(net->ctx, host, grad ? t->g : t->x, tsize(t));
+}
+
+/* ---- running ---- */
+
+static float *P(pgc_net *net, int i) { return net->p + net->par[i].off; }
+static float *G(pgc_net *net, int i) { return net->param_grads ? net->g + net->par[i].off : NULL; }
+static float *S(pgc_net *net, int i) { return net->s + net->par[i].off; }
+
+static pgc_conv_desc conv_desc(const pgc_net *net, const pgc_node *nd)
+{
+    const pgc_tensor *a = &net->t[nd->in[0]], *b = &net->t[nd->out];
+    return (pgc_conv_desc){a->n, a->c, a->h, a->w, b->c, b->h, b->w, nd->k, nd->stride, nd->pad};
+}
+
+static pgc_pool_desc pool_desc(const pgc_net *net, const pgc_node *nd)
+{
+    const pgc_tensor *a = &net->t[nd->in[0]], *b = &net->t[nd->out];
+    return (pgc_pool_desc){a->n, a->c, a->h, a->w, b->h, b->w, nd->k, nd->stride, nd->pad};
+}
+
+static pgc_bn_desc bn_desc(const pgc_net *net, const pgc_node *nd)
+{
+    const pgc_tensor *a = &net->t[nd->in[0]];
+    return (pgc_bn_desc){a->n, a->c, a->h * a->w, net->train, nd->relu, 0.1f, 1e-5f,
+                         nd->unbias_n};
+}
+
+static pgc_upconv_desc upconv_desc(const pgc_net *net, const pgc_node *nd, int i)
+{
+    const pgc_tensor *a = &net->t[nd->in[i]], *b = &net->t[nd->out];
+    return (pgc_upconv_desc){a->n, a->c, a->h, a->w, b->c, b->h, b->w, nd->shift[i]};
+}
+
+static void node_forward(pgc_net *net, pgc_node *nd)
+{
+    const pgc_nn_backend *be = net->be;
+    void *c = net->ctx;
+    pgc_tensor *in = &net->t[nd->in[0]], *out = &net->t[nd->out];
+    switch (nd->op) {
+    case OP_CONV: {
+        pgc_conv_desc d = conv_desc(net, nd);
+        be->conv_forward(c, &d, in->x, P(net, nd->pw), out->x);
+        break;
+    }
+    case OP_BN: {
+        pgc_bn_desc d = bn_desc(net, nd);
+        be->bn_forward(c, &d, in->x, P(net, nd->pw) + nd->ch0, P(net, nd->pb) + nd->ch0,
+                       S(net, nd->sm) + nd->ch0, S(net, nd->sv) + nd->ch0, nd->save, out->x);
+        break;
+    }
+    case OP_POOL: {
+        pgc_pool_desc d = pool_desc(net, nd);
+        be->maxpool_forward(c, &d, in->x, out->x, nd->idx);
+        break;
+    }
+    case OP_UPCONV: {
+        be->bias_forward(c, out->n, out->c, out->h * out->w, P(net, nd->pb), out->x);
+        size_t row = 0;
+        for (int i = 0; i < nd->nin; i++) {
+            pgc_upconv_desc d = upconv_desc(net, nd, i);
+            be->upconv_forward(c, &d, net->t[nd->in[i]].x, P(net, nd->pw) + row * out->c * 4,
+                               out->x);
+            row += d.cin;
+        }
+        break;
+    }
+    case OP_CONCAT: {
+        int c0 = 0;
+        for (int i = 0; i < nd->nin; i++) {
+            pgc_tensor *p = &net->t[nd->in[i]];
+            be->slice_forward(c, p->n, p->c, out->c, c0, p->h * p->w, p->x, out->x);
+            c0 += p->c;
+        }
+        break;
+    }
+    case OP_UPSAMPLE:
+        be->upsample_forward(c, in->n, in->c, in->h, in->w, nd->shift[0], in->x, out->x);
+        break;
+    case OP_GAP:
+        be->gap_forward(c, in->n, in->c, in->h * in->w, in->x, out->x);
+        break;
+    case OP_FC:
+        be->fc_forward(c, in->n, in->c * in->h * in->w, out->c, in->x, P(net, nd->pw),
+                       P(net, nd->pb), out->x);
+        break;
+    case OP_ADD:
+        be->add_forward(c, tsize(out), nd->relu, in->x, net->t[nd->in[1]].x, out->x);
+        break;
+    }
+}
+
+static void node_backward(pgc_net *net, pgc_node *nd)
+{
+    const pgc_nn_backend *be = net->be;
+    void *c = net->ctx;
+    pgc_tensor *in = &net->t[nd->in[0]], *out = &net->t[nd->out];
+    switch (nd->op) {
+    case OP_CONV: {
+        pgc_conv_desc d = conv_desc(net, nd);
+        if (net->param_grads) be->conv_backward_filter(c, &d, in->x, out->g, G(net, nd->pw));
+        if (in->g) be->conv_backward_data(c, &d, out->g, P(net, nd->pw), in->g);
+        break;
+    }
+    case OP_BN: {
+        pgc_bn_desc d = bn_desc(net, nd);
+        float *dg = G(net, nd->pw), *db = G(net, nd->pb);
+        be->bn_backward(c, &d, in->x, out->x, out->g, P(net, nd->pw) + nd->ch0,
+                        S(net, nd->sm) + nd->ch0, S(net, nd->sv) + nd->ch0, nd->save, in->g,
+                        dg ? dg + nd->ch0 : NULL, db ? db + nd->ch0 : NULL);
+        break;
+    }
+    case OP_POOL: {
+        pgc_pool_desc d = pool_desc(net, nd);
+        if (in->g) be->maxpool_backward(c, &d, out->g, nd->idx, in->g);
+        break;
+    }
+    case OP_UPCONV: {
+        if (net->param_grads) be->bias_backward(c, out->n, out->c, out->h * out->w, out->g, G(net, nd->pb));
+        size_t row = 0;
+        for (int i = 0; i < nd->nin; i++) {
+            pgc_upconv_desc d = upconv_desc(net, nd, i);
+            float *dw = G(net, nd->pw);
+            be->upconv_backward(c, &d, net->t[nd->in[i]].x, P(net, nd->pw) + row * out->c * 4,
+                                out->g, net->t[nd->in[i]].g, dw ? dw + row * out->c * 4 : NULL);
+            row += d.cin;
+        }
+        break;
+    }
+    case OP_CONCAT: {
+        int c0 = 0;
+        for (int i = 0; i < nd->nin; i++) {
+            pgc_tensor *p = &net->t[nd->in[i]];
+            if (p->g) be->slice_backward(c, p->n, p->c, out->c, c0, p->h * p->w, out->g, p->g);
+            c0 += p->c;
+        }
+        break;
+    }
+    case OP_UPSAMPLE:
+        if (in->g)
+            be->upsample_backward(c, in->n, in->c, in->h, in->w, nd->shift[0], out->g, in->g);
+        break;
+    case OP_GAP:
+        if (in->g) be->gap_backward(c, in->n, in->c, in->h * in->w, out->g, in->g);
+        break;
+    case OP_FC:
+        be->fc_backward(c, in->n, in->c * in->h * in->w, out->c, in->x, P(net, nd->pw), out->g,
+                        in->g, G(net, nd->pw), G(net, nd->pb));
+        break;
+    case OP_ADD:
+        be->add_backward(c, tsize(out), nd->relu, out->x, out->g, in->g, net->t[nd->in[1]].g);
+        break;
+    }
+}
+
+void pgc_net_forward(pgc_net *net, const float *x, float *logits)
+{
+    pgc_tensor *in = &net->t[net->input];
+    net->be->upload(net->ctx, in->x, x, tsize(in));
+    for (int i = 0; i < net->nn; i++) node_forward(net, &net->nd[i]);
+    if (logits) net->be->download(net->ctx, logits, net->t[net->logits].x, tsize(&net->t[net->logits]));
+}
+
+void pgc_net_backward(pgc_net *net, const float *dlogits)
+{
+    for (int i = 0; i < net->nt; i++)
+        if (net->t[i].g) net->be->zero(net->ctx, net->t[i].g, tsize(&net->t[i]));
+    pgc_tensor *lg = &net->t[net->logits];
+    net->be->upload(net->ctx, lg->g, dlogits, tsize(lg));
+    for (int i = net->nn - 1; i >= 0; i--) node_backward(net, &net->nd[i]);
+}
+
+void pgc_net_zero_grads(pgc_net *net) { net->be->zero(net->ctx, net->g, net->np); }
+
+void pgc_net_adam(pgc_net *net, float lr)
+{
+    net->step++;
+    net->be->adam_step(net->ctx, net->np, net->p, net->g, net->m, net->v, lr, 0.9f, 0.999f,
+                       1e-8f, net->step);
+    pgc_net_zero_grads(net);
+}
+
+double pgc_softmax_xent(int n, const float *logits, const int *labels, const float *w,
+                        float *dlogits, int *correct)
+{
+    double loss = 0, wsum = 0;
+    int hits = 0;
+    for (int i = 0; i < n; i++) {
+        int y = labels[i];
+        wsum += w ? w[y] : 1.0;
+    }
+    if (wsum <= 0) wsum = 1;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + 2 * i;
+        int y = labels[i];
+        double m = z[0] > z[1] ? z[0] : z[1];
+        double e0 = exp(z[0] - m), e1 = exp(z[1] - m), s = e0 + e1;
+        double p[2] = {e0 / s, e1 / s};
+        double wi = (w ? w[y] : 1.0) / wsum;
+        loss -= wi * log(p[y] > 1e-300 ? p[y] : 1e-300);
+        if (dlogits)
+            for (int k = 0; k < 2; k++) dlogits[2 * i + k] = (float)(wi * (p[k] - (k == y)));
+        hits += (z[1] > z[0]) == (y == 1);
+    }
+    if (correct) *correct = hits;
+    return loss;
+}

@@ -1,0 +1,97 @@
+/* A network: named parameters and a graph of operations over NCHW tensors, built for one
+ * batch size and input size, run forward and backward through a backend (backend.h).
+ * The architectures (dcfpn.md) are in arch.c; pgc_net_create builds one by name. */
+#ifndef PGC_NN_NET_H
+#define PGC_NN_NET_H
+
+#include <stddef.h>
+
+#include "../err.h"
+#include "backend.h"
+
+#define PGC_NAME_MAX 64
+#define PGC_MAX_SCALES 5
+
+/* One named parameter or running statistic: a slice of the net's p[] (trained) or s[]
+ * (running statistics) arrays. */
+typedef struct {
+    char name[PGC_NAME_MAX];
+    int rank;
+    int dims[4];
+    size_t off, count;
+    int stat;   /* 1: a BN running statistic, in s[]; 0: trained, in p[] */
+} pgc_param;
+
+typedef struct {
+    int n, c, h, w;  /* (N, C, H, W) */
+    float *x, *g;    /* values and d loss / d values (g NULL when not needed) */
+} pgc_tensor;
+
+typedef struct pgc_node pgc_node;
+typedef struct pgc_net pgc_net;
+
+struct pgc_net {
+    const pgc_nn_backend *be;
+    void *ctx;
+    int threads;
+    char arch[32];
+    int width;
+    int n, h, w;          /* batch and input size the graph is built for */
+
+    /* Parameters, declared by the builder in a fixed order. */
+    pgc_param *par;
+    int npar, par_cap, par_frozen, par_next;
+    size_t np, ns;
+    float *p, *g, *m, *v; /* (np): values, gradients, Adam moments (backend memory) */
+    float *s;             /* (ns): running statistics */
+    long step;            /* Adam steps taken */
+
+    /* Graph. */
+    pgc_tensor *t;
+    int nt, t_cap;
+    pgc_node *nd;
+    int nn, nd_cap;
+    int input, logits;
+    int scale[PGC_MAX_SCALES];  /* tensors f^{s1}..; nscales of them */
+    int nscales;
+    size_t ws_bytes;
+    int build_err;              /* a builder step failed (allocation) */
+
+    int train;        /* BN uses batch statistics and updates running averages */
+    int param_grads;  /* backward computes parameter gradients (off for Grad-CAM) */
+};
+
+/* Architectures: "dcfpn", "fpn", "multigap", "multigap-dc", "resnet50"; "dcfpn-ref" is
+ * dcfpn with X(p) materialised (upsampled copies, one 31w BN), for checking the fold. */
+int pgc_arch_known(const char *arch);
+const char *pgc_arch_list(void);
+
+/* Creates a net with freshly initialised parameters (seeded), for batch n and input
+ * h x w (multiples of 16). threads: CPU threads for the backend. */
+int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
+                   int n, int h, int w, int threads, unsigned long long seed, pgc_err *e);
+void pgc_net_free(pgc_net *net);
+/* Rebuilds the graph for another batch or input size, keeping the parameters. */
+int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e);
+
+/* Forward: x (N, 1, H, W) host floats -> logits (N, 2) host floats (may be NULL). */
+void pgc_net_forward(pgc_net *net, const float *x, float *logits);
+/* Backward from d loss / d logits (N, 2), host floats. Zeroes and fills tensor
+ * gradients; parameter gradients are ACCUMULATED into g[] when param_grads is set. */
+void pgc_net_backward(pgc_net *net, const float *dlogits);
+/* One Adam step with learning rate lr over the accumulated gradients, then zeroes them. */
+void pgc_net_adam(pgc_net *net, float lr);
+void pgc_net_zero_grads(pgc_net *net);
+
+/* Softmax cross-entropy with class weights (PyTorch's: sum w_y (-log p_y) / sum w_y).
+ * logits, dlogits (N, 2); w may be NULL (all 1). Returns the loss; *correct counts
+ * argmax hits. */
+double pgc_softmax_xent(int n, const float *logits, const int *labels, const float *w,
+                        float *dlogits, int *correct);
+
+/* Index of a parameter by name, or -1. */
+int pgc_net_param_find(const pgc_net *net, const char *name);
+/* Copies a tensor's values (or gradients) to the host. */
+void pgc_net_read(const pgc_net *net, int tensor, int grad, float *host);
+
+#endif
