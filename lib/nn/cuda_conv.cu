@@ -51,8 +51,16 @@ static cudnnStatus_t conv_ws_size(pgc_cuda_ctx *c, int kind, int algo, size_t *b
     }
 }
 
-/* cuDNN's heuristic pick (descriptors already set): first supported one that fits. */
-static bool conv_heuristic(pgc_cuda_ctx *c, int kind, pgc_cuda_algo *a)
+/* Whether a heuristic result may be used: any that works when fast; else only
+ * deterministic ones without Tensor Core math. */
+template <class Perf> static bool perf_ok(const Perf &p, bool strict)
+{
+    return p.status == CUDNN_STATUS_SUCCESS && p.memory <= FAST_WS_MAX &&
+           (!strict || (p.determinism == CUDNN_DETERMINISTIC && p.mathType == CUDNN_FMA_MATH));
+}
+
+/* cuDNN's heuristic pick (descriptors already set): the first acceptable one. */
+static bool conv_heuristic(pgc_cuda_ctx *c, int kind, bool strict, pgc_cuda_algo *a)
 {
     int got = 0;
     if (kind == PGC_CONV_FWD) {
@@ -62,7 +70,7 @@ static bool conv_heuristic(pgc_cuda_ctx *c, int kind, pgc_cuda_algo *a)
                                                           &got, p)))
             return false;
         for (int i = 0; i < got; i++)
-            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= FAST_WS_MAX) {
+            if (perf_ok(p[i], strict)) {
                 a->algo = p[i].algo, a->math = p[i].mathType;
                 return true;
             }
@@ -73,7 +81,7 @@ static bool conv_heuristic(pgc_cuda_ctx *c, int kind, pgc_cuda_algo *a)
                        CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, p)))
             return false;
         for (int i = 0; i < got; i++)
-            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= FAST_WS_MAX) {
+            if (perf_ok(p[i], strict)) {
                 a->algo = p[i].algo, a->math = p[i].mathType;
                 return true;
             }
@@ -84,15 +92,16 @@ static bool conv_heuristic(pgc_cuda_ctx *c, int kind, pgc_cuda_algo *a)
                        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, p)))
             return false;
         for (int i = 0; i < got; i++)
-            if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].memory <= FAST_WS_MAX) {
+            if (perf_ok(p[i], strict)) {
                 a->algo = p[i].algo, a->math = p[i].mathType;
                 return true;
             }
     }
-    return false; /* the caller falls back to the default list */
+    return false;
 }
 
-/* The first default algorithm cuDNN supports for this shape (FMA math). */
+/* The first default algorithm cuDNN supports for this shape (FMA math), else the first
+ * deterministic FMA one its heuristics offer. */
 static bool conv_default(pgc_cuda_ctx *c, int kind, const pgc_conv_desc *d, pgc_cuda_algo *a)
 {
     const int *list = kind == PGC_CONV_FWD ? fwd_algos
@@ -111,8 +120,11 @@ static bool conv_default(pgc_cuda_ctx *c, int kind, const pgc_conv_desc *d, pgc_
         }
         if (s != CUDNN_STATUS_NOT_SUPPORTED) return CK(c, s);
     }
-    return pgc_cuda_fail(c, "cudnn convolution",
-                         "no deterministic FP32 algorithm supports this shape");
+    /* none of those: any other deterministic FMA algorithm cuDNN offers */
+    if (conv_heuristic(c, kind, true, a)) return true;
+    return c->failed ? false
+                     : pgc_cuda_fail(c, "cudnn convolution",
+                                     "no deterministic FP32 algorithm supports this shape");
 }
 
 /* The algorithm for (d, kind), chosen once per shape and kept. */
@@ -127,7 +139,7 @@ static const pgc_cuda_algo *conv_choose(pgc_cuda_ctx *c, int kind, const pgc_con
     bool ok = false;
     if (c->fast) {
         if (!conv_describe(c, d, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)) return NULL;
-        ok = conv_heuristic(c, kind, &a);
+        ok = conv_heuristic(c, kind, false, &a);
         if (!ok && c->failed) return NULL;
     }
     if (!ok && !conv_default(c, kind, d, &a)) return NULL;

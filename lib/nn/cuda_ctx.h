@@ -79,10 +79,6 @@ static inline unsigned pgc_cuda_plane_threads(size_t hw)
 bool pgc_cuda_gemm(pgc_cuda_ctx *c, bool ta, bool tb, int m, int n, int k, float alpha,
                    const float *a, int lda, const float *b, int ldb, float beta, float *cm,
                    int ldc);
-bool pgc_cuda_gemm_batched(pgc_cuda_ctx *c, bool ta, bool tb, int m, int n, int k,
-                           float alpha, const float *a, int lda, long long sa,
-                           const float *b, int ldb, long long sb, float beta, float *cm,
-                           int ldc, long long sc, int batch);
 
 /* The table's entries, by file. */
 size_t pgc_cuda_conv_workspace(const pgc_conv_desc *d);

@@ -1,10 +1,11 @@
 /* The GEMM-shaped operations through cuBLAS: the fully connected layer and the 2x2/2
- * transposed convolution with its shift fold (backend.h), following cpu_conv.c step by
- * step: G = W^T x at the part's own resolution, then each output pixel takes its tap of
- * G at its source pixel (y >> shift, x >> shift). */
+ * transposed convolution with its shift fold (backend.h), as cpu_conv.c does it:
+ * G = W^T x at the part's own resolution, then each output pixel takes its tap of G at
+ * its source pixel (y >> shift, x >> shift). */
 #include "cuda_ctx.h"
 
-/* Images per chunk are limited so that G stays under this many floats. */
+/* Images per chunk of a transposed convolution: its workspace stays under this many
+ * floats. */
 #define UPCONV_WS_FLOATS ((size_t)32 << 20)
 
 bool pgc_cuda_gemm(pgc_cuda_ctx *c, bool ta, bool tb, int m, int n, int k, float alpha,
@@ -14,16 +15,6 @@ bool pgc_cuda_gemm(pgc_cuda_ctx *c, bool ta, bool tb, int m, int n, int k, float
     return CK(c, cublasSgemm(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
                              ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b, ldb, a, lda,
                              &beta, cm, ldc));
-}
-
-bool pgc_cuda_gemm_batched(pgc_cuda_ctx *c, bool ta, bool tb, int m, int n, int k,
-                           float alpha, const float *a, int lda, long long sa,
-                           const float *b, int ldb, long long sb, float beta, float *cm,
-                           int ldc, long long sc, int batch)
-{
-    return CK(c, cublasSgemmStridedBatched(c->blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                           ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
-                                           ldb, sb, a, lda, sa, &beta, cm, ldc, sc, batch));
 }
 
 /* ---- fully connected ---- */
@@ -74,9 +65,12 @@ void pgc_cuda_fc_backward(void *ctx, int n, int k, int m, const float *x, const 
 
 /* ---- transposed convolution ---- */
 
+/* A chunk of g images is first copied channel-major, X' (Cin, g hw), so that each step is
+ * one plain GEMM over the whole chunk: G' (Cout 2 2, g hw) = W^T X', and backward
+ * dW += X' dG'^T, dX' = W dG'. */
 static int upconv_chunk(const pgc_upconv_desc *d)
 {
-    size_t per = (size_t)d->cout * 4 * d->h * d->w;
+    size_t per = (size_t)(d->cin + 4 * d->cout) * d->h * d->w;
     size_t g = per ? UPCONV_WS_FLOATS / per : 1;
     if (g < 1) g = 1;
     if (g > (size_t)d->n) g = (size_t)d->n;
@@ -85,34 +79,58 @@ static int upconv_chunk(const pgc_upconv_desc *d)
 
 size_t pgc_cuda_upconv_workspace(const pgc_upconv_desc *d)
 {
-    return (size_t)upconv_chunk(d) * d->cout * 4 * d->h * d->w;
+    return (size_t)upconv_chunk(d) * (d->cin + 4 * d->cout) * d->h * d->w;
 }
 
-/* One block per output plane (image, o) of the chunk: y += its taps of G, where G is
- * (g, Cout 2 2, h w). */
-__global__ static void upconv_scatter(pgc_upconv_desc d, const float *__restrict__ G,
+/* One block per plane (i, c): xc[c, i, :] = x[i, c, :], x (g, C, hw), xc (C, g hw). */
+__global__ static void to_cmajor(int g, int C, size_t hw, const float *__restrict__ x,
+                                 float *__restrict__ xc)
+{
+    size_t pl = blockIdx.x;
+    int i = (int)(pl / C), c = (int)(pl % C);
+    const float *s = x + pl * hw;
+    float *t = xc + ((size_t)c * g + i) * hw;
+    for (size_t j = threadIdx.x; j < hw; j += blockDim.x) t[j] = s[j];
+}
+
+/* One block per plane (i, c): x[i, c, :] += xc[c, i, :]. */
+__global__ static void from_cmajor_add(int g, int C, size_t hw, const float *__restrict__ xc,
+                                       float *__restrict__ x)
+{
+    size_t pl = blockIdx.x;
+    int i = (int)(pl / C), c = (int)(pl % C);
+    const float *s = xc + ((size_t)c * g + i) * hw;
+    float *t = x + pl * hw;
+    for (size_t j = threadIdx.x; j < hw; j += blockDim.x) t[j] += s[j];
+}
+
+/* One block per output plane (i, o): y[i, o] += its taps of G' (Cout 2 2, g hw). */
+__global__ static void upconv_scatter(pgc_upconv_desc d, int g, const float *__restrict__ G,
                                       float *__restrict__ y)
 {
-    size_t pl = blockIdx.x; /* image i, channel o of this chunk */
-    size_t hw = (size_t)d.h * d.w, ohw = (size_t)d.ho * d.wo;
-    const float *Go = G + pl * 4 * hw;
+    size_t pl = blockIdx.x;
+    int i = (int)(pl / d.cout), o = (int)(pl % d.cout);
+    size_t hw = (size_t)d.h * d.w, ohw = (size_t)d.ho * d.wo, ld = (size_t)g * hw;
+    const float *Go = G + (size_t)o * 4 * ld + (size_t)i * hw;
     float *yo = y + pl * ohw;
     for (size_t t = threadIdx.x; t < ohw; t += blockDim.x) {
         int oy = (int)(t / d.wo), ox = (int)(t % d.wo);
         size_t tap = (size_t)((oy & 1) * 2 + (ox & 1));
-        yo[t] += Go[tap * hw + (size_t)(oy >> d.shift) * d.w + (ox >> d.shift)];
+        yo[t] += Go[tap * ld + (size_t)(oy >> d.shift) * d.w + (ox >> d.shift)];
     }
 }
 
-/* One block per plane (image, o): dG[tap, sy, sx] = sum of dy over the output pixels
- * that read source pixel (sy, sx) through tap, in raster order as the CPU adds them. */
-__global__ static void upconv_gather(pgc_upconv_desc d, const float *__restrict__ dy,
+/* One block per plane (i, o): dG'[o tap, i hw + (sy, sx)] = sum of dy over the output
+ * pixels that read source pixel (sy, sx) through tap, in raster order as the CPU adds
+ * them. */
+__global__ static void upconv_gather(pgc_upconv_desc d, int g, const float *__restrict__ dy,
                                      float *__restrict__ dG)
 {
     size_t pl = blockIdx.x;
-    size_t hw = (size_t)d.h * d.w;
+    int i = (int)(pl / d.cout), o = (int)(pl % d.cout);
+    size_t hw = (size_t)d.h * d.w, ld = (size_t)g * hw;
     const float *dyo = dy + pl * d.ho * d.wo;
-    float *Go = dG + pl * 4 * hw;
+    float *Go = dG + (size_t)o * 4 * ld + (size_t)i * hw;
     int rep = 1 << (d.shift - 1); /* output rows (and columns) per tap and source pixel */
     for (size_t t = threadIdx.x; t < 4 * hw; t += blockDim.x) {
         int tap = (int)(t / hw), p = (int)(t % hw);
@@ -122,7 +140,7 @@ __global__ static void upconv_gather(pgc_upconv_desc d, const float *__restrict_
             const float *row = dyo + (size_t)((sy << d.shift) + ty + 2 * a) * d.wo;
             for (int b = 0; b < rep; b++) s += row[(sx << d.shift) + tx + 2 * b];
         }
-        Go[t] = s;
+        Go[tap * ld + p] = s;
     }
 }
 
@@ -132,23 +150,38 @@ static bool upconv_shape_ok(pgc_cuda_ctx *c, const pgc_upconv_desc *d)
     return pgc_cuda_fail(c, "upconv", "output size is not the input's shifted by 'shift'");
 }
 
+/* The chunk's workspace: X' (Cin, g hw), then G' (Cout 2 2, g hw). */
+static float *upconv_ws(pgc_cuda_ctx *c, const pgc_upconv_desc *d, int g)
+{
+    return (float *)pgc_cuda_scratch(c, PGC_SCRATCH_WS,
+                                     sizeof(float) * g * (d->cin + 4 * d->cout) * d->h * d->w);
+}
+
+static bool upconv_to_cmajor(pgc_cuda_ctx *c, const pgc_upconv_desc *d, int gi, size_t hw,
+                             const float *x, float *xc)
+{
+    to_cmajor<<<(unsigned)(gi * d->cin), pgc_cuda_plane_threads(hw), 0, c->stream>>>(
+        gi, d->cin, hw, x, xc);
+    return CK_LAUNCH(c, "to_cmajor");
+}
+
 void pgc_cuda_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
                              const float *w, float *y)
 {
     pgc_cuda_ctx *c = (pgc_cuda_ctx *)ctx;
     if (c->failed || !upconv_shape_ok(c, d)) return;
     int g = upconv_chunk(d), hw = d->h * d->w, m4 = d->cout * 4;
-    float *G = (float *)pgc_cuda_scratch(c, PGC_SCRATCH_WS, sizeof(float) * g * m4 * hw); // (g, Cout 2 2, h w)
-    if (!G) return;
+    float *X = upconv_ws(c, d, g);
+    if (!X) return;
     for (int i0 = 0; i0 < d->n; i0 += g) {
-        int gi = d->n - i0 < g ? d->n - i0 : g;
-        /* G_i (Cout 4, hw) = W^T (Cout 4, Cin) x_i (Cin, hw), W (Cin, Cout 4) shared */
-        if (!pgc_cuda_gemm_batched(c, true, false, m4, hw, d->cin, 1.0f, w, m4, 0,
-                                   x + (size_t)i0 * d->cin * hw, hw, (long long)d->cin * hw,
-                                   0.0f, G, hw, (long long)m4 * hw, gi))
+        int gi = d->n - i0 < g ? d->n - i0 : g, ld = gi * hw;
+        float *G = X + (size_t)d->cin * ld; // (Cout 2 2, gi hw)
+        if (!upconv_to_cmajor(c, d, gi, hw, x + (size_t)i0 * d->cin * hw, X)) return;
+        /* G' = W^T X', W (Cin, Cout 2 2) */
+        if (!pgc_cuda_gemm(c, true, false, m4, ld, d->cin, 1.0f, w, m4, X, ld, 0.0f, G, ld))
             return;
         upconv_scatter<<<(unsigned)(gi * d->cout), pgc_cuda_plane_threads((size_t)d->ho * d->wo),
-                         0, c->stream>>>(*d, G, y + (size_t)i0 * d->cout * d->ho * d->wo);
+                         0, c->stream>>>(*d, gi, G, y + (size_t)i0 * d->cout * d->ho * d->wo);
         if (!CK_LAUNCH(c, "upconv_scatter")) return;
     }
 }
@@ -159,24 +192,28 @@ void pgc_cuda_upconv_backward(void *ctx, const pgc_upconv_desc *d, const float *
     pgc_cuda_ctx *c = (pgc_cuda_ctx *)ctx;
     if (c->failed || (!dx && !dw) || !upconv_shape_ok(c, d)) return;
     int g = upconv_chunk(d), hw = d->h * d->w, m4 = d->cout * 4;
-    float *dG = (float *)pgc_cuda_scratch(c, PGC_SCRATCH_WS, sizeof(float) * g * m4 * hw); // (g, Cout 2 2, h w)
-    if (!dG) return;
+    float *X = upconv_ws(c, d, g);
+    if (!X) return;
     for (int i0 = 0; i0 < d->n; i0 += g) {
-        int gi = d->n - i0 < g ? d->n - i0 : g;
+        int gi = d->n - i0 < g ? d->n - i0 : g, ld = gi * hw;
+        float *dG = X + (size_t)d->cin * ld; // (Cout 2 2, gi hw)
         upconv_gather<<<(unsigned)(gi * d->cout), pgc_cuda_plane_threads(4 * (size_t)hw), 0,
-                        c->stream>>>(*d, dy + (size_t)i0 * d->cout * d->ho * d->wo, dG);
+                        c->stream>>>(*d, gi, dy + (size_t)i0 * d->cout * d->ho * d->wo, dG);
         if (!CK_LAUNCH(c, "upconv_gather")) return;
-        const float *xi = x + (size_t)i0 * d->cin * hw;
-        /* dw (Cin, Cout 4) += x_i (Cin, hw) dG_i^T, image after image as the CPU does */
-        for (int i = 0; dw && i < gi; i++)
-            if (!pgc_cuda_gemm(c, false, true, d->cin, m4, hw, 1.0f, xi + (size_t)i * d->cin * hw,
-                               hw, dG + (size_t)i * m4 * hw, hw, 1.0f, dw, m4))
-                return;
-        /* dx_i (Cin, hw) += W (Cin, Cout 4) dG_i (Cout 4, hw) */
-        if (dx && !pgc_cuda_gemm_batched(c, false, false, d->cin, hw, m4, 1.0f, w, m4, 0, dG,
-                                         hw, (long long)m4 * hw, 1.0f,
-                                         dx + (size_t)i0 * d->cin * hw, hw,
-                                         (long long)d->cin * hw, gi))
+        /* dW (Cin, Cout 2 2) += X' dG'^T */
+        if (dw && !(upconv_to_cmajor(c, d, gi, hw, x + (size_t)i0 * d->cin * hw, X) &&
+                    pgc_cuda_gemm(c, false, true, d->cin, m4, ld, 1.0f, X, ld, dG, ld, 1.0f, dw,
+                                  m4)))
             return;
+        /* dX' = W dG' (into X', which the dW GEMM before it has finished reading), then
+         * dx += dX' image by image */
+        if (dx) {
+            if (!pgc_cuda_gemm(c, false, false, d->cin, ld, m4, 1.0f, w, m4, dG, ld, 0.0f, X, ld))
+                return;
+            from_cmajor_add<<<(unsigned)(gi * d->cin), pgc_cuda_plane_threads((size_t)hw), 0,
+                              c->stream>>>(gi, d->cin, (size_t)hw, X,
+                                           dx + (size_t)i0 * d->cin * hw);
+            if (!CK_LAUNCH(c, "from_cmajor_add")) return;
+        }
     }
 }
