@@ -1,6 +1,7 @@
 /* What every pgc-* command shares: its name in messages, help, exit codes, and the
- * stream plumbing that turns lib/ errors into one line on stderr. The only code outside
- * cmd/*.c that prints. Exit codes: 0 success, 1 bad input, 2 bad usage. */
+ * stream plumbing that turns lib/ errors into one line on stderr. Besides the command
+ * files themselves, the only code that prints. Exit codes: 0 success, 1 bad input,
+ * 2 bad usage. */
 #ifndef PGC_CLI_H
 #define PGC_CLI_H
 

@@ -3,12 +3,45 @@
 #define PGC_NN_CPU_H
 
 #include "backend.h"
+#include "pool.h"
+
+#include <string.h>
+
+/* 8 floats at a time through GCC/clang vector extensions: the element-wise loops that
+ * -O2 leaves scalar (masked sums, the ReLU mask) vectorise on any target. */
+typedef float pgc_v8 __attribute__((vector_size(32)));
+typedef int pgc_v8i __attribute__((vector_size(32)));
+
+static inline pgc_v8 v8_load(const float *p)
+{
+    pgc_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void v8_store(float *p, pgc_v8 v) { memcpy(p, &v, sizeof v); }
+
+static inline float v8_sum(pgc_v8 v)
+{
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+/* v where keep > 0, else 0 */
+static inline pgc_v8 v8_where_pos(pgc_v8 keep, pgc_v8 v)
+{
+    pgc_v8 zero = {0};
+    return (pgc_v8)((pgc_v8i)v & (keep > zero));
+}
 
 typedef struct {
     float *ws;        /* scratch, ws_n floats */
     size_t ws_n;
     int threads;
+    pgc_pool *pool;   /* for the loops outside OpenBLAS */
 } pgc_cpu_ctx;
+
+/* Runs fn(arg, lo, hi) over [0, n) on the context's threads. */
+void pgc_cpu_for(void *ctx, size_t n, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);
 
 size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d);
 void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,

@@ -30,87 +30,139 @@ size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)
     return conv_per_image(d) * (size_t)conv_group(d);
 }
 
-/* col (Cin k k, g Ho Wo) from images x[0..g) (g, Cin, H, W). */
-static void im2col(const pgc_conv_desc *d, int g, const float *x, float *col)
+/* [lo, hi): the output columns ox whose input column ox s - p + kx lies in [0, w). */
+static void valid_range(int w, int wo, int s, int p, int kx, int *lo, int *hi)
 {
-    int k = d->k, s = d->stride, p = d->pad, ho = d->ho, wo = d->wo;
+    /* ox s >= p - kx  and  ox s < w + p - kx */
+    int a = p - kx, b = w + p - kx;
+    *lo = a <= 0 ? 0 : (a + s - 1) / s;
+    *hi = b <= 0 ? 0 : (b + s - 1) / s;
+    if (*hi > wo) *hi = wo;
+    if (*lo > *hi) *lo = *hi;
+}
+
+typedef struct {
+    const pgc_conv_desc *d;
+    int g;
+    const float *x;
+    float *col;
+    float *dx;
+    const float *ccol;
+} col_job;
+
+/* col (Cin k k, g Ho Wo) from images x[0..g) (g, Cin, H, W); channels [c0, c1). */
+static void im2col_part(void *arg, size_t c0, size_t c1)
+{
+    const col_job *j = arg;
+    const pgc_conv_desc *d = j->d;
+    int k = d->k, s = d->stride, p = d->pad, ho = d->ho, wo = d->wo, g = j->g;
     size_t hw = (size_t)ho * wo, ld = hw * g;
-    for (int c = 0; c < d->cin; c++)
+    for (size_t c = c0; c < c1; c++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
-                float *row = col + ((size_t)(c * k + ky) * k + kx) * ld;
+                float *row = j->col + ((c * k + ky) * k + kx) * ld;
+                int lo, hi;
+                valid_range(d->w, wo, s, p, kx, &lo, &hi);
                 for (int i = 0; i < g; i++) {
-                    const float *plane = x + ((size_t)i * d->cin + c) * d->h * d->w;
+                    const float *plane = j->x + ((size_t)i * d->cin + c) * d->h * d->w;
                     float *r = row + i * hw;
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy * s - p + ky;
-                        float *ro = r + (size_t)oy * wo;
+                        float *restrict ro = r + (size_t)oy * wo;
                         if (iy < 0 || iy >= d->h) {
                             memset(ro, 0, sizeof(float) * wo);
                             continue;
                         }
-                        const float *src = plane + (size_t)iy * d->w;
-                        if (s == 1) {
-                            /* ix = ox - p + kx: a shifted copy with zero ends */
-                            int lo = p - kx, hi = d->w + p - kx; /* valid ox in [lo, hi) */
-                            if (lo < 0) lo = 0;
-                            if (hi > wo) hi = wo;
-                            for (int ox = 0; ox < lo && ox < wo; ox++) ro[ox] = 0;
-                            if (hi > lo)
-                                memcpy(ro + lo, src + lo - p + kx, sizeof(float) * (hi - lo));
-                            for (int ox = hi > lo ? hi : lo; ox < wo; ox++) ro[ox] = 0;
-                        } else {
-                            for (int ox = 0; ox < wo; ox++) {
-                                int ix = ox * s - p + kx;
-                                ro[ox] = ix >= 0 && ix < d->w ? src[ix] : 0.0f;
-                            }
-                        }
+                        const float *restrict src = plane + (size_t)iy * d->w - p + kx;
+                        for (int ox = 0; ox < lo; ox++) ro[ox] = 0;
+                        if (s == 1)
+                            memcpy(ro + lo, src + lo, sizeof(float) * (hi - lo));
+                        else
+                            for (int ox = lo; ox < hi; ox++) ro[ox] = src[ox * s];
+                        for (int ox = hi; ox < wo; ox++) ro[ox] = 0;
                     }
                 }
             }
 }
 
-/* dx[0..g) += col2im(col). */
-static void col2im(const pgc_conv_desc *d, int g, const float *col, float *dx)
+static void im2col(void *ctx, const pgc_conv_desc *d, int g, const float *x, float *col)
 {
-    int k = d->k, s = d->stride, p = d->pad, ho = d->ho, wo = d->wo;
+    col_job j = {d, g, x, col, NULL, NULL};
+    pgc_cpu_for(ctx, d->cin, im2col_part, &j);
+}
+
+/* dx[0..g) += col2im(col); channels [c0, c1): each thread owns its dx planes. */
+static void col2im_part(void *arg, size_t c0, size_t c1)
+{
+    const col_job *j = arg;
+    const pgc_conv_desc *d = j->d;
+    int k = d->k, s = d->stride, p = d->pad, ho = d->ho, wo = d->wo, g = j->g;
     size_t hw = (size_t)ho * wo, ld = hw * g;
-    for (int c = 0; c < d->cin; c++)
+    for (size_t c = c0; c < c1; c++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
-                const float *row = col + ((size_t)(c * k + ky) * k + kx) * ld;
+                const float *row = j->ccol + ((c * k + ky) * k + kx) * ld;
+                int lo, hi;
+                valid_range(d->w, wo, s, p, kx, &lo, &hi);
                 for (int i = 0; i < g; i++) {
-                    float *plane = dx + ((size_t)i * d->cin + c) * d->h * d->w;
+                    float *plane = j->dx + ((size_t)i * d->cin + c) * d->h * d->w;
                     const float *r = row + i * hw;
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy * s - p + ky;
                         if (iy < 0 || iy >= d->h) continue;
-                        float *dst = plane + (size_t)iy * d->w;
-                        const float *ro = r + (size_t)oy * wo;
-                        for (int ox = 0; ox < wo; ox++) {
-                            int ix = ox * s - p + kx;
-                            if (ix >= 0 && ix < d->w) dst[ix] += ro[ox];
-                        }
+                        float *restrict dst = plane + (size_t)iy * d->w - p + kx;
+                        const float *restrict ro = r + (size_t)oy * wo;
+                        if (s == 1)
+                            for (int ox = lo; ox < hi; ox++) dst[ox] += ro[ox];
+                        else
+                            for (int ox = lo; ox < hi; ox++) dst[ox * s] += ro[ox];
                     }
                 }
             }
 }
 
-/* (g, C, HW) <-> (C, g HW) */
-static void to_cmajor(const float *src, int g, int c, size_t hw, float *dst)
+static void col2im(void *ctx, const pgc_conv_desc *d, int g, const float *col, float *dx)
 {
-    for (int i = 0; i < g; i++)
-        for (int j = 0; j < c; j++)
-            memcpy(dst + (size_t)j * g * hw + i * hw, src + ((size_t)i * c + j) * hw,
-                   sizeof(float) * hw);
+    col_job j = {d, g, NULL, NULL, dx, col};
+    pgc_cpu_for(ctx, d->cin, col2im_part, &j);
 }
 
-static void from_cmajor(const float *src, int g, int c, size_t hw, float *dst)
+/* (g, C, HW) <-> (C, g HW), channels split across threads */
+typedef struct {
+    const float *src;
+    float *dst;
+    int g, c;
+    size_t hw;
+} cm_job;
+
+static void to_cmajor_part(void *arg, size_t c0, size_t c1)
 {
-    for (int i = 0; i < g; i++)
-        for (int j = 0; j < c; j++)
-            memcpy(dst + ((size_t)i * c + j) * hw, src + (size_t)j * g * hw + i * hw,
-                   sizeof(float) * hw);
+    const cm_job *j = arg;
+    for (int i = 0; i < j->g; i++)
+        for (size_t c = c0; c < c1; c++)
+            memcpy(j->dst + c * j->g * j->hw + i * j->hw, j->src + ((size_t)i * j->c + c) * j->hw,
+                   sizeof(float) * j->hw);
+}
+
+static void from_cmajor_part(void *arg, size_t c0, size_t c1)
+{
+    const cm_job *j = arg;
+    for (int i = 0; i < j->g; i++)
+        for (size_t c = c0; c < c1; c++)
+            memcpy(j->dst + ((size_t)i * j->c + c) * j->hw, j->src + c * j->g * j->hw + i * j->hw,
+                   sizeof(float) * j->hw);
+}
+
+static void to_cmajor(void *ctx, const float *src, int g, int c, size_t hw, float *dst)
+{
+    cm_job j = {src, dst, g, c, hw};
+    pgc_cpu_for(ctx, c, to_cmajor_part, &j);
+}
+
+static void from_cmajor(void *ctx, const float *src, int g, int c, size_t hw, float *dst)
+{
+    cm_job j = {src, dst, g, c, hw};
+    pgc_cpu_for(ctx, c, from_cmajor_part, &j);
 }
 
 void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
@@ -124,12 +176,12 @@ void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, con
         int gi = d->n - i0 < g ? d->n - i0 : g;
         const float *xi = x + (size_t)i0 * d->cin * d->h * d->w;
         float *yi = y + (size_t)i0 * d->cout * hw;
-        im2col(d, gi, xi, col);
+        im2col(ctx, d, gi, xi, col);
         float *out = gi == 1 ? yi : tmp;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout, (int)(gi * hw),
                     (int)kk, 1.0f, w, (int)kk, col, (int)(gi * hw), 0.0f, out,
                     (int)(gi * hw));
-        if (gi > 1) from_cmajor(tmp, gi, d->cout, hw, yi);
+        if (gi > 1) from_cmajor(ctx, tmp, gi, d->cout, hw, yi);
     }
 }
 
@@ -143,11 +195,11 @@ void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *
     for (int i0 = 0; i0 < d->n; i0 += g) {
         int gi = d->n - i0 < g ? d->n - i0 : g;
         const float *dyi = dy + (size_t)i0 * d->cout * hw;
-        if (gi > 1) to_cmajor(dyi, gi, d->cout, hw, tmp);
+        if (gi > 1) to_cmajor(ctx, dyi, gi, d->cout, hw, tmp);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)(gi * hw), d->cout,
                     1.0f, w, (int)kk, gi > 1 ? tmp : dyi, (int)(gi * hw), 0.0f, col,
                     (int)(gi * hw));
-        col2im(d, gi, col, dx + (size_t)i0 * d->cin * d->h * d->w);
+        col2im(ctx, d, gi, col, dx + (size_t)i0 * d->cin * d->h * d->w);
     }
 }
 
@@ -161,8 +213,8 @@ void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float
     for (int i0 = 0; i0 < d->n; i0 += g) {
         int gi = d->n - i0 < g ? d->n - i0 : g;
         const float *dyi = dy + (size_t)i0 * d->cout * hw;
-        im2col(d, gi, x + (size_t)i0 * d->cin * d->h * d->w, col);
-        if (gi > 1) to_cmajor(dyi, gi, d->cout, hw, tmp);
+        im2col(ctx, d, gi, x + (size_t)i0 * d->cin * d->h * d->w, col);
+        if (gi > 1) to_cmajor(ctx, dyi, gi, d->cout, hw, tmp);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, (int)kk, (int)(gi * hw),
                     1.0f, gi > 1 ? tmp : dyi, (int)(gi * hw), col, (int)(gi * hw), 1.0f, dw,
                     (int)kk);

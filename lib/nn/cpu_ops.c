@@ -17,14 +17,27 @@ static void *cpu_create(size_t ws_bytes, int threads)
         return NULL;
     }
     c->threads = threads > 0 ? threads : 1;
+    c->pool = pgc_pool_create(c->threads);
+    if (!c->pool) {
+        free(c->ws);
+        free(c);
+        return NULL;
+    }
     openblas_set_num_threads(c->threads);
     return c;
+}
+
+void pgc_cpu_for(void *ctx, size_t n, void (*fn)(void *, size_t, size_t), void *arg)
+{
+    pgc_cpu_ctx *c = ctx;
+    pgc_pool_for(c ? c->pool : NULL, n, fn, arg);
 }
 
 static void cpu_destroy(void *ctx)
 {
     pgc_cpu_ctx *c = ctx;
     if (!c) return;
+    pgc_pool_free(c->pool);
     free(c->ws);
     free(c);
 }
@@ -51,48 +64,143 @@ static void cpu_copy(void *ctx, float *dst, const float *src, size_t n)
 
 static void cpu_zero(void *ctx, float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
 
+/* Sums in 8 float lanes, so that the compiler vectorises them, then in double. */
+static double sum_f(const float *restrict p, size_t n)
+{
+    float acc[8] = {0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++) acc[l] += p[j + l];
+    double s = 0;
+    for (; j < n; j++) s += p[j];
+    for (int l = 0; l < 8; l++) s += acc[l];
+    return s;
+}
+
+static double sumsq_f(const float *restrict p, size_t n, float m)
+{
+    float acc[8] = {0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++) acc[l] += (p[j + l] - m) * (p[j + l] - m);
+    double s = 0;
+    for (; j < n; j++) s += (double)(p[j] - m) * (p[j] - m);
+    for (int l = 0; l < 8; l++) s += acc[l];
+    return s;
+}
+
+typedef struct {
+    const pgc_bn_desc *d;
+    const float *x, *y, *dy, *gamma, *beta, *run_mean, *run_var, *save;
+    float *rm, *rv, *sv, *out, *dx, *dgamma, *dbeta;
+} bn_job;
+
+static void bn_forward_part(void *arg, size_t c0, size_t c1)
+{
+    const bn_job *j = arg;
+    const pgc_bn_desc *d = j->d;
+    size_t hw = d->hw;
+    double cnt = (double)d->n * hw;
+    for (size_t c = c0; c < c1; c++) {
+        double mean, var;
+        if (d->train) {
+            double s = 0, ss = 0;
+            for (int i = 0; i < d->n; i++) s += sum_f(j->x + ((size_t)i * d->c + c) * hw, hw);
+            mean = s / cnt;
+            /* two passes: the variance about the mean does not cancel */
+            for (int i = 0; i < d->n; i++)
+                ss += sumsq_f(j->x + ((size_t)i * d->c + c) * hw, hw, (float)mean);
+            var = ss / cnt;
+            double un = d->unbias_n > 0 ? d->unbias_n : cnt;
+            double uvar = un > 1 ? var * un / (un - 1) : var;
+            j->rm[c] = (float)((1 - d->momentum) * j->rm[c] + d->momentum * mean);
+            j->rv[c] = (float)((1 - d->momentum) * j->rv[c] + d->momentum * uvar);
+            j->sv[c] = (float)mean;
+            j->sv[d->c + c] = (float)(1.0 / sqrt(var + d->eps));
+        } else {
+            mean = j->rm[c];
+            var = j->rv[c];
+        }
+        float m = (float)mean, is = (float)(1.0 / sqrt(var + d->eps));
+        float a = j->gamma[c] * is, b = j->beta[c] - m * a;
+        for (int i = 0; i < d->n; i++) {
+            const float *restrict p = j->x + ((size_t)i * d->c + c) * hw;
+            float *restrict q = j->out + ((size_t)i * d->c + c) * hw;
+            if (d->relu)
+                for (size_t k = 0; k < hw; k++) {
+                    float v = p[k] * a + b;
+                    q[k] = v > 0 ? v : 0;
+                }
+            else
+                for (size_t k = 0; k < hw; k++) q[k] = p[k] * a + b;
+        }
+    }
+}
+
 static void bn_forward(void *ctx, const pgc_bn_desc *d, const float *x, const float *gamma,
                        const float *beta, float *run_mean, float *run_var, float *save,
                        float *y)
 {
+    bn_job j = {.d = d, .x = x, .gamma = gamma, .beta = beta, .rm = run_mean, .rv = run_var,
+                .sv = save, .out = y};
+    pgc_cpu_for(ctx, d->c, bn_forward_part, &j);
+}
+
+static void bn_backward_part(void *arg, size_t c0, size_t c1)
+{
+    const bn_job *j = arg;
+    const pgc_bn_desc *d = j->d;
     size_t hw = d->hw;
     double cnt = (double)d->n * hw;
-    for (int c = 0; c < d->c; c++) {
-        double mean, var;
+    for (size_t c = c0; c < c1; c++) {
+        float m, is;
         if (d->train) {
-            double s = 0, ss = 0;
-            for (int i = 0; i < d->n; i++) {
-                const float *p = x + ((size_t)i * d->c + c) * hw;
-                for (size_t j = 0; j < hw; j++) s += p[j];
-            }
-            mean = s / cnt;
-            for (int i = 0; i < d->n; i++) {
-                const float *p = x + ((size_t)i * d->c + c) * hw;
-                for (size_t j = 0; j < hw; j++) ss += (p[j] - mean) * (p[j] - mean);
-            }
-            var = ss / cnt;
-            double un = d->unbias_n > 0 ? d->unbias_n : cnt;
-            double uvar = un > 1 ? var * un / (un - 1) : var;
-            run_mean[c] = (float)((1 - d->momentum) * run_mean[c] + d->momentum * mean);
-            run_var[c] = (float)((1 - d->momentum) * run_var[c] + d->momentum * uvar);
-            save[c] = (float)mean;
-            save[d->c + c] = (float)(1.0 / sqrt(var + d->eps));
+            m = j->save[c];
+            is = j->save[d->c + c];
         } else {
-            mean = run_mean[c];
-            var = run_var[c];
+            m = j->run_mean[c];
+            is = (float)(1.0 / sqrt((double)j->run_var[c] + d->eps));
         }
-        float m = (float)mean, is = (float)(1.0 / sqrt(var + d->eps));
-        float a = gamma[c] * is, b = beta[c] - m * a;
+        /* sums of dy' and dy' (x - m), dy' = dy masked by the ReLU */
+        double sg = 0, sgx = 0;
+        pgc_v8 vm = {m, m, m, m, m, m, m, m};
         for (int i = 0; i < d->n; i++) {
-            const float *p = x + ((size_t)i * d->c + c) * hw;
-            float *q = y + ((size_t)i * d->c + c) * hw;
-            if (d->relu)
-                for (size_t j = 0; j < hw; j++) {
-                    float v = p[j] * a + b;
-                    q[j] = v > 0 ? v : 0;
-                }
-            else
-                for (size_t j = 0; j < hw; j++) q[j] = p[j] * a + b;
+            size_t o = ((size_t)i * d->c + c) * hw, k = 0;
+            const float *x = j->x + o, *y = j->y + o, *dy = j->dy + o;
+            pgc_v8 a1 = {0}, a2 = {0};
+            for (; k + 8 <= hw; k += 8) {
+                pgc_v8 g = v8_load(dy + k);
+                if (d->relu) g = v8_where_pos(v8_load(y + k), g);
+                a1 += g;
+                a2 += g * (v8_load(x + k) - vm);
+            }
+            for (; k < hw; k++) {
+                float g = d->relu && y[k] <= 0 ? 0 : dy[k];
+                sg += g;
+                sgx += (double)g * (x[k] - m);
+            }
+            sg += v8_sum(a1), sgx += v8_sum(a2);
+        }
+        sgx *= is;
+        if (j->dgamma) j->dgamma[c] += (float)sgx;
+        if (j->dbeta) j->dbeta[c] += (float)sg;
+        if (!j->dx) continue;
+        float kk = j->gamma[c] * is;
+        float mg = d->train ? (float)(sg / cnt) : 0, ism = d->train ? is * (float)(sgx / cnt) : 0;
+        pgc_v8 vk = vm * 0 + kk, vmg = vm * 0 + mg, vism = vm * 0 + ism;
+        for (int i = 0; i < d->n; i++) {
+            size_t o = ((size_t)i * d->c + c) * hw, k = 0;
+            const float *x = j->x + o, *y = j->y + o, *dy = j->dy + o;
+            float *dx = j->dx + o;
+            for (; k + 8 <= hw; k += 8) {
+                pgc_v8 g = v8_load(dy + k);
+                if (d->relu) g = v8_where_pos(v8_load(y + k), g);
+                v8_store(dx + k, v8_load(dx + k) + vk * (g - vmg - (v8_load(x + k) - vm) * vism));
+            }
+            for (; k < hw; k++) {
+                float g = d->relu && y[k] <= 0 ? 0 : dy[k];
+                dx[k] += kk * (g - mg - (x[k] - m) * ism);
+            }
         }
     }
 }
@@ -102,51 +210,44 @@ static void bn_backward(void *ctx, const pgc_bn_desc *d, const float *x, const f
                         const float *run_var, const float *save, float *dx, float *dgamma,
                         float *dbeta)
 {
-    size_t hw = d->hw;
-    double cnt = (double)d->n * hw;
-    for (int c = 0; c < d->c; c++) {
-        float m, is;
-        if (d->train) {
-            m = save[c];
-            is = save[d->c + c];
-        } else {
-            m = run_mean[c];
-            is = (float)(1.0 / sqrt((double)run_var[c] + d->eps));
-        }
-        double sg = 0, sgx = 0; /* sum dy', sum dy' xhat, dy' = dy masked by the ReLU */
-        for (int i = 0; i < d->n; i++) {
-            size_t o = ((size_t)i * d->c + c) * hw;
-            for (size_t j = 0; j < hw; j++) {
-                float g = d->relu && y[o + j] <= 0 ? 0 : dy[o + j];
-                sg += g;
-                sgx += g * (x[o + j] - m) * is;
-            }
-        }
-        if (dgamma) dgamma[c] += (float)sgx;
-        if (dbeta) dbeta[c] += (float)sg;
-        if (!dx) continue;
-        float k = gamma[c] * is;
-        float mg = (float)(sg / cnt), mgx = (float)(sgx / cnt);
-        for (int i = 0; i < d->n; i++) {
-            size_t o = ((size_t)i * d->c + c) * hw;
-            for (size_t j = 0; j < hw; j++) {
-                float g = d->relu && y[o + j] <= 0 ? 0 : dy[o + j];
-                if (d->train)
-                    dx[o + j] += k * (g - mg - (x[o + j] - m) * is * mgx);
-                else
-                    dx[o + j] += k * g;
-            }
-        }
-    }
+    bn_job j = {.d = d, .x = x, .y = y, .dy = dy, .gamma = gamma, .run_mean = run_mean,
+                .run_var = run_var, .save = save, .dx = dx, .dgamma = dgamma, .dbeta = dbeta};
+    pgc_cpu_for(ctx, d->c, bn_backward_part, &j);
 }
 
-static void maxpool_forward(void *ctx, const pgc_pool_desc *d, const float *x, float *y,
-                            int *idx)
+typedef struct {
+    const pgc_pool_desc *d;
+    const float *x, *dy;
+    float *y, *dx;
+    int *idx;
+    const int *cidx;
+} pool_job;
+
+static void maxpool_forward_part(void *arg, size_t p0, size_t p1)
 {
-    for (size_t pl = 0; pl < (size_t)d->n * d->c; pl++) {
-        const float *xp = x + pl * d->h * d->w;
-        float *yp = y + pl * d->ho * d->wo;
-        int *ip = idx + pl * d->ho * d->wo;
+    const pool_job *j = arg;
+    const pgc_pool_desc *d = j->d;
+    for (size_t pl = p0; pl < p1; pl++) {
+        const float *xp = j->x + pl * d->h * d->w;
+        float *yp = j->y + pl * d->ho * d->wo;
+        int *ip = j->idx + pl * d->ho * d->wo;
+        if (d->k == 2 && d->stride == 2 && d->pad == 0) {
+            /* the U-Net pool: no padding, first maximum wins */
+            for (int oy = 0; oy < d->ho; oy++)
+                for (int ox = 0; ox < d->wo; ox++) {
+                    int i0 = 2 * oy * d->w + 2 * ox, bi = i0;
+                    float best = xp[i0];
+                    int cand[3] = {i0 + 1, i0 + d->w, i0 + d->w + 1};
+                    for (int t = 0; t < 3; t++)
+                        if (xp[cand[t]] > best || xp[cand[t]] != xp[cand[t]]) {
+                            if (best != best) break;
+                            best = xp[cand[t]], bi = cand[t];
+                        }
+                    yp[oy * d->wo + ox] = best;
+                    ip[oy * d->wo + ox] = bi;
+                }
+            continue;
+        }
         for (int oy = 0; oy < d->ho; oy++)
             for (int ox = 0; ox < d->wo; ox++) {
                 float best = -INFINITY;
@@ -173,16 +274,31 @@ static void maxpool_forward(void *ctx, const pgc_pool_desc *d, const float *x, f
     }
 }
 
-static void maxpool_backward(void *ctx, const pgc_pool_desc *d, const float *dy,
-                             const int *idx, float *dx)
+static void maxpool_forward(void *ctx, const pgc_pool_desc *d, const float *x, float *y,
+                            int *idx)
 {
-    for (size_t pl = 0; pl < (size_t)d->n * d->c; pl++) {
-        float *dp = dx + pl * d->h * d->w;
-        const float *gp = dy + pl * d->ho * d->wo;
-        const int *ip = idx + pl * d->ho * d->wo;
+    pool_job j = {.d = d, .x = x, .y = y, .idx = idx};
+    pgc_cpu_for(ctx, (size_t)d->n * d->c, maxpool_forward_part, &j);
+}
+
+static void maxpool_backward_part(void *arg, size_t p0, size_t p1)
+{
+    const pool_job *j = arg;
+    const pgc_pool_desc *d = j->d;
+    for (size_t pl = p0; pl < p1; pl++) {
+        float *dp = j->dx + pl * d->h * d->w;
+        const float *gp = j->dy + pl * d->ho * d->wo;
+        const int *ip = j->cidx + pl * d->ho * d->wo;
         for (int o = 0; o < d->ho * d->wo; o++)
             if (ip[o] >= 0) dp[ip[o]] += gp[o];
     }
+}
+
+static void maxpool_backward(void *ctx, const pgc_pool_desc *d, const float *dy,
+                             const int *idx, float *dx)
+{
+    pool_job j = {.d = d, .dy = dy, .dx = dx, .cidx = idx};
+    pgc_cpu_for(ctx, (size_t)d->n * d->c, maxpool_backward_part, &j);
 }
 
 static void slice_forward(void *ctx, int n, int cx, int cy, int c0, int hw, const float *x,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int pgc_arch_build(pgc_net *net); /* arch.c */
 
@@ -603,21 +604,73 @@ static void node_backward(pgc_net *net, pgc_node *nd)
     }
 }
 
+static double seconds_of(int profile)
+{
+    struct timespec ts;
+    /* profile 2: this thread's CPU time, steadier on a shared machine (one thread) */
+    clock_gettime(profile == 2 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+const char *pgc_net_op_name(int k)
+{
+    static const char *const names[] = {"conv", "bn", "maxpool", "upconv", "concat",
+                                        "upsample", "gap", "fc", "add", "zero"};
+    return k >= 0 && k < (int)(sizeof names / sizeof *names) ? names[k] : NULL;
+}
+
+double pgc_net_macs(const pgc_net *net)
+{
+    double macs = 0;
+    for (int i = 0; i < net->nn; i++) {
+        const pgc_node *nd = &net->nd[i];
+        const pgc_tensor *in = &net->t[nd->in[0]], *out = &net->t[nd->out];
+        if (nd->op == OP_CONV)
+            macs += (double)out->n * out->c * out->h * out->w * in->c * nd->k * nd->k;
+        else if (nd->op == OP_UPCONV)
+            for (int j = 0; j < nd->nin; j++) {
+                const pgc_tensor *p = &net->t[nd->in[j]];
+                macs += (double)p->n * p->c * p->h * p->w * out->c * 4;
+            }
+        else if (nd->op == OP_FC)
+            macs += (double)in->n * in->c * in->h * in->w * out->c;
+    }
+    return macs;
+}
+
 void pgc_net_forward(pgc_net *net, const float *x, float *logits)
 {
     pgc_tensor *in = &net->t[net->input];
     net->be->upload(net->ctx, in->x, x, tsize(in));
-    for (int i = 0; i < net->nn; i++) node_forward(net, &net->nd[i]);
+    for (int i = 0; i < net->nn; i++) {
+        if (!net->profile) {
+            node_forward(net, &net->nd[i]);
+            continue;
+        }
+        double t0 = seconds_of(net->profile);
+        node_forward(net, &net->nd[i]);
+        net->prof[0][net->nd[i].op] += seconds_of(net->profile) - t0;
+    }
     if (logits) net->be->download(net->ctx, logits, net->t[net->logits].x, tsize(&net->t[net->logits]));
 }
 
 void pgc_net_backward(pgc_net *net, const float *dlogits)
 {
+    double t0 = net->profile ? seconds_of(net->profile) : 0;
     for (int i = 0; i < net->nt; i++)
         if (net->t[i].g) net->be->zero(net->ctx, net->t[i].g, tsize(&net->t[i]));
+    if (net->profile) net->prof[1][9] += seconds_of(net->profile) - t0;
     pgc_tensor *lg = &net->t[net->logits];
     net->be->upload(net->ctx, lg->g, dlogits, tsize(lg));
-    for (int i = net->nn - 1; i >= 0; i--) node_backward(net, &net->nd[i]);
+    for (int i = net->nn - 1; i >= 0; i--) {
+        if (!net->profile) {
+            node_backward(net, &net->nd[i]);
+            continue;
+        }
+        double t1 = seconds_of(net->profile);
+        node_backward(net, &net->nd[i]);
+        net->prof[1][net->nd[i].op] += seconds_of(net->profile) - t1;
+    }
 }
 
 void pgc_net_zero_grads(pgc_net *net) { net->be->zero(net->ctx, net->g, net->np); }

@@ -59,7 +59,16 @@ struct pgc_net {
 
     int train;        /* BN uses batch statistics and updates running averages */
     int param_grads;  /* backward computes parameter gradients (off for Grad-CAM) */
+    int profile;      /* accumulate seconds per operation kind into prof[]: 1 wall clock,
+                       * 2 the calling thread's CPU time */
+    double prof[2][16];  /* [forward, backward][op] */
 };
+
+/* Names of the operation kinds indexing prof[][k] (NULL past the last). */
+const char *pgc_net_op_name(int k);
+/* Multiply-adds of one forward pass over the whole batch (convolutions, transposed
+ * convolutions, fully connected). */
+double pgc_net_macs(const pgc_net *net);
 
 /* Architectures: "dcfpn", "fpn", "multigap", "multigap-dc", "resnet50"; "dcfpn-ref" is
  * dcfpn with X(p) materialised (upsampled copies, one 31w BN), for checking the fold. */

@@ -1,0 +1,112 @@
+/* pgc-box: boxes from a heat map. Thresholds each frame's map (pgcam by default) at a
+ * fraction of its maximum and appends one box per 8-connected region, as a `boxes`
+ * record (image pixels) and a `boxes.src` record (source pixels); or, with --tsv, writes
+ * one text line per box instead of the stream. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/boxes.h"
+#include "common/cli.h"
+
+static const char usage[] =
+    "usage: pgc-box [--frac F] [--map NAME] [--largest] [--min-area N]\n"
+    "               [--prob-threshold P] [--tsv] [FILE]\n"
+    "Boxes from a heat map: pixels strictly above F times the map's maximum (none when the\n"
+    "maximum is <= 0), one half-open box x0 y0 x1 y1 per 8-connected region. Appends to\n"
+    "each frame a boxes record (f32, box coord, image pixels) and a boxes.src record (the\n"
+    "same boxes in source pixels: corners mapped through the transform metadata, then\n"
+    "min/max). Reads the stream FILE (default: standard input).\n"
+    "  --frac F              threshold fraction of the maximum (default 0.4; the paper uses\n"
+    "                        0.8 for ResCAM)\n"
+    "  --map NAME            the map to threshold (default pgcam; e.g. cam.s1)\n"
+    "  --largest             keep only the region with the most pixels\n"
+    "  --min-area N          drop regions of fewer than N pixels (default 1)\n"
+    "  --prob-threshold P    no boxes for frames whose tumour probability (prob metadata)\n"
+    "                        is below P (default 0.5); frames without prob get boxes\n"
+    "  --tsv                 instead of the stream, write a header and one line per box:\n"
+    "                        frame x0 y0 x1 y1 sx0 sy0 sx1 sy1 peak prob (source pixels s*,\n"
+    "                        peak = the map's largest value in the region, prob NA if none)\n"
+    "  -h, --help            this help\n";
+
+typedef struct {
+    pgc_boxes_opts box;
+    int tsv;
+    const char *input;
+} cmdline;
+
+static void cmdline_parse(int argc, char **argv, cmdline *c)
+{
+    *c = (cmdline){{"pgcam", 0.4, 0.5, 1, 0}, 0, "-"};
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes = !strcmp(a, "--frac") || !strcmp(a, "--map") || !strcmp(a, "--min-area") ||
+                    !strcmp(a, "--prob-threshold");
+        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
+        if (!strcmp(a, "--frac")) c->box.frac = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--map")) c->box.map = argv[++i];
+        else if (!strcmp(a, "--min-area")) c->box.min_area = cli_long(a, argv[++i], 0, 1L << 40);
+        else if (!strcmp(a, "--prob-threshold")) c->box.prob_threshold = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--largest")) c->box.largest = 1;
+        else if (!strcmp(a, "--tsv")) c->tsv = 1;
+        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
+        else {
+            if (files++) cli_usage("one input at most");
+            c->input = a;
+        }
+    }
+}
+
+/* One line per box of the frame's boxes / boxes.src records. */
+static void tsv_frame(const pgc_frame *f, const pgc_mapboxes *b, double prob)
+{
+    char id[256], pr[32] = "NA";
+    pgc_frame_id(f, id, sizeof id);
+    for (char *p = id; *p; p++)
+        if (*p == '\t') *p = ' '; // keep the columns
+    if (!isnan(prob)) snprintf(pr, sizeof pr, "%.6g", prob);
+    const float *xy = f->rec[pgc_frame_find(f, "boxes")].data;
+    const float *s = f->rec[pgc_frame_find(f, "boxes.src")].data;
+    for (size_t i = 0; i < b->n; i++, xy += 4, s += 4)
+        printf("%s\t%g\t%g\t%g\t%g\t%.6g\t%.6g\t%.6g\t%.6g\t%.6g\t%s\n", id, xy[0], xy[1], xy[2],
+               xy[3], s[0], s[1], s[2], s[3], b->box[i].peak, pr);
+}
+
+/* Text output: a reader that went away (| head) ends us quietly, other errors are errors. */
+static void text_flush_check(void)
+{
+    if (!fflush(stdout) && !ferror(stdout)) return;
+    if (errno == EPIPE) exit(0);
+    cli_fail("cannot write to standard output: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, usage);
+    cmdline c;
+    cmdline_parse(argc, argv, &c);
+    pgc_reader *rd = cli_reader(c.input);
+    pgc_writer *w = c.tsv ? NULL : cli_writer();
+    if (c.tsv) printf("frame\tx0\ty0\tx1\ty1\tsx0\tsy0\tsx1\tsy1\tpeak\tprob\n");
+    pgc_frame f = {0};
+    pgc_mapboxes b = {0};
+    while (cli_frame(rd, &f)) {
+        pgc_err e;
+        double prob;
+        int rc = pgc_boxes_frame(&f, &c.box, &b, &prob, &e);
+        if (rc < 0) cli_die(rc, &e);
+        if (w) cli_put_frame(w, &f);
+        else tsv_frame(&f, &b, prob);
+        if (!w) text_flush_check();
+    }
+    if (w) cli_close(w);
+    else text_flush_check();
+    pgc_mapboxes_free(&b);
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+    return 0;
+}

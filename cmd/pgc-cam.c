@@ -1,0 +1,77 @@
+/* pgc-cam: per-scale class activation maps from pgc-infer's feat.sN / grad.sN records.
+ * Reads a stream frame by frame, appends one `cam.sN` record (f32 y x, the scale's own
+ * resolution, raw) per scale and drops the consumed feat/grad records. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cam.h"
+#include "common/cli.h"
+
+static const char usage[] =
+    "usage: pgc-cam [--method M] [--scales LIST] [--keep] [FILE]\n"
+    "Per-scale class activation maps from the feat.sN and grad.sN records of pgc-infer.\n"
+    "Reads the stream FILE (default: standard input) and writes the stream to standard\n"
+    "output: each frame's records in order, then one cam.sN record per scale (f32, y x,\n"
+    "the scale's resolution, unnormalised, with metadata method and scale). The feat.sN\n"
+    "and grad.sN records are dropped. Frames without feature maps pass through.\n"
+    "  --method M     gradcam (default): ReLU(sum_k alpha_k A_k), alpha_k = mean gradient;\n"
+    "                 cam: sum_k w_k A_k with w_k = h w (mean gradient), no ReLU (exact\n"
+    "                 FC weights for a GAP + FC head); gradcam++; layercam; hirescam\n"
+    "  --scales LIST  all (default) or scales such as 1,4 (each must be in every frame)\n"
+    "  --keep         keep the feat.sN and grad.sN records\n"
+    "  -h, --help     this help\n";
+
+typedef struct {
+    pgc_cam_opts cam;
+    const char *input;
+} cmdline;
+
+static void cmdline_parse(int argc, char **argv, cmdline *c)
+{
+    *c = (cmdline){{PGC_CAM_GRADCAM, 0, 0}, "-"};
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--method") || !strcmp(a, "--scales")) {
+            if (i + 1 >= argc) cli_usage("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--method")) {
+                int m = pgc_cam_method_parse(v);
+                if (m < 0)
+                    cli_usage("unknown method '%s' (gradcam, cam, gradcam++, layercam, hirescam)", v);
+                c->cam.method = (pgc_cam_method)m;
+            } else {
+                pgc_err e;
+                if (pgc_scales_parse(v, &c->cam.scales, &e)) cli_usage("%s", e.msg);
+            }
+        } else if (!strcmp(a, "--keep")) {
+            c->cam.keep = 1;
+        } else if (a[0] == '-' && a[1]) {
+            cli_usage("unknown option '%s'", a);
+        } else {
+            if (files++) cli_usage("one input at most");
+            c->input = a;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, usage);
+    cmdline c;
+    cmdline_parse(argc, argv, &c);
+    pgc_reader *rd = cli_reader(c.input);
+    pgc_writer *w = cli_writer();
+    pgc_frame f = {0};
+    while (cli_frame(rd, &f)) {
+        pgc_err e;
+        int rc = pgc_cam_frame(&f, &c.cam, &e);
+        if (rc < 0) cli_die(rc, &e);
+        cli_put_frame(w, &f);
+    }
+    cli_close(w);
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+    return 0;
+}

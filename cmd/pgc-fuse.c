@@ -1,0 +1,74 @@
+/* pgc-fuse: Pyramid Grad-CAM. Resizes each frame's cam.sN maps to its image, min-max
+ * normalises them and combines them into one `pgcam` record (f32 y x, image size). */
+#include <string.h>
+
+#include "../lib/cam.h"
+#include "../lib/fuse.h"
+#include "common/cli.h"
+
+static const char usage[] =
+    "usage: pgc-fuse [--scales all|LIST] [--op sum|mean|max] [--drop] [FILE]\n"
+    "Pyramid Grad-CAM: each frame's cam.sN maps are resized to the frame's image (bilinear,\n"
+    "pixel centres), min-max normalised to [0, 1] (a constant map becomes zeros) and\n"
+    "combined into a pgcam record (f32, y x, the image's size), appended to the frame.\n"
+    "Reads the stream FILE (default: standard input), writes the stream to standard output.\n"
+    "  --scales S   all (default: every cam.sN of the frame) or a list such as 1,4\n"
+    "  --op OP      sum (default: the paper's PG-CAM, the sum normalised again to [0, 1]),\n"
+    "               mean, or max (pixel-wise)\n"
+    "  --drop       drop the cam.sN records (kept by default, for pgc-render)\n"
+    "  -h, --help   this help\n"
+    "A frame without an image or without cam.sN records, or with NaN in a map, is an error.\n";
+
+typedef struct {
+    pgc_fuse_opts fuse;
+    const char *input;
+} cmdline;
+
+static void cmdline_parse(int argc, char **argv, cmdline *c)
+{
+    *c = (cmdline){{PGC_FUSE_SUM, 0, 0}, "-"};
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--scales") || !strcmp(a, "--op")) {
+            if (i + 1 >= argc) cli_usage("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--op")) {
+                int op = pgc_fuse_op_parse(v);
+                if (op < 0) cli_usage("unknown --op '%s' (sum, mean, max)", v);
+                c->fuse.op = (pgc_fuse_op)op;
+            } else {
+                pgc_err e;
+                if (pgc_scales_parse(v, &c->fuse.scales, &e)) cli_usage("%s", e.msg);
+            }
+        } else if (!strcmp(a, "--drop")) {
+            c->fuse.drop = 1;
+        } else if (a[0] == '-' && a[1]) {
+            cli_usage("unknown option '%s'", a);
+        } else {
+            if (files++) cli_usage("one input at most");
+            c->input = a;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, usage);
+    cmdline c;
+    cmdline_parse(argc, argv, &c);
+    pgc_reader *rd = cli_reader(c.input);
+    pgc_writer *w = cli_writer();
+    pgc_frame f = {0};
+    while (cli_frame(rd, &f)) {
+        pgc_err e;
+        int rc = pgc_fuse_frame(&f, &c.fuse, &e);
+        if (rc < 0) cli_die(rc, &e);
+        cli_put_frame(w, &f);
+    }
+    cli_close(w);
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+    return 0;
+}

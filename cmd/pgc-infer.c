@@ -1,0 +1,283 @@
+/* pgc-infer: runs a trained model (format/model.md) on the `image` record of every
+ * frame, in inference mode, a batch of frames at a time, and adds to each frame its
+ * class probabilities (`prob`) and, for each pyramid scale p, the feature map `feat.sp`
+ * and the gradient of the chosen class's logit with respect to it, `grad.sp`: what
+ * pgc-cam turns into Grad-CAMs. Frames without an image pass through unchanged. */
+#include "common/cli.h"
+
+#include "../lib/model.h"
+#include "../lib/nn/net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: pgc-infer -m MODEL [options] < stream > stream\n"
+    "Classifies the f32 `image` record of each frame (H and W multiples of 16) and adds,\n"
+    "after the frame's own records: `prob` (class 0 none, 1 tumour; metadata `prob`,\n"
+    "`pred`), and per pyramid scale p `feat.sp` and `grad.sp` (c y x), d logit / d feature.\n"
+    "The image record gets a `prob` key. dcfpn/fpn/multigap*: scales s1..s4 = d1..d4,\n"
+    "s5 = e5; resnet50: s1 = its last block.\n"
+    "\n"
+    "  -m MODEL          the model (pgc-train -o)\n"
+    "  --batch N         frames per batch (default 8)\n"
+    "  --class C         the class whose logit is differentiated (default 1, tumour)\n"
+    "  --scales LIST     scales to emit, e.g. 1,4 (default all)\n"
+    "  --no-grad         forward only: prob and feat.sp, no grad.sp\n"
+    "  --threads N       CPU threads (default: all)\n"
+    "  --device cpu|gpu  where to run (default cpu)\n";
+
+typedef struct {
+    const char *model, *device, *scales;
+    int batch, cls, grad, threads;
+} opts;
+
+static void parse(int argc, char **argv, opts *o)
+{
+    *o = (opts){.device = "cpu", .scales = "all", .batch = 8, .cls = 1, .grad = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = VAL();
+        else if (!strcmp(a, "--batch")) o->batch = (int)cli_long(a, VAL(), 1, 1024);
+        else if (!strcmp(a, "--class")) o->cls = (int)cli_long(a, VAL(), 0, 1);
+        else if (!strcmp(a, "--scales")) o->scales = VAL();
+        else if (!strcmp(a, "--no-grad")) o->grad = 0;
+        else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
+        else if (!strcmp(a, "--device")) o->device = VAL();
+        else cli_usage("unknown argument '%s'", a);
+#undef VAL
+    }
+    if (!o->model) cli_usage("no -m MODEL");
+    if (strcmp(o->device, "cpu") && strcmp(o->device, "gpu"))
+        cli_usage("--device wants cpu or gpu, not '%s'", o->device);
+    if (!o->threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = n > 0 ? (int)n : 1;
+    }
+}
+
+/* "all" or "1,4": want[p] for p = 1..max. */
+static void parse_scales(const char *s, int max, int want[PGC_MAX_SCALES + 1])
+{
+    memset(want, 0, sizeof(int) * (PGC_MAX_SCALES + 1));
+    if (!strcmp(s, "all")) {
+        for (int p = 1; p <= max; p++) want[p] = 1;
+        return;
+    }
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > max || (*end && *end != ','))
+            cli_usage("--scales wants 'all' or numbers in 1..%d separated by commas, not '%s'",
+                      max, s);
+        want[v] = 1;
+        p = *end ? end + 1 : end;
+    }
+}
+
+typedef struct {
+    opts o;
+    const pgc_nn_backend *be;
+    pgc_net *net;
+    int want[PGC_MAX_SCALES + 1];
+    pgc_frame *q;          /* queued frames, in stream order */
+    int nq, nimg, h, w;
+    int *slot;             /* slot[b]: the queue index of batch image b */
+    float *x, *z, *dz, *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
+    size_t feat_cap[PGC_MAX_SCALES];
+    pgc_writer *out;
+} infer;
+
+static size_t tcount(const pgc_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
+
+static void ensure_net(infer *s)
+{
+    pgc_err e;
+    if (!s->net) {
+        pgc_model_info mi;
+        if (pgc_model_load(s->o.model, s->be, s->o.batch, s->h, s->w, s->o.threads, &s->net, &mi, &e))
+            cli_die(PGC_EINPUT, &e);
+        pgc_model_info_free(&mi);
+        parse_scales(s->o.scales, s->net->nscales, s->want);
+    } else if (pgc_net_resize(s->net, s->o.batch, s->h, s->w, &e)) {
+        cli_die(PGC_EINPUT, &e);
+    }
+    s->net->train = 0;
+    s->net->param_grads = 0;
+    for (int k = 0; k < s->net->nscales; k++) {
+        size_t n = tcount(&s->net->t[s->net->scale[k]]);
+        if (n > s->feat_cap[k]) {
+            free(s->feat[k]);
+            free(s->grad[k]);
+            s->feat[k] = malloc(n * sizeof(float));
+            s->grad[k] = malloc(n * sizeof(float));
+            if (!s->feat[k] || !s->grad[k]) cli_fail("out of memory for the feature maps");
+            s->feat_cap[k] = n;
+        }
+    }
+}
+
+static void add_rec(pgc_frame *f, int img, const char *name, int scale, int rank,
+                    const uint64_t *dims, const char *const *dn, const float *src)
+{
+    pgc_err e;
+    pgc_record *r = pgc_frame_add(f, &e);
+    if (!r) cli_die(PGC_ENOMEM, &e);
+    const pgc_record *im = &f->rec[img];
+    int rc = pgc_meta_inherit(r, im, &e);
+    if (!rc) rc = pgc_meta_set(r, "name", name, &e);
+    if (!rc && scale) rc = pgc_meta_setf(r, "scale", &e, "%d", scale);
+    if (!rc) rc = pgc_record_shape(r, PGC_DT_F32, rank, dims, dn, &e);
+    if (rc) cli_die(rc, &e);
+    memcpy(r->data, src, sizeof(float) * pgc_record_count(r));
+}
+
+/* Runs the queued images and writes every queued frame. */
+static void flush(infer *s)
+{
+    if (!s->nq) return;
+    if (s->nimg) {
+        ensure_net(s);
+        pgc_net *net = s->net;
+        int B = s->o.batch;
+        size_t hw = (size_t)s->h * s->w;
+        for (int b = 0; b < B; b++) {
+            if (b < s->nimg) {
+                pgc_frame *f = &s->q[s->slot[b]];
+                memcpy(s->x + b * hw, f->rec[pgc_frame_find(f, "image")].data, hw * sizeof(float));
+            } else {
+                memset(s->x + b * hw, 0, hw * sizeof(float));
+            }
+        }
+        pgc_net_forward(net, s->x, s->z);
+        if (s->o.grad) {
+            for (int b = 0; b < B; b++)
+                s->dz[2 * b] = 0, s->dz[2 * b + 1] = 0, s->dz[2 * b + s->o.cls] = b < s->nimg;
+            pgc_net_backward(net, s->dz);
+        }
+        for (int k = 0; k < net->nscales; k++) {
+            if (!s->want[k + 1]) continue;
+            pgc_net_read(net, net->scale[k], 0, s->feat[k]);
+            if (s->o.grad) pgc_net_read(net, net->scale[k], 1, s->grad[k]);
+        }
+        for (int b = 0; b < s->nimg; b++) {
+            pgc_frame *f = &s->q[s->slot[b]];
+            int img = pgc_frame_find(f, "image");
+            const float *z = s->z + 2 * b;
+            double m = fmax(z[0], z[1]), e0 = exp(z[0] - m), e1 = exp(z[1] - m);
+            float p[2] = {(float)(e0 / (e0 + e1)), (float)(e1 / (e0 + e1))};
+            pgc_err e;
+            if (pgc_meta_setf(&f->rec[img], "prob", &e, "%.6g", p[1])) cli_die(PGC_ENOMEM, &e);
+            uint64_t two = 2;
+            const char *cn[1] = {"class"};
+            add_rec(f, img, "prob", 0, 1, &two, cn, p);
+            pgc_record *pr = &f->rec[f->n - 1];
+            if (pgc_meta_setf(pr, "prob", &e, "%.6g", p[1]) ||
+                pgc_meta_set(pr, "pred", p[1] > p[0] ? "tumour" : "none", &e))
+                cli_die(PGC_ENOMEM, &e);
+            for (int k = 0; k < net->nscales; k++) {
+                if (!s->want[k + 1]) continue;
+                const pgc_tensor *t = &net->t[net->scale[k]];
+                uint64_t dims[3] = {(uint64_t)t->c, (uint64_t)t->h, (uint64_t)t->w};
+                const char *dn[3] = {"c", "y", "x"};
+                size_t per = (size_t)t->c * t->h * t->w;
+                char name[24];
+                snprintf(name, sizeof name, "feat.s%d", k + 1);
+                add_rec(f, img, name, k + 1, 3, dims, dn, s->feat[k] + b * per);
+                if (s->o.grad) {
+                    snprintf(name, sizeof name, "grad.s%d", k + 1);
+                    add_rec(f, img, name, k + 1, 3, dims, dn, s->grad[k] + b * per);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < s->nq; i++) cli_put_frame(s->out, &s->q[i]);
+    s->nq = 0, s->nimg = 0;
+}
+
+/* Records this command makes: an older copy in the input would be ambiguous. */
+static int ours(const pgc_record *r)
+{
+    char name[32];
+    if (!pgc_meta_get(r, "name", name, sizeof name)) return 0;
+    return !strcmp(name, "prob") || !strncmp(name, "feat.s", 6) || !strncmp(name, "grad.s", 6);
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, USAGE);
+    infer s = {0};
+    parse(argc, argv, &s.o);
+    int fell_back = 0;
+    s.be = pgc_nn_backend_get(s.o.device, &fell_back);
+    if (fell_back) cli_warn("no GPU support in this build, using the CPU");
+    {   /* a bad model fails before any input is read */
+        pgc_err e;
+        pgc_model_info mi;
+        if (pgc_model_peek(s.o.model, &mi, &e)) cli_die(PGC_EINPUT, &e);
+        pgc_model_info_free(&mi);
+    }
+    int B = s.o.batch;
+    s.q = calloc(B, sizeof *s.q);
+    s.slot = calloc(B, sizeof *s.slot);
+    s.z = calloc(2 * B, sizeof(float));
+    s.dz = calloc(2 * B, sizeof(float));
+    if (!s.q || !s.slot || !s.z || !s.dz) cli_fail("out of memory");
+    pgc_reader *rd = cli_reader("-");
+    s.out = cli_writer();
+    size_t xcap = 0;
+    for (;;) {
+        pgc_frame *f = &s.q[s.nq];
+        if (!cli_frame(rd, f)) break;
+        for (int i = 0; i < f->n; i++)
+            if (ours(&f->rec[i])) f->drop[i] = 1;
+        int img = pgc_frame_find(f, "image");
+        if (img >= 0) {
+            const pgc_record *r = &f->rec[img];
+            char id[128];
+            if (!pgc_frame_id(f, id, sizeof id)[0]) snprintf(id, sizeof id, "(no id)");
+            if (r->dtype != PGC_DT_F32 || r->rank != 2)
+                cli_fail("frame '%s': image is %s of rank %d, not f32 'y x' (run pgc-prep first)",
+                         id, pgc_dtype_name(r->dtype), r->rank);
+            uint64_t h = r->dims[0], w = r->dims[1];
+            if (h % 16 || w % 16 || h > 8192 || w > 8192)
+                cli_fail("frame '%s': image is %llux%llu; H and W must be multiples of 16 up to 8192 "
+                         "(pgc-prep --size)", id, (unsigned long long)h, (unsigned long long)w);
+            const float *x = r->data;
+            for (size_t k = 0; k < h * w; k++)
+                if (!isfinite(x[k])) cli_fail("frame '%s': image holds NaN or infinity", id);
+            if (s.nimg && ((int)h != s.h || (int)w != s.w)) {
+                /* a new size: finish the batch at the old one first */
+                int at = s.nq;
+                flush(&s); /* writes q[0..at), not the new frame at q[at] */
+                pgc_frame t = s.q[at];
+                s.q[at] = s.q[0];
+                s.q[0] = t; /* swapped, so every slot keeps its own buffers */
+                f = &s.q[0];
+            }
+            s.h = (int)h, s.w = (int)w;
+            if ((size_t)B * h * w > xcap) {
+                free(s.x);
+                xcap = (size_t)B * h * w;
+                if (!(s.x = malloc(xcap * sizeof(float)))) cli_fail("out of memory");
+            }
+            s.slot[s.nimg++] = s.nq;
+        }
+        s.nq++;
+        if (s.nq == B || s.nimg == B) flush(&s);
+    }
+    flush(&s);
+    cli_close(s.out);
+    pgc_reader_free(rd);
+    for (int i = 0; i < B; i++) pgc_frame_free(&s.q[i]);
+    for (int k = 0; k < PGC_MAX_SCALES; k++) free(s.feat[k]), free(s.grad[k]);
+    free(s.q), free(s.slot), free(s.x), free(s.z), free(s.dz);
+    pgc_net_free(s.net);
+    return 0;
+}

@@ -1,0 +1,108 @@
+/* pgc-render: one PNG per frame (DIR/<frame>.png): the slice in grey, the per-scale maps
+ * and the fused map blended over it with a colour bar, truth boxes green, predicted red. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/render.h"
+#include "common/cli.h"
+
+static const char usage[] =
+    "usage: pgc-render -o DIR [--map NAME] [--alpha A] [--no-scales] [--force] [--pass] [FILE]\n"
+    "Writes DIR/<frame>.png for every frame of the stream FILE (default: standard input):\n"
+    "panels of the slice (grey, min-max scaled) with its truth boxes (green); each cam.sN map\n"
+    "resized to the slice; the fused map with the truth and the predicted boxes (red);\n"
+    "and a colour bar (inferno, 0 at the bottom, 1 at the top). Maps are min-max scaled and\n"
+    "blended over the slice with a weight of A times the map's value. A frame without the\n"
+    "map is drawn as the slice with its boxes. The frame id becomes the file name with\n"
+    "characters other than A-Z a-z 0-9 . _ - replaced by '_'.\n"
+    "  -o DIR        the output directory (made if missing)\n"
+    "  --map NAME    the fused map (default pgcam)\n"
+    "  --alpha A     colour weight where the map is 1 (default 0.6)\n"
+    "  --no-scales   no panels for the cam.sN maps\n"
+    "  --force       replace existing files (refused by default)\n"
+    "  --pass        also copy the stream to standard output\n"
+    "  -h, --help    this help\n";
+
+typedef struct {
+    const char *dir, *input;
+    pgc_render_opts render;
+    int force, pass;
+} cmdline;
+
+static void cmdline_parse(int argc, char **argv, cmdline *c)
+{
+    *c = (cmdline){NULL, "-", {"pgcam", 0.6, 1}, 0, 0};
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes = !strcmp(a, "-o") || !strcmp(a, "--map") || !strcmp(a, "--alpha");
+        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
+        if (!strcmp(a, "-o")) c->dir = argv[++i];
+        else if (!strcmp(a, "--map")) c->render.map = argv[++i];
+        else if (!strcmp(a, "--alpha")) c->render.alpha = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--no-scales")) c->render.scales = 0;
+        else if (!strcmp(a, "--force")) c->force = 1;
+        else if (!strcmp(a, "--pass")) c->pass = 1;
+        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
+        else {
+            if (files++) cli_usage("one input at most");
+            c->input = a;
+        }
+    }
+    if (!c->dir) cli_usage("-o DIR is required");
+}
+
+/* Writes the canvas to dir/<frame>.png, refusing to replace a file unless force. */
+static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame)
+{
+    char base[200], path[4096];
+    pgc_render_filename(frame, base, sizeof base);
+    snprintf(path, sizeof path, "%s/%s.png", c->dir, base);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (c->force ? O_TRUNC : O_EXCL), 0644);
+    if (fd < 0 && errno == EEXIST)
+        cli_fail("will not replace '%s' (frame '%s'); use --force", path, frame);
+    if (fd < 0) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    FILE *fp = fdopen(fd, "wb");
+    if (!fp) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    pgc_err e;
+    int rc = pgc_render_png(cv, fp, path, &e);
+    if (fclose(fp) && !rc) rc = pgc_errf(&e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
+    if (rc) {
+        unlink(path); // no half-written picture left behind
+        cli_die(rc, &e);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, usage);
+    cmdline c;
+    cmdline_parse(argc, argv, &c);
+    if (mkdir(c.dir, 0777) && errno != EEXIST)
+        cli_fail("cannot make directory '%s': %s", c.dir, strerror(errno));
+    struct stat st;
+    if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
+    pgc_reader *rd = cli_reader(c.input);
+    pgc_writer *w = c.pass ? cli_writer() : NULL;
+    pgc_frame f = {0};
+    pgc_canvas cv = {0};
+    while (cli_frame(rd, &f)) {
+        pgc_err e;
+        char id[256];
+        int rc = pgc_render_frame(&f, &c.render, &cv, &e);
+        if (rc) cli_die(rc, &e);
+        write_png(&c, &cv, pgc_frame_id(&f, id, sizeof id));
+        if (w) cli_put_frame(w, &f);
+    }
+    if (w) cli_close(w);
+    pgc_canvas_free(&cv);
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+    return 0;
+}

@@ -1,0 +1,149 @@
+/* pgc-score: localisation and classification scores of a stream, as TSV. Reads frames
+ * carrying `truth`, `boxes`, `pgcam`, `label` and `prob` (any may be missing) and
+ * reports metric<TAB>value lines. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/score.h"
+#include "common/cli.h"
+
+static const char usage[] =
+    "usage: pgc-score [--truth CSV] [--per-frame FILE] [--prob-threshold P] [FILE]\n"
+    "Scores a stream (FILE, default standard input) and writes 'metric<TAB>value' lines with\n"
+    "a header to standard output:\n"
+    "  frames_boxes, gt_boxes, pred_boxes, tp, fp, fn, iobb_precision, iobb_recall, iobb_f1,\n"
+    "    iobb_accuracy: the paper's rule, a predicted box hits a truth box when\n"
+    "    area(B n G) / area(B) > 0.2; precision TP/(TP+FP), recall 1 - FN/GT,\n"
+    "    accuracy TP/(TP+FP+FN); from frames with truth and a boxes record\n"
+    "  iouNN_precision, iouNN_recall, iouNN_f1 for IoU >= 0.3, 0.5, 0.7: boxes matched one to\n"
+    "    one, largest IoU first\n"
+    "  frames_map, maxboxacc_iouNN (and _thr, the best threshold), maxboxacc_v2 (Choe et al.\n"
+    "    2020: thresholds 0.00..0.99 of the min-max normalised pgcam map, every region's box,\n"
+    "    mean over IoU 0.3, 0.5, 0.7), pointing_game (the map's maximum inside a truth box);\n"
+    "    from frames with a pgcam map and at least one truth box\n"
+    "  frames_label, cls_accuracy, sensitivity, specificity, roc_auc: frames with a label\n"
+    "    (tumour or none) and a prob; tumour when prob >= P; AUC by Mann-Whitney with ties\n"
+    "    averaged\n"
+    "Any 0/0 is reported as 0; a group without frames as n/a. Frames without truth count for\n"
+    "classification only.\n"
+    "  --truth CSV          truth boxes file,x0,y0,x1,y1 in source pixels, looked up by the\n"
+    "                       basename of each frame's source (a file not listed has no\n"
+    "                       boxes), compared with boxes.src; instead of truth records\n"
+    "  --per-frame FILE     also write one TSV line per frame to FILE\n"
+    "  --prob-threshold P   classification threshold (default 0.5)\n"
+    "  -h, --help           this help\n";
+
+typedef struct {
+    const char *truth, *per_frame, *input;
+    double prob_threshold;
+} cmdline;
+
+static void cmdline_parse(int argc, char **argv, cmdline *c)
+{
+    *c = (cmdline){NULL, NULL, "-", 0.5};
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes = !strcmp(a, "--truth") || !strcmp(a, "--per-frame") ||
+                    !strcmp(a, "--prob-threshold");
+        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
+        if (!strcmp(a, "--truth")) c->truth = argv[++i];
+        else if (!strcmp(a, "--per-frame")) c->per_frame = argv[++i];
+        else if (!strcmp(a, "--prob-threshold")) c->prob_threshold = cli_double(a, argv[++i], 0, 1);
+        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
+        else {
+            if (files++) cli_usage("one input at most");
+            c->input = a;
+        }
+    }
+}
+
+static void fput_num(FILE *f, double v, const char *fmt)
+{
+    if (isnan(v)) fputs("NA", f);
+    else fprintf(f, fmt, v);
+}
+
+static void row_write(FILE *f, const pgc_score_row *r)
+{
+    for (const char *p = r->frame; *p; p++) fputc(*p == '\t' ? ' ' : *p, f); // keep the columns
+    fputc('\t', f);
+    if (r->has_truth) fprintf(f, "%ld\t", r->ngt);
+    else fputs("NA\t", f);
+    if (r->has_boxes) fprintf(f, "%ld\t%ld\t%ld\t%ld\t", r->npred, r->tp, r->fp, r->fn);
+    else fputs("NA\tNA\tNA\tNA\t", f);
+    fput_num(f, r->best_iou, "%.6g");
+    fputs(r->pointing < 0 ? "\tNA\t" : r->pointing ? "\t1\t" : "\t0\t", f);
+    fputs(r->label < 0 ? "NA\t" : r->label ? "tumour\t" : "none\t", f);
+    fput_num(f, r->prob, "%.6g");
+    fputc('\n', f);
+}
+
+static void check_written(FILE *f, const char *name)
+{
+    if (!fflush(f) && !ferror(f)) return;
+    if (f == stdout && errno == EPIPE) exit(0);
+    cli_fail("cannot write '%s': %s", name, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, usage);
+    cmdline c;
+    cmdline_parse(argc, argv, &c);
+    pgc_err e;
+    pgc_truth_table table = {0};
+    if (c.truth && pgc_truth_load(c.truth, &table, &e)) cli_die(PGC_EINPUT, &e);
+    pgc_reader *rd = cli_reader(c.input);
+    FILE *pf = NULL;
+    if (c.per_frame) {
+        if (!(pf = fopen(c.per_frame, "w")))
+            cli_fail("cannot write '%s': %s", c.per_frame, strerror(errno));
+        fputs("frame\tgt\tpred\ttp\tfp\tfn\tbest_iou\tpointing\tlabel\tprob\n", pf);
+    }
+    pgc_score s;
+    pgc_score_init(&s, c.prob_threshold);
+    pgc_frame f = {0};
+    long matched = 0;
+    while (cli_frame(rd, &f)) {
+        pgc_score_truth ext = {0};
+        if (c.truth) {
+            char src[4096];
+            int i = pgc_frame_find(&f, "image");
+            const pgc_record *r = i >= 0 ? &f.rec[i] : &f.rec[0];
+            ext.use = 1;
+            if ((ext.have = !!pgc_meta_get(r, "source", src, sizeof src))) {
+                ext.n = pgc_truth_find(&table, src, &ext.xyxy);
+                matched += ext.n > 0;
+            }
+        }
+        pgc_score_row row;
+        int rc = pgc_score_frame(&s, &f, &ext, &row, &e);
+        if (rc) cli_die(rc, &e);
+        if (pf) row_write(pf, &row);
+    }
+    if (c.truth && s.frames && !matched)
+        cli_warn("warning: no frame's source is listed in '%s'", c.truth);
+    if (pf) {
+        check_written(pf, c.per_frame);
+        fclose(pf);
+    }
+    pgc_metric m[PGC_SCORE_NMETRICS];
+    int n = pgc_score_metrics(&s, m);
+    printf("metric\tvalue\n");
+    for (int i = 0; i < n; i++) {
+        if (m[i].kind == 2) printf("%s\tn/a\n", m[i].name);
+        else if (m[i].kind == 0) printf("%s\t%.0f\n", m[i].name, m[i].value);
+        else printf("%s\t%.6f\n", m[i].name, m[i].value);
+    }
+    check_written(stdout, "standard output");
+    pgc_score_free(&s);
+    pgc_truth_free(&table);
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+    return 0;
+}

@@ -1,0 +1,360 @@
+/* pgc-train: trains a classifier (dcfpn.md) on the labelled images of a stream file.
+ * Reads FILE by index (byte offsets, pread), so the set may exceed memory; writes a
+ * model file (format/model.md) atomically. Same seed and thread count give the same
+ * model, bit for bit: sampling and augmentation draw from (seed, sample number). */
+#include "common/cli.h"
+
+#include "../lib/model.h"
+#include "../lib/nn/data.h"
+#include "../lib/nn/net.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: pgc-train FILE -o MODEL [options]\n"
+    "Trains a tumour / no-tumour classifier on the f32 `image` records of the stream FILE\n"
+    "that carry `label: tumour|none` (pgc-prep's output), and writes MODEL.\n"
+    "\n"
+    "  -o MODEL              the trained model (refused if it exists, unless --force)\n"
+    "  --force               replace MODEL\n"
+    "  --arch NAME           dcfpn (default), fpn, multigap, multigap-dc, resnet50\n"
+    "  --width N             network width w (default 16; resnet50: base width, 64 standard)\n"
+    "  --batch N             images per step (default 16)\n"
+    "  --iters N             Adam steps (default 1000), or\n"
+    "  --epochs N            passes over FILE\n"
+    "  --lr X                learning rate (default 1e-3)\n"
+    "  --lr-step N           multiply the rate by 0.1 every N steps (default 10000)\n"
+    "  --seed N              random seed (default 1)\n"
+    "  --threads N           CPU threads (default: all)\n"
+    "  --class-weights W     auto (inverse frequency, default), none, or W0,W1\n"
+    "  --no-augment          no flips, affine jitter or intensity jitter\n"
+    "  --val FILE            validation stream: accuracy, sensitivity, specificity, ROC AUC\n"
+    "  --val-every N         validate every N steps (default 500) and at the end\n"
+    "  --checkpoint FILE     write a resumable checkpoint every --checkpoint-every steps\n"
+    "  --checkpoint-every N  (default 500)\n"
+    "  --resume FILE         continue from a checkpoint exactly (its seed and shape win)\n"
+    "  --log FILE.tsv        iteration, loss, train acc, lr, images/s, val metrics\n"
+    "  --log-every N         rows every N steps (default 50)\n"
+    "  --device cpu|gpu      where to run (default cpu)\n"
+    "Progress goes to stderr about every 10 s.\n";
+
+typedef struct {
+    const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw;
+    int force, width, batch, augment, threads, val_every, ckpt_every, log_every;
+    long iters, epochs, lr_step;
+    unsigned long long seed;
+    double lr;
+    int arch_set, width_set, seed_set;
+} opts;
+
+static void parse(int argc, char **argv, opts *o)
+{
+    *o = (opts){.arch = "dcfpn", .device = "cpu", .cw = "auto", .width = 16, .batch = 16,
+                .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
+                .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed = 1,
+                .lr = 1e-3};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
+        if (!strcmp(a, "-o")) o->out = VAL();
+        else if (!strcmp(a, "--force")) o->force = 1;
+        else if (!strcmp(a, "--arch")) o->arch = VAL(), o->arch_set = 1;
+        else if (!strcmp(a, "--width")) o->width = (int)cli_long(a, VAL(), 1, 1024), o->width_set = 1;
+        else if (!strcmp(a, "--batch")) o->batch = (int)cli_long(a, VAL(), 1, 4096);
+        else if (!strcmp(a, "--iters")) o->iters = cli_long(a, VAL(), 1, 1000000000);
+        else if (!strcmp(a, "--epochs")) o->epochs = cli_long(a, VAL(), 1, 1000000);
+        else if (!strcmp(a, "--lr")) o->lr = cli_double(a, VAL(), 1e-9, 10);
+        else if (!strcmp(a, "--lr-step")) o->lr_step = cli_long(a, VAL(), 1, 1000000000);
+        else if (!strcmp(a, "--seed")) o->seed = (unsigned long long)cli_long(a, VAL(), 0, 0x7fffffffffffffffL), o->seed_set = 1;
+        else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
+        else if (!strcmp(a, "--class-weights")) o->cw = VAL();
+        else if (!strcmp(a, "--no-augment")) o->augment = 0;
+        else if (!strcmp(a, "--val")) o->val = VAL();
+        else if (!strcmp(a, "--val-every")) o->val_every = (int)cli_long(a, VAL(), 1, 1000000000);
+        else if (!strcmp(a, "--checkpoint")) o->ckpt = VAL();
+        else if (!strcmp(a, "--checkpoint-every")) o->ckpt_every = (int)cli_long(a, VAL(), 1, 1000000000);
+        else if (!strcmp(a, "--resume")) o->resume = VAL();
+        else if (!strcmp(a, "--log")) o->log = VAL();
+        else if (!strcmp(a, "--log-every")) o->log_every = (int)cli_long(a, VAL(), 1, 1000000000);
+        else if (!strcmp(a, "--device")) o->device = VAL();
+        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
+        else if (!o->train) o->train = a;
+        else cli_usage("one training FILE only ('%s' is a second)", a);
+#undef VAL
+    }
+    if (!o->train) cli_usage("no training FILE");
+    if (!o->out) cli_usage("no -o MODEL");
+    if (o->iters && o->epochs) cli_usage("--iters or --epochs, not both");
+    if (!pgc_arch_known(o->arch) || !strcmp(o->arch, "dcfpn-ref"))
+        cli_usage("unknown --arch '%s' (known: %s)", o->arch, pgc_arch_list());
+    if (strcmp(o->device, "cpu") && strcmp(o->device, "gpu"))
+        cli_usage("--device wants cpu or gpu, not '%s'", o->device);
+    if (!o->threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = n > 0 ? (int)n : 1;
+    }
+}
+
+static void class_weights(const char *s, const pgc_dataset *ds, float w[2])
+{
+    if (!strcmp(s, "none")) {
+        w[0] = w[1] = 1;
+    } else if (!strcmp(s, "auto")) {
+        /* inverse frequency, normalised so that the mean weight per image is 1 */
+        size_t n1 = ds->ntumour, n0 = ds->n - n1;
+        w[0] = n0 ? (float)(ds->n / (2.0 * n0)) : 1;
+        w[1] = n1 ? (float)(ds->n / (2.0 * n1)) : 1;
+    } else {
+        char *end;
+        double a = strtod(s, &end), b = 0;
+        if (*end == ',') b = strtod(end + 1, &end);
+        if (*end || !(a > 0) || !(b > 0) || a > 1e6 || b > 1e6)
+            cli_usage("--class-weights wants auto, none or W0,W1 (positive), not '%s'", s);
+        w[0] = (float)a, w[1] = (float)b;
+    }
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t z = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The order of epoch ep: a Fisher-Yates shuffle seeded by (seed, ep). */
+static void shuffle(size_t *perm, size_t n, uint64_t seed, uint64_t ep)
+{
+    pgc_rng r;
+    pgc_rng_seed(&r, mix(seed, ep));
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = pgc_rng_below(&r, i + 1), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+}
+
+static void softmax1(const float *z, int n, float *p)
+{
+    for (int i = 0; i < n; i++) {
+        double m = fmax(z[2 * i], z[2 * i + 1]);
+        double e0 = exp(z[2 * i] - m), e1 = exp(z[2 * i + 1] - m);
+        p[i] = (float)(e1 / (e0 + e1));
+    }
+}
+
+/* Inference-mode pass over the validation set. */
+static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metrics *m)
+{
+    int B = net->n;
+    size_t hw = (size_t)vs->h * vs->w;
+    float *prob = malloc(vs->n * sizeof(float)), p[4096];
+    int *lab = malloc(vs->n * sizeof(int));
+    if (!prob || !lab) cli_fail("out of memory for validation");
+    int was = net->train;
+    net->train = 0;
+    pgc_err e;
+    for (size_t i0 = 0; i0 < vs->n; i0 += B) {
+        size_t nb = vs->n - i0 < (size_t)B ? vs->n - i0 : (size_t)B;
+        for (size_t b = 0; b < (size_t)B; b++) {
+            if (b < nb) {
+                if (pgc_dataset_get(vs, i0 + b, x + b * hw, &e)) cli_die(PGC_EINPUT, &e);
+            } else {
+                memset(x + b * hw, 0, hw * sizeof(float));
+            }
+        }
+        pgc_net_forward(net, x, z);
+        softmax1(z, B, p);
+        for (size_t b = 0; b < nb; b++) prob[i0 + b] = p[b], lab[i0 + b] = vs->s[i0 + b].label;
+    }
+    net->train = was;
+    pgc_metrics_compute(prob, lab, vs->n, m);
+    free(prob);
+    free(lab);
+}
+
+static const char *meta_value(const char *meta, const char *key, char *buf, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = meta; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        if (!strncmp(p, key, kl) && p[kl] == ':' && p[kl + 1] == ' ') {
+            size_t len = (nl ? (size_t)(nl - p) : strlen(p)) - kl - 2;
+            if (len >= n) len = n - 1;
+            memcpy(buf, p + kl + 2, len);
+            buf[len] = 0;
+            return buf;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    cli_help(argc, argv, USAGE);
+    opts o;
+    parse(argc, argv, &o);
+    struct stat st;
+    if (!o.force && stat(o.out, &st) == 0)
+        cli_fail("'%s' exists; use --force to replace it", o.out);
+    int fell_back = 0;
+    const pgc_nn_backend *be = pgc_nn_backend_get(o.device, &fell_back);
+    if (fell_back) cli_warn("no GPU support in this build, using the CPU");
+
+    pgc_err e;
+    pgc_dataset ds, vs;
+    if (pgc_dataset_open(&ds, o.train, &e)) cli_die(PGC_EINPUT, &e);
+    if (o.val) {
+        if (pgc_dataset_open(&vs, o.val, &e)) cli_die(PGC_EINPUT, &e);
+        if (vs.h != ds.h || vs.w != ds.w)
+            cli_fail("'%s' holds %dx%d images but '%s' %dx%d: one size for both", o.val, vs.h,
+                     vs.w, o.train, ds.h, ds.w);
+    }
+    float cw[2];
+    class_weights(o.cw, &ds, cw);
+
+    pgc_net *net;
+    if (o.resume) {
+        pgc_model_info mi;
+        if (pgc_model_load(o.resume, be, o.batch, ds.h, ds.w, o.threads, &net, &mi, &e))
+            cli_die(PGC_EINPUT, &e);
+        if (!mi.checkpoint) cli_fail("cannot resume from '%s': a model, not a checkpoint", o.resume);
+        if (mi.h != ds.h || mi.w != ds.w)
+            cli_fail("cannot resume from '%s': trained at %dx%d, '%s' holds %dx%d", o.resume,
+                     mi.h, mi.w, o.train, ds.h, ds.w);
+        if ((o.arch_set && strcmp(o.arch, mi.arch)) || (o.width_set && o.width != mi.width))
+            cli_fail("cannot resume from '%s': it is %s width %d, not %s width %d", o.resume,
+                     mi.arch, mi.width, o.arch, o.width);
+        char buf[64];
+        if (meta_value(mi.meta, "seed", buf, sizeof buf)) {
+            unsigned long long s = strtoull(buf, NULL, 10);
+            if (o.seed_set && s != o.seed) cli_warn("resuming with the checkpoint's seed %llu", s);
+            o.seed = s;
+        }
+        o.arch = net->arch, o.width = net->width;
+        pgc_model_info_free(&mi);
+    } else {
+        if (pgc_net_create(&net, be, o.arch, o.width, o.batch, ds.h, ds.w, o.threads, o.seed, &e))
+            cli_die(PGC_EINPUT, &e);
+    }
+    net->train = 1;
+    net->param_grads = 1;
+    long steps_per_epoch = (long)((ds.n + o.batch - 1) / o.batch);
+    long iters = o.iters ? o.iters : o.epochs ? o.epochs * steps_per_epoch : 1000;
+
+    size_t hw = (size_t)ds.h * ds.w;
+    float *raw = malloc(hw * sizeof(float)), *x = malloc(hw * o.batch * sizeof(float));
+    float *z = malloc(2 * o.batch * sizeof(float)), *dz = malloc(2 * o.batch * sizeof(float));
+    size_t *perm = malloc(ds.n * sizeof(size_t));
+    int *lab = malloc(o.batch * sizeof(int));
+    if (!raw || !x || !z || !dz || !perm || !lab) cli_fail("out of memory");
+    uint64_t perm_epoch = UINT64_MAX;
+
+    FILE *log = NULL;
+    if (o.log) {
+        int append = o.resume && stat(o.log, &st) == 0;
+        log = fopen(o.log, append ? "a" : "w");
+        if (!log) cli_fail("cannot write '%s': %s", o.log, strerror(errno));
+        if (!append)
+            fprintf(log, "iter\tloss\ttrain_acc\tlr\timages_per_s\tval_acc\tval_sens\tval_spec\tval_auc\n");
+    }
+    char meta[4096];
+    int ml = snprintf(meta, sizeof meta,
+                      "arch: %s\nwidth: %d\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
+                      "class-weights: %g,%g\naugment: %s\nthreads: %d\ntrain: %s\n"
+                      "train-images: %zu\ntrain-tumour: %zu\n",
+                      o.arch, o.width, o.seed, o.batch, o.lr, o.lr_step, cw[0], cw[1],
+                      o.augment ? "on" : "off", o.threads, o.train, ds.n, ds.ntumour);
+    cli_warn("%s width %d at %dx%d: %zu images (%zu tumour, %zu unlabelled skipped), "
+             "%ld steps of %d, class weights %.3g,%.3g, %d threads", o.arch, o.width, ds.h, ds.w,
+             ds.n, ds.ntumour, ds.nunlabelled, iters, o.batch, cw[0], cw[1], o.threads);
+
+    double t0 = now(), last_report = t0, last_log = t0;
+    long start = net->step, seen_since_log = 0, steps_since_log = 0;
+    double loss_sum = 0, loss_rep = 0;
+    long correct_sum = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0;
+    pgc_metrics vm = {0};
+    int have_vm = 0;
+    while (net->step < iters) {
+        long t = net->step;
+        for (int b = 0; b < o.batch; b++) {
+            uint64_t k = (uint64_t)t * o.batch + b, ep = k / ds.n;
+            if (ep != perm_epoch) shuffle(perm, ds.n, o.seed, ep), perm_epoch = ep;
+            size_t idx = perm[k % ds.n];
+            lab[b] = ds.s[idx].label;
+            if (pgc_dataset_get(&ds, idx, o.augment ? raw : x + b * hw, &e)) cli_die(PGC_EINPUT, &e);
+            if (o.augment) {
+                pgc_rng r;
+                pgc_rng_seed(&r, mix(o.seed ^ 0xa5a5a5a5ull, k));
+                pgc_augment(raw, ds.h, ds.w, x + b * hw, &r);
+            }
+        }
+        float lr = (float)(o.lr * pow(0.1, (double)(t / o.lr_step)));
+        pgc_net_forward(net, x, z);
+        int correct;
+        double loss = pgc_softmax_xent(o.batch, z, lab, cw, dz, &correct);
+        if (!isfinite(loss)) cli_fail("training diverged at step %ld (loss is %g); try a lower --lr", t + 1, loss);
+        pgc_net_backward(net, dz);
+        pgc_net_adam(net, lr);
+        loss_sum += loss, loss_rep += loss;
+        correct_sum += correct, correct_rep += correct;
+        seen_since_log += o.batch, steps_since_log++, imgs_rep += o.batch, steps_rep++;
+        long done = net->step;
+
+        int do_val = o.val && (done % o.val_every == 0 || done == iters);
+        if (do_val) {
+            validate(net, &vs, x, z, &vm);
+            have_vm = 1;
+            cli_warn("step %ld: validation accuracy %.4f, sensitivity %.4f, specificity %.4f, "
+                     "AUC %.4f (%zu images)", done, vm.acc, vm.sens, vm.spec, vm.auc, vm.n);
+        }
+        double tn = now();
+        if (log && (done % o.log_every == 0 || do_val || done == iters)) {
+            fprintf(log, "%ld\t%.6f\t%.4f\t%g\t%.2f", done, loss_sum / steps_since_log,
+                    (double)correct_sum / seen_since_log, lr, seen_since_log / fmax(tn - last_log, 1e-9));
+            if (do_val) fprintf(log, "\t%.4f\t%.4f\t%.4f\t%.4f\n", vm.acc, vm.sens, vm.spec, vm.auc);
+            else fprintf(log, "\t\t\t\t\n");
+            fflush(log);
+            loss_sum = 0, correct_sum = 0, seen_since_log = 0, steps_since_log = 0, last_log = tn;
+        }
+        if (tn - last_report >= 10 || done == iters) {
+            double rate = imgs_rep / fmax(tn - last_report, 1e-9);
+            double left = (iters - done) * (double)o.batch / fmax(rate, 1e-9);
+            cli_warn("step %ld/%ld  loss %.4f  acc %.3f  lr %g  %.1f images/s  %.0f min %02.0f s left",
+                     done, iters, loss_rep / steps_rep, (double)correct_rep / imgs_rep, lr, rate,
+                     floor(left / 60), fmod(left, 60));
+            loss_rep = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0, last_report = tn;
+        }
+        if (o.ckpt && (done % o.ckpt_every == 0 || done == iters)) {
+            if (pgc_model_save(o.ckpt, net, ds.h, ds.w, 1, meta, 1, &e)) cli_die(PGC_EINPUT, &e);
+        }
+    }
+    if (have_vm && ml > 0 && (size_t)ml < sizeof meta)
+        snprintf(meta + ml, sizeof meta - ml, "val: %s\nval-acc: %.4f\nval-sens: %.4f\n"
+                 "val-spec: %.4f\nval-auc: %.4f\n", o.val, vm.acc, vm.sens, vm.spec, vm.auc);
+    if (pgc_model_save(o.out, net, ds.h, ds.w, 0, meta, o.force, &e)) cli_die(PGC_EINPUT, &e);
+    cli_warn("wrote '%s' after %ld steps (%ld this run) in %.0f s", o.out, net->step,
+             net->step - start, now() - t0);
+    if (log && fclose(log)) cli_fail("cannot write '%s'", o.log);
+    pgc_net_free(net);
+    pgc_dataset_close(&ds);
+    if (o.val) pgc_dataset_close(&vs);
+    free(raw), free(x), free(z), free(dz), free(perm), free(lab);
+    return 0;
+}

@@ -1,0 +1,268 @@
+/* Boxes from a thresholded map, and their mapping to source pixels.
+ *
+ * The 8-connected labelling is a small flood fill here rather than lib/regions (the io
+ * engineer's u8-mask labeller), which was not on main when this was written; it also
+ * records each region's peak value, which pgc-box --tsv reports. */
+#include "boxes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pgc_mapboxes_free(pgc_mapboxes *b)
+{
+    free(b->box);
+    free(b->mask);
+    free(b->stack);
+    memset(b, 0, sizeof *b);
+}
+
+static int mapboxes_reserve(pgc_mapboxes *b, size_t hw, pgc_err *e)
+{
+    if (hw <= b->scratch_cap) return PGC_OK;
+    uint8_t *m = realloc(b->mask, hw);
+    if (m) b->mask = m;
+    uint32_t *s = m ? realloc(b->stack, hw * sizeof *s) : NULL;
+    if (s) b->stack = s;
+    if (!m || !s) return pgc_errf(e, PGC_ENOMEM, "out of memory for a map of %zu pixels", hw);
+    b->scratch_cap = hw;
+    return PGC_OK;
+}
+
+static int mapboxes_push(pgc_mapboxes *b, const pgc_region_box *r, pgc_err *e)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        pgc_region_box *nb = realloc(b->box, cap * sizeof *nb);
+        if (!nb) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu boxes", cap);
+        b->box = nb;
+        b->cap = cap;
+    }
+    b->box[b->n++] = *r;
+    return PGC_OK;
+}
+
+/* Flood-fills the region holding pixel s (mask[s] == 1), marking it 2, into r. */
+static void region_fill(pgc_mapboxes *b, const float *map, size_t h, size_t w, size_t s,
+                        pgc_region_box *r)
+{
+    uint8_t *mask = b->mask;
+    uint32_t *stack = b->stack;
+    size_t top = 0;
+    *r = (pgc_region_box){(int32_t)(s % w), (int32_t)(s / w), (int32_t)(s % w) + 1,
+                          (int32_t)(s / w) + 1, 0, map[s]};
+    mask[s] = 2;
+    stack[top++] = (uint32_t)s;
+    while (top) {
+        size_t i = stack[--top], y = i / w, x = i % w;
+        r->area++;
+        if (map[i] > r->peak) r->peak = map[i];
+        if ((int32_t)x < r->x0) r->x0 = (int32_t)x;
+        if ((int32_t)x >= r->x1) r->x1 = (int32_t)x + 1;
+        if ((int32_t)y < r->y0) r->y0 = (int32_t)y;
+        if ((int32_t)y >= r->y1) r->y1 = (int32_t)y + 1;
+        for (int dy = -1; dy <= 1; dy++) {
+            if ((dy < 0 && y == 0) || (dy > 0 && y + 1 == h)) continue;
+            for (int dx = -1; dx <= 1; dx++) {
+                if ((dx < 0 && x == 0) || (dx > 0 && x + 1 == w)) continue;
+                size_t j = (size_t)((long)i + (long)dy * (long)w + dx);
+                if (mask[j] == 1) { // each pixel is pushed once: the stack holds <= h w
+                    mask[j] = 2;
+                    stack[top++] = (uint32_t)j;
+                }
+            }
+        }
+    }
+}
+
+int pgc_mapboxes_find(pgc_mapboxes *b, const float *map, size_t h, size_t w, double frac,
+                      pgc_err *e)
+{
+    size_t hw = h * w;
+    b->n = 0;
+    if (!hw) return PGC_OK;
+    if (hw > UINT32_MAX)
+        return pgc_errf(e, PGC_EINPUT, "map of %zu x %zu pixels is too large to label", h, w);
+    float mx = map[0];
+    for (size_t i = 1; i < hw; i++)
+        if (map[i] > mx) mx = map[i];
+    if (!(mx > 0)) return PGC_OK;
+    int rc = mapboxes_reserve(b, hw, e);
+    if (rc) return rc;
+    double thr = frac * mx;
+    for (size_t i = 0; i < hw; i++) b->mask[i] = map[i] > thr;
+    for (size_t i = 0; i < hw; i++) {
+        if (b->mask[i] != 1) continue;
+        pgc_region_box r;
+        region_fill(b, map, h, w, i, &r);
+        if ((rc = mapboxes_push(b, &r, e))) return rc;
+    }
+    return PGC_OK;
+}
+
+void pgc_mapboxes_filter(pgc_mapboxes *b, int64_t min_area, int largest)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->box[i].area >= min_area) b->box[n++] = b->box[i];
+    b->n = n;
+    if (largest && n > 1) {
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++)
+            if (b->box[i].area > b->box[best].area) best = i;
+        b->box[0] = b->box[best];
+        b->n = 1;
+    }
+}
+
+const pgc_affine pgc_affine_identity = {1, 0, 0, 0, 1, 0};
+
+int pgc_affine_parse(const char *s, pgc_affine *t)
+{
+    double v[6];
+    const char *p = s;
+    for (int i = 0; i < 6; i++) {
+        char *end;
+        v[i] = strtod(p, &end);
+        if (end == p || !isfinite(v[i])) return PGC_EINPUT;
+        p = end;
+    }
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p) return PGC_EINPUT;
+    *t = (pgc_affine){v[0], v[1], v[2], v[3], v[4], v[5]};
+    return PGC_OK;
+}
+
+int pgc_affine_of(const pgc_record *r, const char *frame, pgc_affine *t, pgc_err *e)
+{
+    char buf[512], name[64];
+    if (!pgc_meta_get(r, "transform", buf, sizeof buf)) {
+        *t = pgc_affine_identity;
+        return PGC_OK;
+    }
+    if (pgc_affine_parse(buf, t))
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': %s has a bad transform '%s' (want six numbers)",
+                        frame, pgc_meta_get(r, "name", name, sizeof name) ? name : "a record", buf);
+    return PGC_OK;
+}
+
+void pgc_affine_point(const pgc_affine *t, double x, double y, double *sx, double *sy)
+{
+    *sx = t->a * x + t->b * y + t->c;
+    *sy = t->d * x + t->e * y + t->f;
+}
+
+void pgc_affine_box(const pgc_affine *t, const float in[4], float out[4])
+{
+    double cx[4] = {in[0], in[2], in[0], in[2]}, cy[4] = {in[1], in[1], in[3], in[3]};
+    double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
+    for (int i = 0; i < 4; i++) {
+        double sx, sy;
+        pgc_affine_point(t, cx[i], cy[i], &sx, &sy);
+        lo_x = fmin(lo_x, sx), hi_x = fmax(hi_x, sx);
+        lo_y = fmin(lo_y, sy), hi_y = fmax(hi_y, sy);
+    }
+    out[0] = (float)lo_x, out[1] = (float)lo_y, out[2] = (float)hi_x, out[3] = (float)hi_y;
+}
+
+/* 1 with *p from r's `prob` key, 0 without one, PGC_EINPUT when it is not in [0, 1]. */
+static int record_prob(const pgc_record *r, const char *id, double *p, pgc_err *e)
+{
+    char buf[64], *end;
+    if (!pgc_meta_get(r, "prob", buf, sizeof buf)) return 0;
+    *p = strtod(buf, &end);
+    if (end == buf || *end || !(*p >= 0 && *p <= 1))
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': bad prob '%s' (want a number in [0, 1])",
+                        id, buf);
+    return 1;
+}
+
+int pgc_frame_prob(const pgc_frame *f, double *p, pgc_err *e)
+{
+    char id[256];
+    pgc_frame_id(f, id, sizeof id);
+    int i = pgc_frame_find(f, "prob"), rc;
+    if (i >= 0 && (rc = record_prob(&f->rec[i], id, p, e))) return rc;
+    if ((i = pgc_frame_find(f, "image")) >= 0 && (rc = record_prob(&f->rec[i], id, p, e)))
+        return rc;
+    for (i = 0; i < f->n; i++)
+        if ((rc = record_prob(&f->rec[i], id, p, e))) return rc;
+    return 0;
+}
+
+/* The index of the record named name, appended empty when the frame has none; -1 on
+ * allocation failure. */
+static int frame_slot(pgc_frame *f, const char *name, pgc_err *e)
+{
+    int i = pgc_frame_find(f, name);
+    if (i >= 0) return i;
+    if (!pgc_frame_add(f, e)) return -1;
+    f->drop[f->n - 1] = 0;
+    return f->n - 1;
+}
+
+int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, double *prob,
+                    pgc_err *e)
+{
+    char id[256];
+    pgc_frame_id(f, id, sizeof id);
+    int mi = pgc_frame_find(f, o->map);
+    if (mi < 0) return pgc_errf(e, PGC_EINPUT, "frame '%s' has no '%s' record", id, o->map);
+    const pgc_record *m = &f->rec[mi];
+    if (m->dtype != PGC_DT_F32 || m->rank != 2)
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' is not f32 (y x)", id, o->map);
+    size_t h = m->dims[0], w = m->dims[1];
+    for (size_t i = 0; i < h * w; i++) {
+        float v = ((const float *)m->data)[i];
+        if (!isfinite(v))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' holds %s at pixel %zu", id,
+                            o->map, isnan(v) ? "NaN" : "Inf", i);
+    }
+    pgc_affine t;
+    int rc = pgc_affine_of(m, id, &t, e);
+    if (rc) return rc;
+    *prob = NAN;
+    if ((rc = pgc_frame_prob(f, prob, e)) < 0) return rc;
+    b->n = 0;
+    if (!(rc == 1 && *prob < o->prob_threshold)) {
+        if ((rc = pgc_mapboxes_find(b, m->data, h, w, o->frac, e))) return rc;
+        pgc_mapboxes_filter(b, o->min_area, o->largest);
+    }
+
+    int bi = frame_slot(f, "boxes", e), si = bi < 0 ? -1 : frame_slot(f, "boxes.src", e);
+    if (bi < 0 || si < 0) return PGC_ENOMEM;
+    m = &f->rec[mi]; // frame_slot may have moved the records
+    pgc_record *rb = &f->rec[bi], *rs = &f->rec[si];
+    pgc_meta_clear(rb);
+    pgc_meta_clear(rs);
+    if ((rc = pgc_record_boxes(rb, b->n, e)) || (rc = pgc_record_boxes(rs, b->n, e))) return rc;
+    // a map coarser than the image (--map cam.s3) covers the same area: scale its pixel
+    // grid to the image's, whose transform the map carries
+    double kx = 1, ky = 1;
+    int ii = pgc_frame_find(f, "image");
+    if (ii >= 0 && f->rec[ii].rank == 2 && f->rec[ii].dims[0] && f->rec[ii].dims[1])
+        kx = (double)f->rec[ii].dims[1] / (double)w, ky = (double)f->rec[ii].dims[0] / (double)h;
+    float *xy = rb->data, *sxy = rs->data; // (n, 4)
+    for (size_t i = 0; i < b->n; i++) {
+        const pgc_region_box *r = &b->box[i];
+        float *p = xy + 4 * i;
+        p[0] = (float)(r->x0 * kx), p[1] = (float)(r->y0 * ky);
+        p[2] = (float)(r->x1 * kx), p[3] = (float)(r->y1 * ky);
+        pgc_affine_box(&t, p, sxy + 4 * i);
+    }
+    const char *names[2] = {"boxes", "boxes.src"};
+    pgc_record *outs[2] = {rb, rs};
+    for (int k = 0; k < 2; k++)
+        if ((rc = pgc_meta_inherit(outs[k], m, e)) ||
+            (rc = pgc_meta_set(outs[k], "name", names[k], e)) ||
+            (rc = pgc_meta_set(outs[k], "map", o->map, e)) ||
+            (rc = pgc_meta_setf(outs[k], "frac", e, "%g", o->frac)))
+            return rc;
+    for (int k = 0; k < 2; k++) {
+        pgc_meta_del(outs[k], "scale");
+        pgc_meta_del(outs[k], "scales");
+        pgc_meta_del(outs[k], "op");
+    }
+    return PGC_OK;
+}

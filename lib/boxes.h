@@ -1,0 +1,77 @@
+/* Boxes from a map (dcfpn.md, "Boxes and scoring"): pixels strictly above frac * max,
+ * 8-connected regions, one half-open box (x0, y0, x1, y1) per region; and boxes mapped
+ * to source pixels through the `transform` metadata. */
+#ifndef PGC_BOXES_H
+#define PGC_BOXES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "frame.h"
+
+/* One region of a thresholded map. */
+typedef struct {
+    int32_t x0, y0, x1, y1; /* half-open, pixels */
+    int64_t area;           /* pixels in the region */
+    float peak;             /* the map's largest value in the region */
+} pgc_region_box;
+
+/* The regions of one map, with scratch reused from call to call. (Named mapboxes so as
+ * not to clash with boxes.csv's pgc_boxes in lib/csv.h.) Zero-initialise. */
+typedef struct {
+    pgc_region_box *box; /* (n), in row-major order of each region's first pixel */
+    size_t n, cap;
+    uint8_t *mask;       /* (h, w) scratch */
+    uint32_t *stack;     /* (h w) scratch */
+    size_t scratch_cap;
+} pgc_mapboxes;
+
+void pgc_mapboxes_free(pgc_mapboxes *b);
+
+/* Finds the regions of map (h, w) above frac * max(map); none when max <= 0. The map must
+ * be finite. h w < 2^32. 0 or PGC_ENOMEM. */
+int pgc_mapboxes_find(pgc_mapboxes *b, const float *map, size_t h, size_t w, double frac,
+                      pgc_err *e);
+/* Keeps the regions of at least min_area pixels, then (largest) only the one with the
+ * most pixels (the first of equals). */
+void pgc_mapboxes_filter(pgc_mapboxes *b, int64_t min_area, int largest);
+
+/* A `transform`: tensor pixel (x, y) -> source (a x + b y + c, d x + e y + f). */
+typedef struct {
+    double a, b, c, d, e, f;
+} pgc_affine;
+
+extern const pgc_affine pgc_affine_identity;
+/* Parses "a b c d e f" (six finite numbers). 0 or PGC_EINPUT. */
+int pgc_affine_parse(const char *s, pgc_affine *t);
+/* The record's `transform`, or the identity when it has none; frame names the frame in
+ * messages. 0 or PGC_EINPUT. */
+int pgc_affine_of(const pgc_record *r, const char *frame, pgc_affine *t, pgc_err *e);
+void pgc_affine_point(const pgc_affine *t, double x, double y, double *sx, double *sy);
+/* Maps a box's four corners and takes their min and max: out may equal in. */
+void pgc_affine_box(const pgc_affine *t, const float in[4], float out[4]);
+
+/* The frame's tumour probability: the `prob` metadata of its `prob` record, else of its
+ * `image` record, else of any record. 1 when found (in *p), 0 when the frame has none,
+ * PGC_EINPUT when it is not a number in [0, 1]. */
+int pgc_frame_prob(const pgc_frame *f, double *p, pgc_err *e);
+
+/* Options of pgc_boxes_frame. */
+typedef struct {
+    const char *map;      /* record to threshold, e.g. "pgcam" */
+    double frac;          /* threshold fraction of the map's maximum */
+    double prob_threshold;/* no boxes when the frame's prob is below this */
+    int64_t min_area;
+    int largest;
+} pgc_boxes_opts;
+
+/* Thresholds the frame's map into b and appends (or replaces) its `boxes` record (image
+ * pixels: a map of another size than the frame's image, such as cam.s3, is scaled to
+ * it) and `boxes.src` record (source pixels), which inherit the map's metadata with
+ * `map`, `frac` set. *prob is the frame's probability (NAN when it has none). Errors: no
+ * such map, not f32 (y x), NaN or Inf, a bad transform or prob. */
+int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, double *prob,
+                    pgc_err *e);
+
+#endif

@@ -1,0 +1,394 @@
+/* The model file: format/model.md. The whole file is read into memory and checked
+ * (size, magic, version, CRC) before any of it is believed. */
+#include "model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const unsigned char MAGIC[8] = {0x89, 'P', 'G', 'M', '\r', '\n', 0x1a, '\n'};
+enum { HDR = 64, VMAJOR = 1, VMINOR = 0 };
+#define MAX_FILE (4ull << 30)
+
+void pgc_model_info_free(pgc_model_info *mi)
+{
+    if (!mi) return;
+    free(mi->meta);
+    mi->meta = NULL;
+}
+
+/* ---- little-endian bytes ---- */
+
+static void put16(unsigned char *p, uint32_t v) { p[0] = v, p[1] = v >> 8; }
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = v >> (8 * i);
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = v >> (8 * i);
+}
+static uint32_t get16(const unsigned char *p) { return p[0] | (uint32_t)p[1] << 8; }
+static uint32_t get32(const unsigned char *p)
+{
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* A growing output buffer. */
+typedef struct {
+    unsigned char *b;
+    size_t n, cap;
+    int oom;
+} obuf;
+
+static unsigned char *ob_take(obuf *o, size_t n)
+{
+    if (o->oom) return NULL;
+    if (o->n + n > o->cap) {
+        size_t c = o->cap ? o->cap : 1 << 16;
+        while (c < o->n + n) c *= 2;
+        unsigned char *b = realloc(o->b, c);
+        if (!b) {
+            o->oom = 1;
+            return NULL;
+        }
+        o->b = b, o->cap = c;
+    }
+    unsigned char *p = o->b + o->n;
+    o->n += n;
+    return p;
+}
+
+static void ob_floats(obuf *o, const float *v, size_t n)
+{
+    unsigned char *p = ob_take(o, 4 * n);
+    if (!p) return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        put32(p + 4 * i, u);
+    }
+}
+
+static void get_floats(const unsigned char *p, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = get32(p + 4 * i);
+        memcpy(&v[i], &u, 4);
+    }
+}
+
+/* ---- writing ---- */
+
+static int write_all(int fd, const unsigned char *b, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        b += k, n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int write_atomic(const char *path, const unsigned char *b, size_t n, int replace,
+                        pgc_err *e)
+{
+    struct stat st;
+    if (!replace && stat(path, &st) == 0)
+        return pgc_errf(e, PGC_EINPUT, "'%s' exists; use --force to replace it", path);
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16), *dirbuf = strdup(path);
+    if (!tmp || !dirbuf) {
+        free(tmp), free(dirbuf);
+        return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    }
+    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    int rc = PGC_OK;
+    if (fd < 0) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (write_all(fd, b, n) || fsync(fd)) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    fchmod(fd, 0644);
+    if (close(fd) || rename(tmp, path)) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd); /* the rename itself survives a crash */
+        close(dfd);
+    }
+out:
+    free(tmp), free(dirbuf);
+    return rc;
+}
+
+int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int checkpoint,
+                   const char *meta, int replace, pgc_err *e)
+{
+    size_t mlen = meta ? strlen(meta) : 0;
+    if (mlen > PGC_MODEL_MAX_META)
+        return pgc_errf(e, PGC_EINPUT, "model metadata too long (%zu bytes)", mlen);
+    obuf o = {0};
+    unsigned char *hd = ob_take(&o, HDR);
+    if (hd) {
+        memset(hd, 0, HDR);
+        memcpy(hd, MAGIC, 8);
+        put16(hd + 8, VMAJOR), put16(hd + 10, VMINOR);
+        put32(hd + 12, checkpoint ? 1 : 0);
+        put32(hd + 16, net->width), put32(hd + 20, h), put32(hd + 24, w);
+        put32(hd + 28, net->npar);
+        put64(hd + 32, (uint64_t)net->step);
+        put32(hd + 40, (uint32_t)mlen);
+        memcpy(hd + 48, net->arch, strnlen(net->arch, 15));
+    }
+    unsigned char *mp = ob_take(&o, mlen);
+    if (mp && mlen) memcpy(mp, meta, mlen);
+    size_t most = 0;
+    for (int i = 0; i < net->npar; i++)
+        if (net->par[i].count > most) most = net->par[i].count;
+    float *host = malloc((most ? most : 1) * sizeof(float));
+    if (!host) o.oom = 1;
+    for (int i = 0; i < net->npar && !o.oom; i++) {
+        const pgc_param *p = &net->par[i];
+        size_t nl = strlen(p->name);
+        unsigned char *q = ob_take(&o, 2 + nl + 2 + 4 * p->rank);
+        if (!q) break;
+        put16(q, (uint32_t)nl);
+        memcpy(q + 2, p->name, nl);
+        q[2 + nl] = p->stat ? 1 : 0;
+        q[3 + nl] = (unsigned char)p->rank;
+        for (int d = 0; d < p->rank; d++) put32(q + 4 + nl + 4 * d, (uint32_t)p->dims[d]);
+        const float *src[3] = {(p->stat ? net->s : net->p) + p->off, net->m + p->off,
+                               net->v + p->off};
+        int parts = checkpoint && !p->stat ? 3 : 1;
+        for (int k = 0; k < parts; k++) {
+            net->be->download(net->ctx, host, src[k], p->count);
+            ob_floats(&o, host, p->count);
+        }
+    }
+    free(host);
+    unsigned char *crc = ob_take(&o, 4);
+    if (o.oom || !crc) {
+        free(o.b);
+        return pgc_errf(e, PGC_ENOMEM, "out of memory writing '%s'", path);
+    }
+    put32(crc, (uint32_t)crc32(0L, o.b, (uInt)(o.n - 4)));
+    int rc = write_atomic(path, o.b, o.n, replace, e);
+    free(o.b);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+typedef struct {
+    unsigned char *b;
+    size_t n;
+} file_buf;
+
+static int read_file(const char *path, file_buf *f, pgc_err *e)
+{
+    f->b = NULL, f->n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return pgc_errf(e, PGC_EINPUT, "cannot open model '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > MAX_FILE) {
+        close(fd);
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %lld bytes is too big", path,
+                        (long long)st.st_size);
+    }
+    if (st.st_size < HDR + 4) {
+        close(fd);
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': truncated (%lld bytes)", path,
+                        (long long)st.st_size);
+    }
+    f->n = (size_t)st.st_size;
+    f->b = malloc(f->n);
+    if (!f->b) {
+        close(fd);
+        return pgc_errf(e, PGC_ENOMEM, "out of memory reading model '%s'", path);
+    }
+    size_t got = 0;
+    while (got < f->n) {
+        ssize_t k = read(fd, f->b + got, f->n - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    close(fd);
+    if (got != f->n) {
+        free(f->b);
+        f->b = NULL;
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': short read", path);
+    }
+    return PGC_OK;
+}
+
+/* Checks magic, version, CRC and the header; fills info. */
+static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, pgc_err *e)
+{
+    const unsigned char *b = f->b;
+    if (memcmp(b, MAGIC, 8))
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': not a pgcam model (bad magic)", path);
+    unsigned maj = get16(b + 8), min = get16(b + 10);
+    if (maj != VMAJOR)
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': model version %u.%u is not %d.x",
+                        path, maj, min, VMAJOR);
+    if (get32(b + f->n - 4) != (uint32_t)crc32(0L, b, (uInt)(f->n - 4)))
+        return pgc_errf(e, PGC_EINPUT,
+                        "cannot read model '%s': checksum mismatch (corrupt or truncated file)", path);
+    memset(mi, 0, sizeof *mi);
+    mi->checkpoint = get32(b + 12) & 1;
+    uint32_t width = get32(b + 16), h = get32(b + 20), w = get32(b + 24);
+    mi->step = (long)get64(b + 32);
+    uint32_t mlen = get32(b + 40);
+    memcpy(mi->arch, b + 48, 16);
+    mi->arch[16] = 0;
+    if (width < 1 || width > 1024 || h < 16 || w < 16 || h > 8192 || w > 8192 || h % 16 || w % 16)
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad sizes (width %u, %ux%u)",
+                        path, width, h, w);
+    if (!pgc_arch_known(mi->arch))
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': unknown architecture '%.16s'",
+                        path, mi->arch);
+    if (mlen > PGC_MODEL_MAX_META || mlen > f->n - HDR - 4)
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad metadata length %u", path, mlen);
+    mi->width = (int)width, mi->h = (int)h, mi->w = (int)w;
+    mi->meta = malloc(mlen + 1);
+    if (!mi->meta) return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    memcpy(mi->meta, b + HDR, mlen);
+    mi->meta[mlen] = 0;
+    return PGC_OK;
+}
+
+int pgc_model_peek(const char *path, pgc_model_info *info, pgc_err *e)
+{
+    file_buf f;
+    int rc = read_file(path, &f, e);
+    if (rc) return rc;
+    rc = check_file(path, &f, info, e);
+    free(f.b);
+    return rc;
+}
+
+int pgc_model_load(const char *path, const pgc_nn_backend *be, int n, int h, int w,
+                   int threads, pgc_net **out, pgc_model_info *info, pgc_err *e)
+{
+    *out = NULL;
+    file_buf f;
+    pgc_model_info mi;
+    int rc = read_file(path, &f, e);
+    if (rc) return rc;
+    if ((rc = check_file(path, &f, &mi, e))) {
+        free(f.b);
+        return rc;
+    }
+    pgc_net *net = NULL;
+    rc = pgc_net_create(&net, be, mi.arch, mi.width, n, h ? h : mi.h, w ? w : mi.w, threads, 0, e);
+    if (rc) goto fail;
+    net->step = mi.step;
+    const unsigned char *p = f.b + HDR + get32(f.b + 40), *end = f.b + f.n - 4;
+    uint32_t nent = get32(f.b + 28);
+    if ((int)nent != net->npar) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %u entries, %s wants %d", path,
+                      nent, mi.arch, net->npar);
+        goto fail;
+    }
+    unsigned char *seen = calloc(net->npar, 1);
+    float *host = NULL;
+    if (!seen) {
+        rc = pgc_errf(e, PGC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (uint32_t k = 0; k < nent; k++) {
+        char name[PGC_NAME_MAX];
+        if (end - p < 2) goto trunc;
+        uint32_t nl = get16(p);
+        if (nl < 1 || nl >= PGC_NAME_MAX || (size_t)(end - p) < 4 + nl) goto trunc;
+        memcpy(name, p + 2, nl);
+        name[nl] = 0;
+        int kind = p[2 + nl], rank = p[3 + nl];
+        p += 4 + nl;
+        int i = pgc_net_param_find(net, name);
+        if (i < 0 || seen[i]) {
+            rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %s entry '%s' for %s", path,
+                          i < 0 ? "unexpected" : "repeated", name, mi.arch);
+            goto fail2;
+        }
+        seen[i] = 1;
+        pgc_param *q = &net->par[i];
+        if (rank < 1 || rank > 4 || (size_t)(end - p) < 4u * rank) goto trunc;
+        int same = kind == q->stat && rank == q->rank;
+        for (int d = 0; d < rank; d++) same &= get32(p + 4 * d) == (uint32_t)q->dims[d];
+        p += 4 * rank;
+        if (!same) {
+            rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': entry '%s' has the wrong shape "
+                          "for %s width %d", path, name, mi.arch, mi.width);
+            goto fail2;
+        }
+        int parts = mi.checkpoint && !q->stat ? 3 : 1;
+        if ((size_t)(end - p) / 4 / parts < q->count) goto trunc;
+        free(host);
+        if (!(host = malloc(q->count * sizeof(float)))) {
+            rc = pgc_errf(e, PGC_ENOMEM, "out of memory");
+            goto fail2;
+        }
+        float *dst[3] = {(q->stat ? net->s : net->p) + q->off, net->m + q->off, net->v + q->off};
+        for (int j = 0; j < parts; j++) {
+            get_floats(p, host, q->count);
+            for (size_t t = 0; t < q->count; t++)
+                if (!isfinite(host[t])) {
+                    rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': entry '%s' holds "
+                                  "NaN or infinity", path, name);
+                    goto fail2;
+                }
+            be->upload(net->ctx, dst[j], host, q->count);
+            p += 4 * q->count;
+        }
+    }
+    if (p != end) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %zu stray bytes after the entries",
+                      path, (size_t)(end - p));
+        goto fail2;
+    }
+    free(seen);
+    free(host);
+    free(f.b);
+    *out = net;
+    if (info) *info = mi;
+    else pgc_model_info_free(&mi);
+    return PGC_OK;
+trunc:
+    rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': entries run past the end", path);
+fail2:
+    free(seen);
+    free(host);
+fail:
+    pgc_net_free(net);
+    pgc_model_info_free(&mi);
+    free(f.b);
+    return rc;
+}

@@ -1,0 +1,207 @@
+#include "data.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail_frame(pgc_err *e, const pgc_dataset *ds, const pgc_record *r, const char *what)
+{
+    char id[128];
+    if (!pgc_meta_get(r, "frame", id, sizeof id)) snprintf(id, sizeof id, "?");
+    return pgc_errf(e, PGC_EINPUT, "cannot train on '%s': frame '%s': %s", ds->path, id, what);
+}
+
+int pgc_dataset_open(pgc_dataset *ds, const char *path, pgc_err *e)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->fd = -1;
+    snprintf(ds->path, sizeof ds->path, "%s", path);
+    if (!strcmp(path, "-"))
+        return pgc_errf(e, PGC_EINPUT, "training reads a file, not standard input (it seeks)");
+    ds->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (ds->fd < 0) return pgc_errf(e, PGC_EINPUT, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(ds->fd, &st) || !S_ISREG(st.st_mode)) {
+        close(ds->fd);
+        ds->fd = -1;
+        return pgc_errf(e, PGC_EINPUT, "cannot train on '%s': not a regular file (it seeks)", path);
+    }
+    pgc_reader *rd = pgc_reader_open(ds->fd, path, e);
+    if (!rd) {
+        pgc_dataset_close(ds);
+        return PGC_EINPUT;
+    }
+    size_t cap = 0;
+    int rc;
+    char lab[32];
+    while ((rc = pgc_reader_next(rd, &ds->rec, e)) == 1) {
+        pgc_record *r = &ds->rec;
+        if (!pgc_record_is(r, "image")) continue;
+        if (!pgc_meta_get(r, "label", lab, sizeof lab)) {
+            ds->nunlabelled++;
+            continue;
+        }
+        int label = !strcmp(lab, "tumour") ? 1 : !strcmp(lab, "none") ? 0 : -1;
+        if (label < 0) {
+            rc = fail_frame(e, ds, r, "label is neither 'tumour' nor 'none'");
+            break;
+        }
+        if (r->dtype != PGC_DT_F32 || r->rank != 2) {
+            rc = fail_frame(e, ds, r, "image is not f32 'y x' (run pgc-prep first)");
+            break;
+        }
+        int h = (int)r->dims[0], w = (int)r->dims[1];
+        if (r->dims[0] % 16 || r->dims[1] % 16 || r->dims[0] > 8192 || r->dims[1] > 8192) {
+            char m[96];
+            snprintf(m, sizeof m, "image is %dx%d, not a multiple of 16", h, w);
+            rc = fail_frame(e, ds, r, m);
+            break;
+        }
+        if (ds->n && (h != ds->h || w != ds->w)) {
+            char m[128];
+            snprintf(m, sizeof m, "image is %dx%d but earlier ones are %dx%d (one size per set)",
+                     h, w, ds->h, ds->w);
+            rc = fail_frame(e, ds, r, m);
+            break;
+        }
+        const float *x = r->data;
+        size_t nx = (size_t)h * w, k;
+        for (k = 0; k < nx && isfinite(x[k]); k++) {}
+        if (k < nx) {
+            rc = fail_frame(e, ds, r, "image holds NaN or infinity");
+            break;
+        }
+        if (ds->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            pgc_sample *s = realloc(ds->s, cap * sizeof *s);
+            if (!s) {
+                rc = pgc_errf(e, PGC_ENOMEM, "out of memory indexing '%s'", path);
+                break;
+            }
+            ds->s = s;
+        }
+        ds->h = h, ds->w = w;
+        ds->s[ds->n++] = (pgc_sample){pgc_reader_offset(rd), label};
+        ds->ntumour += label;
+    }
+    pgc_reader_free(rd);
+    if (rc < 0) {
+        pgc_dataset_close(ds);
+        return rc;
+    }
+    if (!ds->n) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot train on '%s': no image with a 'label' (%zu unlabelled)",
+                      path, ds->nunlabelled);
+        pgc_dataset_close(ds);
+        return rc;
+    }
+    return PGC_OK;
+}
+
+void pgc_dataset_close(pgc_dataset *ds)
+{
+    if (ds->fd >= 0) close(ds->fd);
+    ds->fd = -1;
+    free(ds->s);
+    ds->s = NULL;
+    pgc_record_free(&ds->rec);
+}
+
+int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e)
+{
+    int rc = pgc_record_pread(ds->fd, ds->s[i].off, ds->path, &ds->rec, e);
+    if (rc) return rc;
+    if (ds->rec.dtype != PGC_DT_F32 || ds->rec.rank != 2 || (int)ds->rec.dims[0] != ds->h ||
+        (int)ds->rec.dims[1] != ds->w)
+        return pgc_errf(e, PGC_EINPUT, "'%s' changed while training", ds->path);
+    memcpy(dst, ds->rec.data, sizeof(float) * ds->h * ds->w);
+    return PGC_OK;
+}
+
+static double uni(pgc_rng *r, double lo, double hi) { return lo + (hi - lo) * pgc_rng_uniform(r); }
+
+void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r)
+{
+    /* draws in a fixed order, so the same state gives the same image */
+    int fx = pgc_rng_uniform(r) < 0.5, fy = pgc_rng_uniform(r) < 0.5;
+    double th = uni(r, -10, 10) * 3.14159265358979 / 180, s = uni(r, 0.9, 1.1);
+    double tx = uni(r, -0.05, 0.05) * w, ty = uni(r, -0.05, 0.05) * h;
+    float a = (float)uni(r, 0.9, 1.1), b = (float)uni(r, -0.1, 0.1);
+    float fill = src[0];
+    for (size_t i = 1; i < (size_t)h * w; i++) fill = src[i] < fill ? src[i] : fill;
+    double c = cos(th) / s, sn = sin(th) / s, cx = w / 2.0, cy = h / 2.0;
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++) {
+            /* output pixel centre -> source point: undo shift, then rotation and scale */
+            double u = j + 0.5 - cx - tx, v = i + 0.5 - cy - ty;
+            double sx = c * u + sn * v + cx, sy = -sn * u + c * v + cy;
+            if (fx) sx = w - sx;
+            if (fy) sy = h - sy;
+            double px = sx - 0.5, py = sy - 0.5;
+            float val;
+            if (px < -0.5 || py < -0.5 || px > w - 0.5 || py > h - 0.5) {
+                val = fill;
+            } else {
+                int x0 = (int)floor(px), y0 = (int)floor(py);
+                double ax = px - x0, ay = py - y0;
+                int x1 = x0 + 1, y1 = y0 + 1;
+                x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
+                x1 = x1 >= w ? w - 1 : x1, y1 = y1 >= h ? h - 1 : y1;
+                double top = src[(size_t)y0 * w + x0] * (1 - ax) + src[(size_t)y0 * w + x1] * ax;
+                double bot = src[(size_t)y1 * w + x0] * (1 - ax) + src[(size_t)y1 * w + x1] * ax;
+                val = (float)(top * (1 - ay) + bot * ay);
+            }
+            dst[(size_t)i * w + j] = a * val + b;
+        }
+}
+
+typedef struct {
+    float p;
+    int y;
+} scored;
+
+static int by_prob(const void *a, const void *b)
+{
+    float x = ((const scored *)a)->p, y = ((const scored *)b)->p;
+    return (x > y) - (x < y);
+}
+
+void pgc_metrics_compute(const float *prob, const int *label, size_t n, pgc_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+    size_t tp = 0, tn = 0, fp = 0, fn = 0;
+    for (size_t i = 0; i < n; i++) {
+        int pred = prob[i] > 0.5f;
+        tp += pred && label[i], fp += pred && !label[i];
+        tn += !pred && !label[i], fn += !pred && label[i];
+    }
+    m->n = n, m->pos = tp + fn;
+    m->acc = n ? (double)(tp + tn) / n : 0;
+    m->sens = tp + fn ? (double)tp / (tp + fn) : 0;
+    m->spec = tn + fp ? (double)tn / (tn + fp) : 0;
+    /* AUC = P(score of a positive > score of a negative), from average ranks */
+    size_t npos = tp + fn, nneg = tn + fp;
+    scored *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s || !npos || !nneg) {
+        free(s);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) s[i] = (scored){prob[i], label[i]};
+    qsort(s, n, sizeof *s, by_prob);
+    double rank_sum = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && s[j].p == s[i].p) j++;
+        double avg = (i + 1 + j) / 2.0; /* ranks i+1..j */
+        for (size_t k = i; k < j; k++)
+            if (s[k].y) rank_sum += avg;
+        i = j;
+    }
+    m->auc = (rank_sum - npos * (npos + 1) / 2.0) / ((double)npos * nneg);
+    free(s);
+}

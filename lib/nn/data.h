@@ -1,0 +1,50 @@
+/* Training data: an index of the labelled `image` records of a stream file (their byte
+ * offsets), read back one at a time with pread, so that a training set larger than
+ * memory works; augmentation; classification metrics. */
+#ifndef PGC_NN_DATA_H
+#define PGC_NN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../err.h"
+#include "../stream.h"
+#include "rng.h"
+
+typedef struct {
+    uint64_t off;   /* byte offset of the image record */
+    int label;      /* 1 tumour, 0 none */
+} pgc_sample;
+
+typedef struct {
+    char path[1024];
+    int fd;
+    int h, w;                 /* every image's size */
+    pgc_sample *s;
+    size_t n, ntumour, nunlabelled;
+    pgc_record rec;           /* reused by pgc_dataset_get */
+} pgc_dataset;
+
+/* Indexes path (a seekable stream file): every f32 `image` record (y x, multiples of
+ * 16, all the same size, finite) with `label: tumour|none`; unlabelled images are
+ * counted and skipped. Fails on an empty set. */
+int pgc_dataset_open(pgc_dataset *ds, const char *path, pgc_err *e);
+void pgc_dataset_close(pgc_dataset *ds);
+/* Reads sample i into dst (H, W). */
+int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e);
+
+/* Random flips, a small affine map (rotation +-10 deg, scale 0.9..1.1, shift +-5 %,
+ * bilinear at pixel centres, the image's minimum outside) and intensity jitter
+ * (x 0.9..1.1, + -0.1..0.1). src and dst (H, W) must differ. */
+void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r);
+
+typedef struct {
+    double acc, sens, spec, auc;
+    size_t n, pos;
+} pgc_metrics;
+
+/* prob: P(tumour) per sample; label 1 tumour. A prediction is tumour when prob > 0.5.
+ * 0/0 is reported as 0; AUC counts ties as half. */
+void pgc_metrics_compute(const float *prob, const int *label, size_t n, pgc_metrics *m);
+
+#endif

@@ -1,0 +1,99 @@
+/* Preparing a slice for the network: resize (area average down, bilinear up), centre
+ * crop or pad to a square, intensity normalisation, and the `transform` bookkeeping that
+ * lets every later record be mapped back to source pixels (format/stream.md). */
+#ifndef PGC_PREP_H
+#define PGC_PREP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+/* ---- transform: a point (x, y) of a tensor's pixel grid maps to source pixel
+ * (a x + b y + c, d x + e y + f); continuous coordinates, pixel (i, j) covers
+ * [j, j+1) x [i, i+1). */
+typedef struct {
+    double a, b, c, d, e, f;
+} pgc_transform;
+
+#define PGC_TRANSFORM_IDENTITY ((pgc_transform){1, 0, 0, 0, 1, 0})
+
+/* 1: r has a well-formed `transform` (six finite numbers, invertible), stored in t;
+ * 0: r has none (t becomes the identity); PGC_EINPUT: it is malformed. */
+int pgc_transform_get(const pgc_record *r, pgc_transform *t, pgc_err *e);
+int pgc_transform_set(pgc_record *r, const pgc_transform *t, pgc_err *e);
+/* The map "inner, then outer": first inner (new grid -> old grid), then outer (old grid
+ * -> source). */
+pgc_transform pgc_transform_compose(const pgc_transform *outer, const pgc_transform *inner);
+void pgc_transform_apply(const pgc_transform *t, double x, double y, double *sx, double *sy);
+/* PGC_EINPUT when t is singular. */
+int pgc_transform_invert(const pgc_transform *t, pgc_transform *inv, pgc_err *e);
+/* The axis-aligned bounds of box (x0 y0 x1 y1) mapped through t. */
+void pgc_transform_box(const pgc_transform *t, const float in[4], float out[4]);
+
+/* ---- geometry of a resize to a square */
+typedef enum { PGC_FIT_CROP, PGC_FIT_PAD } pgc_fit;
+
+/* Where an h x w image lands in an n x n output: scaled by s (so that the shorter side
+ * becomes n for crop, the longer for pad), then shifted by (ox, oy): output pixel grid
+ * point (x, y) is input point ((x - ox) / s, (y - oy) / s). */
+typedef struct {
+    size_t n;          /* output side */
+    size_t rh, rw;     /* the resized image's size, before the crop or pad */
+    double s;          /* rw / w (and rh / h, up to rounding) */
+    double sx, sy;     /* the exact per-axis scales rw / w, rh / h */
+    long ox, oy;       /* offset of the resized image in the output (negative: cropped) */
+} pgc_fit_plan;
+
+int pgc_fit_plan_make(size_t h, size_t w, size_t n, pgc_fit fit, pgc_fit_plan *p, pgc_err *e);
+/* The output -> input transform of the plan (compose it with the input's transform). */
+pgc_transform pgc_fit_transform(const pgc_fit_plan *p);
+
+/* Taps of a 1-D resampling: output k is the sum of w[t] * in[idx[t]] for t in
+ * start[k] .. start[k+1]. */
+typedef struct {
+    size_t *start;
+    uint32_t *idx;
+    float *w;
+    size_t m, ntap, cap_m, cap_tap;
+} pgc_taps;
+
+/* Scratch reused between frames: a loop over slices allocates only while they grow. */
+typedef struct {
+    pgc_taps ty, tx;   /* vertical and horizontal taps */
+    float *tmp;        /* (rows kept, w): after the vertical pass */
+    size_t tmp_cap;
+    float *sel;        /* foreground values, for percentiles */
+    size_t sel_cap;
+} pgc_prep_work;
+
+/* Taps for outputs k0 .. k1-1 of resampling n samples to m (t->start[0] is output k0):
+ * area average when m < n, bilinear at pixel centres (edges clamped) when m > n, the
+ * identity when m == n. */
+int pgc_taps_make(pgc_taps *t, size_t n, size_t m, size_t k0, size_t k1, pgc_err *e);
+
+void pgc_prep_work_free(pgc_prep_work *w);
+
+/* Resizes src (h, w) into the plan's n x n dst: area average on each axis that shrinks,
+ * bilinear (pixel centres, edges clamped) on each axis that grows; then crop or zero
+ * pad. Only the rows and columns that survive the crop are computed. */
+int pgc_prep_resize(pgc_prep_work *w, const float *src, size_t h, size_t w_,
+                    const pgc_fit_plan *p, float *dst, pgc_err *e);
+
+/* Reads any image record's payload (u8, u16, i16, i32, f32, f64) as f32 into dst
+ * (count elements). */
+void pgc_prep_to_f32(const pgc_record *r, float *dst);
+
+/* ---- intensity */
+typedef enum { PGC_NORM_PCT, PGC_NORM_ZSCORE, PGC_NORM_NONE } pgc_norm;
+
+/* Normalises img (n values) in place, from the statistics of the non-zero pixels of
+ * the image: pct clips to the [lo, hi] percentiles (in %, e.g. 0.5 and 99.5) and maps
+ * that range to [0, 1]; zscore subtracts the mean and divides by the standard
+ * deviation. Pixels that were zero stay zero for zscore (background is 0 = the
+ * foreground mean) and become 0 for pct (the bottom of the range). An image without
+ * foreground, or a constant one, becomes all zero. Non-finite values are an error. */
+int pgc_prep_normalise(pgc_prep_work *w, float *img, size_t n, pgc_norm norm, double lo,
+                       double hi, pgc_err *e);
+
+#endif

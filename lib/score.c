@@ -1,0 +1,611 @@
+/* Scores (dcfpn.md, "Boxes and scoring").
+ *
+ * Choices the brief or dcfpn.md leave open, fixed here:
+ * - IoU precision / recall / F1 at delta: predicted and ground truth boxes are matched
+ *   one to one (greedy, largest IoU first), a match needs IoU >= delta; precision =
+ *   matches / predicted boxes, recall = matches / ground truth boxes.
+ * - recall = 1 - FN / GT is computed as (GT - FN) / GT so that no ground truth gives
+ *   0/0 -> 0 rather than 1.
+ * - MaxBoxAccV2 (Choe et al. 2020): the map is min-max normalised, then for each
+ *   threshold t in 0.00..0.99 every 8-connected region strictly above t gives a box (the
+ *   same rule as pgc-box, instead of OpenCV contours); a frame is right at (t, delta)
+ *   when some box has IoU >= delta with some truth box. Boxes are half-open (the
+ *   reference code adds 1 to widths). Only frames with at least one truth box count,
+ *   as for the pointing game.
+ */
+#include "score.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const double pgc_score_delta[PGC_SCORE_NDELTA] = {0.3, 0.5, 0.7};
+
+double pgc_ratio(double a, double b) { return b != 0 ? a / b : 0; }
+
+double pgc_box_area(const float b[4])
+{
+    double w = (double)b[2] - b[0], h = (double)b[3] - b[1];
+    return w > 0 && h > 0 ? w * h : 0;
+}
+
+static double box_inter(const float a[4], const float b[4])
+{
+    double w = fmin(a[2], b[2]) - fmax(a[0], b[0]);
+    double h = fmin(a[3], b[3]) - fmax(a[1], b[1]);
+    return w > 0 && h > 0 ? w * h : 0;
+}
+
+double pgc_box_iobb(const float b[4], const float g[4])
+{
+    return pgc_ratio(box_inter(b, g), pgc_box_area(b));
+}
+
+double pgc_box_iou(const float a[4], const float b[4])
+{
+    double i = box_inter(a, b);
+    return pgc_ratio(i, pgc_box_area(a) + pgc_box_area(b) - i);
+}
+
+void pgc_score_iobb(const float *pred, size_t np, const float *gt, size_t ng,
+                    pgc_iobb_counts *c)
+{
+    c->tp = c->fp = c->fn = 0;
+    for (size_t i = 0; i < np; i++) {
+        int hit = 0;
+        for (size_t j = 0; j < ng && !hit; j++) hit = pgc_box_iobb(pred + 4 * i, gt + 4 * j) > PGC_IOBB_HIT;
+        if (hit) c->tp++;
+        else c->fp++;
+    }
+    for (size_t j = 0; j < ng; j++) {
+        int hit = 0;
+        for (size_t i = 0; i < np && !hit; i++) hit = pgc_box_iobb(pred + 4 * i, gt + 4 * j) > PGC_IOBB_HIT;
+        if (!hit) c->fn++;
+    }
+}
+
+typedef struct {
+    double iou;
+    size_t i, j;
+} iou_pair;
+
+static int pair_cmp(const void *pa, const void *pb)
+{
+    const iou_pair *a = pa, *b = pb;
+    if (a->iou != b->iou) return a->iou > b->iou ? -1 : 1;
+    if (a->i != b->i) return a->i < b->i ? -1 : 1;
+    return (a->j > b->j) - (a->j < b->j);
+}
+
+int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t ng,
+                          double delta, long *matches, pgc_err *e)
+{
+    *matches = 0;
+    size_t n = 0, cap = 0;
+    iou_pair *pairs = NULL;
+    for (size_t i = 0; i < np; i++)
+        for (size_t j = 0; j < ng; j++) {
+            double v = pgc_box_iou(pred + 4 * i, gt + 4 * j);
+            if (!(v >= delta) || v <= 0) continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                iou_pair *np2 = realloc(pairs, cap * sizeof *np2);
+                if (!np2) {
+                    free(pairs);
+                    return pgc_errf(e, PGC_ENOMEM, "out of memory matching %zu boxes", np);
+                }
+                pairs = np2;
+            }
+            pairs[n++] = (iou_pair){v, i, j};
+        }
+    if (n) qsort(pairs, n, sizeof *pairs, pair_cmp);
+    unsigned char *used = calloc(np + ng + 1, 1); // (np + ng): matched already
+    if (!used) {
+        free(pairs);
+        return pgc_errf(e, PGC_ENOMEM, "out of memory matching %zu boxes", np);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (used[pairs[k].i] || used[np + pairs[k].j]) continue;
+        used[pairs[k].i] = used[np + pairs[k].j] = 1;
+        (*matches)++;
+    }
+    free(used);
+    free(pairs);
+    return PGC_OK;
+}
+
+int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t,
+                       const float *gt, size_t ng)
+{
+    size_t hw = h * w, best = 0;
+    if (!hw) return 0;
+    for (size_t i = 1; i < hw; i++)
+        if (map[i] > map[best]) best = i;
+    double x, y;
+    pgc_affine_point(t, (double)(best % w) + 0.5, (double)(best / w) + 0.5, &x, &y);
+    for (size_t j = 0; j < ng; j++) {
+        const float *g = gt + 4 * j;
+        if (x >= g[0] && x < g[2] && y >= g[1] && y < g[3]) return 1;
+    }
+    return 0;
+}
+
+void pgc_score_init(pgc_score *s, double prob_threshold)
+{
+    memset(s, 0, sizeof *s);
+    s->prob_threshold = prob_threshold;
+}
+
+void pgc_score_free(pgc_score *s)
+{
+    free(s->probs);
+    free(s->labels);
+    free(s->norm);
+    pgc_mapboxes_free(&s->mb);
+    memset(s, 0, sizeof *s);
+}
+
+int pgc_score_add_boxes(pgc_score *s, const float *pred, size_t np, const float *gt,
+                        size_t ng, pgc_score_row *row, pgc_err *e)
+{
+    pgc_iobb_counts c;
+    pgc_score_iobb(pred, np, gt, ng, &c);
+    long m[PGC_SCORE_NDELTA];
+    for (int d = 0; d < PGC_SCORE_NDELTA; d++) {
+        int rc = pgc_score_iou_matches(pred, np, gt, ng, pgc_score_delta[d], &m[d], e);
+        if (rc) return rc;
+    }
+    s->box_frames++;
+    s->gt += (long)ng, s->pred += (long)np;
+    s->tp += c.tp, s->fp += c.fp, s->fn += c.fn;
+    for (int d = 0; d < PGC_SCORE_NDELTA; d++) s->iou_matches[d] += m[d];
+    if (row) {
+        row->has_boxes = 1;
+        row->ngt = (long)ng, row->npred = (long)np;
+        row->tp = c.tp, row->fp = c.fp, row->fn = c.fn;
+        row->best_iou = NAN;
+        for (size_t i = 0; i < np; i++)
+            for (size_t j = 0; j < ng; j++) {
+                double v = pgc_box_iou(pred + 4 * i, gt + 4 * j);
+                if (isnan(row->best_iou) || v > row->best_iou) row->best_iou = v;
+            }
+    }
+    return PGC_OK;
+}
+
+int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
+                      const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
+                      pgc_err *e)
+{
+    if (!ng) return PGC_OK; // both scores need an object to find
+    size_t hw = h * w;
+    if (hw > s->norm_cap) {
+        float *nm = realloc(s->norm, hw * sizeof *nm);
+        if (!nm) return pgc_errf(e, PGC_ENOMEM, "out of memory for a %zu x %zu map", h, w);
+        s->norm = nm;
+        s->norm_cap = hw;
+    }
+    memcpy(s->norm, map, hw * sizeof *map);
+    float *m = s->norm; // (h, w)
+    for (size_t i = 0; i < hw; i++)
+        if (!isfinite(m[i])) return pgc_errf(e, PGC_EINPUT, "map holds NaN or Inf at pixel %zu", i);
+    int hit = pgc_score_pointing(m, h, w, map_t, gt, ng);
+    // normalise only after pointing: the argmax is the same, ties included
+    // (a constant map normalises to zeros: the pixel is (0, 0) either way)
+    float lo = m[0], hi = m[0];
+    for (size_t i = 1; i < hw; i++) lo = fminf(lo, m[i]), hi = fmaxf(hi, m[i]);
+    double range = (double)hi - lo;
+    for (size_t i = 0; i < hw; i++) m[i] = range > 0 ? (float)(((double)m[i] - lo) / range) : 0.0f;
+    for (int t = 0; t < PGC_SCORE_NTHR; t++) {
+        int rc = pgc_mapboxes_find(&s->mb, m, h, w, t / (double)PGC_SCORE_NTHR, e);
+        if (rc) return rc;
+        double best = 0;
+        for (size_t i = 0; i < s->mb.n; i++) {
+            const pgc_region_box *r = &s->mb.box[i];
+            float b[4] = {(float)r->x0, (float)r->y0, (float)r->x1, (float)r->y1};
+            pgc_affine_box(map_t, b, b);
+            for (size_t j = 0; j < ng; j++) best = fmax(best, pgc_box_iou(b, gt + 4 * j));
+        }
+        for (int d = 0; d < PGC_SCORE_NDELTA; d++) s->boxacc[t][d] += best >= pgc_score_delta[d];
+    }
+    s->map_frames++;
+    s->point_hits += hit;
+    if (row) {
+        row->has_map = 1;
+        row->pointing = hit;
+    }
+    return PGC_OK;
+}
+
+int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e)
+{
+    if ((size_t)s->cls_frames == s->cls_cap) {
+        size_t cap = s->cls_cap ? 2 * s->cls_cap : 256;
+        float *p = realloc(s->probs, cap * sizeof *p);
+        if (p) s->probs = p;
+        unsigned char *y = p ? realloc(s->labels, cap) : NULL;
+        if (y) s->labels = y;
+        if (!p || !y) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu probabilities", cap);
+        s->cls_cap = cap;
+    }
+    s->probs[s->cls_frames] = (float)prob;
+    s->labels[s->cls_frames] = (unsigned char)!!tumour;
+    s->cls_frames++;
+    int pred = prob >= s->prob_threshold;
+    if (pred && tumour) s->cls_tp++;
+    else if (pred) s->cls_fp++;
+    else if (tumour) s->cls_fn++;
+    else s->cls_tn++;
+    return PGC_OK;
+}
+
+typedef struct {
+    float p;
+    unsigned char y;
+} scored;
+
+static int scored_cmp(const void *pa, const void *pb)
+{
+    const scored *a = pa, *b = pb;
+    return (a->p > b->p) - (a->p < b->p);
+}
+
+int pgc_roc_auc(const float *p, const unsigned char *y, size_t n, double *auc, pgc_err *e)
+{
+    *auc = 0;
+    scored *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu probabilities", n);
+    for (size_t i = 0; i < n; i++) v[i] = (scored){p[i], y[i]};
+    qsort(v, n, sizeof *v, scored_cmp);
+    double rank_pos = 0, npos = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && v[j].p == v[i].p) j++;
+        double avg = (double)(i + 1 + j) / 2; // ranks i+1..j share their mean
+        for (size_t k = i; k < j; k++)
+            if (v[k].y) rank_pos += avg, npos++;
+        i = j;
+    }
+    double nneg = (double)n - npos;
+    *auc = pgc_ratio(rank_pos - npos * (npos + 1) / 2, npos * nneg);
+    free(v);
+    return PGC_OK;
+}
+
+/* Reads a `box coord` record (f32, n x 4, n may be 0). */
+static int boxes_of(const pgc_record *r, const char *what, const char *id, const float **xy,
+                    size_t *n, pgc_err *e)
+{
+    int ok = r->dtype == PGC_DT_F32 &&
+             ((r->rank == 2 && r->dims[1] == 4) || (r->rank == 1 && r->dims[0] == 0));
+    if (!ok) return pgc_errf(e, PGC_EINPUT, "frame '%s': %s is not f32 (box coord) n x 4", id, what);
+    *xy = r->data;
+    *n = r->rank == 2 ? r->dims[0] : 0;
+    for (size_t i = 0; i < 4 * *n; i++)
+        if (!isfinite((*xy)[i]))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': %s holds NaN or Inf", id, what);
+    return PGC_OK;
+}
+
+/* The frame's weak label: 1 tumour, 0 none, -1 absent; PGC_EINPUT when unknown. */
+static int frame_label(const pgc_frame *f, const char *id, pgc_err *e)
+{
+    char buf[64];
+    int i = pgc_frame_find(f, "image");
+    const char *v = i >= 0 ? pgc_meta_get(&f->rec[i], "label", buf, sizeof buf) : NULL;
+    for (i = 0; !v && i < f->n; i++) v = pgc_meta_get(&f->rec[i], "label", buf, sizeof buf);
+    if (!v) return -1;
+    if (!strcmp(v, "tumour")) return 1;
+    if (!strcmp(v, "none")) return 0;
+    return pgc_errf(e, PGC_EINPUT, "frame '%s': bad label '%s' (want tumour or none)", id, v);
+}
+
+int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext,
+                    pgc_score_row *row, pgc_err *e)
+{
+    pgc_score_row tmp;
+    if (!row) row = &tmp;
+    memset(row, 0, sizeof *row);
+    row->best_iou = row->prob = NAN;
+    row->pointing = -1;
+    pgc_frame_id(f, row->frame, sizeof row->frame);
+    const char *id = row->frame;
+    s->frames++;
+
+    const float *gt = NULL, *pred = NULL;
+    size_t ng = 0, np = 0;
+    int rc, ti = pgc_frame_find(f, "truth");
+    if (ext && ext->use) {
+        row->has_truth = ext->have;
+        gt = ext->xyxy, ng = ext->n;
+    } else if (ti >= 0) {
+        row->has_truth = 1;
+        if ((rc = boxes_of(&f->rec[ti], "truth", id, &gt, &ng, e))) return rc;
+    }
+    row->ngt = (long)ng;
+    const char *pname = ext && ext->use ? "boxes.src" : "boxes";
+    int pi = pgc_frame_find(f, pname);
+    if (row->has_truth && pi >= 0) {
+        if ((rc = boxes_of(&f->rec[pi], pname, id, &pred, &np, e))) return rc;
+        if ((rc = pgc_score_add_boxes(s, pred, np, gt, ng, row, e))) return rc;
+    }
+    int mi = pgc_frame_find(f, "pgcam");
+    if (row->has_truth && mi >= 0) {
+        const pgc_record *m = &f->rec[mi];
+        if (m->dtype != PGC_DT_F32 || m->rank != 2)
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is not f32 (y x)", id);
+        int ii = pgc_frame_find(f, "image");
+        if (ii >= 0 && memcmp(f->rec[ii].dims, m->dims, 2 * sizeof m->dims[0]))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is %llu x %llu but the image is "
+                            "%llu x %llu", id, (unsigned long long)m->dims[0],
+                            (unsigned long long)m->dims[1], (unsigned long long)f->rec[ii].dims[0],
+                            (unsigned long long)f->rec[ii].dims[1]);
+        pgc_affine t = pgc_affine_identity;
+        if (ext && ext->use && (rc = pgc_affine_of(m, id, &t, e))) return rc;
+        rc = pgc_score_add_map(s, m->data, m->dims[0], m->dims[1], &t, gt, ng, row, e);
+        if (rc == PGC_EINPUT) return pgc_errf(e, rc, "frame '%s': pgcam holds NaN or Inf", id);
+        if (rc) return rc;
+    }
+
+    int label = frame_label(f, id, e);
+    if (label == PGC_EINPUT) return label;
+    row->label = label;
+    row->has_label = label >= 0;
+    rc = pgc_frame_prob(f, &row->prob, e);
+    if (rc < 0) return rc;
+    row->has_prob = rc;
+    if (!rc) row->prob = NAN;
+    if (row->has_label && row->has_prob && (rc = pgc_score_add_class(s, label, row->prob, e)))
+        return rc;
+    return PGC_OK;
+}
+
+/* ---- the truth CSV ---- */
+
+static const char *base_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Splits line (NUL-terminated, modified in place) at commas into at most max fields;
+ * fields may be quoted ("a,b", "say ""x"""). Returns the field count, -1 on a bad quote. */
+static int csv_split(char *line, char **field, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *out = p;
+        if (n < max) field[n] = out;
+        n++;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (!*p) return -1;
+                if (*p == '"' && p[1] == '"') *out++ = '"', p += 2;
+                else if (*p == '"') { p++; break; }
+                else *out++ = *p++;
+            }
+            if (*p && *p != ',') return -1;
+        } else {
+            while (*p && *p != ',') *out++ = *p++;
+        }
+        int more = *p == ',';
+        if (*p) p++;
+        *out = 0;
+        if (!more) return n;
+    }
+}
+
+typedef struct {
+    const char *base;
+    size_t row;
+} truth_key;
+
+static int truth_key_cmp(const void *pa, const void *pb)
+{
+    const truth_key *a = pa, *b = pb;
+    int c = strcmp(a->base, b->base);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+int pgc_truth_load(const char *path, pgc_truth_table *t, pgc_err *e)
+{
+    memset(t, 0, sizeof *t);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return pgc_errf(e, PGC_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+    size_t len = 0, cap = 0, nl = 0;
+    int rc = PGC_OK;
+    for (;;) { // the whole file: tables are small, but cap it against surprises
+        if (len + 4096 + 1 > cap) {
+            if (cap > (256u << 20)) {
+                rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': larger than 256 MiB", path);
+                break;
+            }
+            cap = cap ? 2 * cap : 65536;
+            char *nt = realloc(t->text, cap);
+            if (!nt) { rc = pgc_errf(e, PGC_ENOMEM, "out of memory reading '%s'", path); break; }
+            t->text = nt;
+        }
+        size_t got = fread(t->text + len, 1, cap - len - 1, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror(fp)) rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': read error", path);
+            break;
+        }
+    }
+    fclose(fp);
+    if (rc) { pgc_truth_free(t); return rc; }
+    t->text[len] = 0;
+    if (strlen(t->text) != len) {
+        pgc_truth_free(t);
+        return pgc_errf(e, PGC_EINPUT, "cannot read '%s': not a text file (NUL byte)", path);
+    }
+    for (size_t i = 0; i < len; i++) nl += t->text[i] == '\n';
+    t->file = malloc((nl + 1) * sizeof *t->file);
+    t->xyxy = malloc((nl + 1) * 4 * sizeof *t->xyxy);
+    truth_key *key = malloc((nl + 1) * sizeof *key);
+    float *rowxy = malloc((nl + 1) * 4 * sizeof *rowxy);
+    if (!t->file || !t->xyxy || !key || !rowxy) {
+        rc = pgc_errf(e, PGC_ENOMEM, "out of memory reading '%s'", path);
+        goto done;
+    }
+    int col[5] = {-1, -1, -1, -1, -1}, ncol = 0;
+    static const char *const want[5] = {"file", "x0", "y0", "x1", "y1"};
+    size_t lineno = 0, n = 0;
+    for (char *line = t->text; line && *line;) {
+        char *end = strchr(line, '\n'), *next = end ? end + 1 : NULL;
+        if (!end) end = line + strlen(line);
+        *end = 0;
+        if (end > line && end[-1] == '\r') end[-1] = 0;
+        lineno++;
+        char *f[64];
+        int nf = csv_split(line, f, 64);
+        if (nf < 0 || nf > 64) {
+            rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': line %zu: %s", path, lineno,
+                          nf < 0 ? "unbalanced quote" : "more than 64 fields");
+            goto done;
+        }
+        if (lineno == 1) {
+            ncol = nf;
+            for (int k = 0; k < nf; k++)
+                for (int j = 0; j < 5; j++)
+                    if (!strcmp(f[k], want[j])) col[j] = k;
+            for (int j = 0; j < 5; j++)
+                if (col[j] < 0) {
+                    rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': no column '%s' in the header"
+                                  " (want file,x0,y0,x1,y1)", path, want[j]);
+                    goto done;
+                }
+        } else if (nf == 1 && !f[0][0]) {
+            // a blank line
+        } else {
+            if (nf != ncol) {
+                rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': line %zu: %d fields, the header has %d",
+                              path, lineno, nf, ncol);
+                goto done;
+            }
+            for (int j = 1; j < 5; j++) {
+                char *q;
+                double v = strtod(f[col[j]], &q);
+                if (q == f[col[j]] || *q || !isfinite(v) || fabs(v) > 1e9) {
+                    rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': line %zu: bad %s '%s'", path,
+                                  lineno, want[j], f[col[j]]);
+                    goto done;
+                }
+                rowxy[4 * n + j - 1] = (float)v;
+            }
+            key[n] = (truth_key){base_of(f[col[0]]), n};
+            n++;
+        }
+        line = next;
+    }
+    if (lineno == 0) {
+        rc = pgc_errf(e, PGC_EINPUT, "cannot read '%s': empty file (want a header row)", path);
+        goto done;
+    }
+    qsort(key, n, sizeof *key, truth_key_cmp);
+    for (size_t i = 0; i < n; i++) {
+        t->file[i] = (char *)key[i].base;
+        memcpy(t->xyxy + 4 * i, rowxy + 4 * key[i].row, 4 * sizeof *rowxy);
+    }
+    t->n = n;
+done:
+    free(key);
+    free(rowxy);
+    if (rc) pgc_truth_free(t);
+    return rc;
+}
+
+size_t pgc_truth_find(const pgc_truth_table *t, const char *path, const float **xyxy)
+{
+    const char *b = base_of(path);
+    size_t lo = 0, hi = t->n; // first row whose file is >= b
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->file[mid], b) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    size_t end = lo;
+    while (end < t->n && !strcmp(t->file[end], b)) end++;
+    *xyxy = t->xyxy ? t->xyxy + 4 * lo : NULL;
+    return end - lo;
+}
+
+void pgc_truth_free(pgc_truth_table *t)
+{
+    free(t->file);
+    free(t->xyxy);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+static void metric(pgc_metric *out, int *n, const char *name, double v, int kind)
+{
+    pgc_metric *m = &out[(*n)++];
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->value = v;
+    m->kind = kind;
+}
+
+int pgc_score_metrics(const pgc_score *s, pgc_metric *out)
+{
+    int n = 0;
+    metric(out, &n, "frames", (double)s->frames, 0);
+
+    int nb = s->box_frames ? 1 : 2;
+    metric(out, &n, "frames_boxes", (double)s->box_frames, 0);
+    metric(out, &n, "gt_boxes", (double)s->gt, 0);
+    metric(out, &n, "pred_boxes", (double)s->pred, 0);
+    metric(out, &n, "tp", (double)s->tp, 0);
+    metric(out, &n, "fp", (double)s->fp, 0);
+    metric(out, &n, "fn", (double)s->fn, 0);
+    double p = pgc_ratio(s->tp, s->tp + s->fp), r = pgc_ratio(s->gt - s->fn, s->gt);
+    metric(out, &n, "iobb_precision", p, nb);
+    metric(out, &n, "iobb_recall", r, nb);
+    metric(out, &n, "iobb_f1", pgc_ratio(2 * p * r, p + r), nb);
+    metric(out, &n, "iobb_accuracy", pgc_ratio(s->tp, s->tp + s->fp + s->fn), nb);
+    for (int d = 0; d < PGC_SCORE_NDELTA; d++) {
+        char name[32];
+        double ip = pgc_ratio(s->iou_matches[d], s->pred), ir = pgc_ratio(s->iou_matches[d], s->gt);
+        snprintf(name, sizeof name, "iou%02.0f_precision", 100 * pgc_score_delta[d]);
+        metric(out, &n, name, ip, nb);
+        snprintf(name, sizeof name, "iou%02.0f_recall", 100 * pgc_score_delta[d]);
+        metric(out, &n, name, ir, nb);
+        snprintf(name, sizeof name, "iou%02.0f_f1", 100 * pgc_score_delta[d]);
+        metric(out, &n, name, pgc_ratio(2 * ip * ir, ip + ir), nb);
+    }
+
+    int nm = s->map_frames ? 1 : 2;
+    metric(out, &n, "frames_map", (double)s->map_frames, 0);
+    double v2 = 0;
+    for (int d = 0; d < PGC_SCORE_NDELTA; d++) {
+        long best = 0;
+        int best_t = 0;
+        for (int t = 0; t < PGC_SCORE_NTHR; t++)
+            if (s->boxacc[t][d] > best) best = s->boxacc[t][d], best_t = t;
+        double acc = pgc_ratio(best, s->map_frames);
+        v2 += acc / PGC_SCORE_NDELTA;
+        char name[32];
+        snprintf(name, sizeof name, "maxboxacc_iou%02.0f", 100 * pgc_score_delta[d]);
+        metric(out, &n, name, acc, nm);
+        snprintf(name, sizeof name, "maxboxacc_iou%02.0f_thr", 100 * pgc_score_delta[d]);
+        metric(out, &n, name, best_t / (double)PGC_SCORE_NTHR, nm);
+    }
+    metric(out, &n, "maxboxacc_v2", v2, nm);
+    metric(out, &n, "pointing_game", pgc_ratio(s->point_hits, s->map_frames), nm);
+
+    int nc = s->cls_frames ? 1 : 2;
+    metric(out, &n, "frames_label", (double)s->cls_frames, 0);
+    metric(out, &n, "cls_accuracy", pgc_ratio(s->cls_tp + s->cls_tn, s->cls_frames), nc);
+    metric(out, &n, "sensitivity", pgc_ratio(s->cls_tp, s->cls_tp + s->cls_fn), nc);
+    metric(out, &n, "specificity", pgc_ratio(s->cls_tn, s->cls_tn + s->cls_fp), nc);
+    double auc = 0;
+    int auc_kind = nc;
+    if (s->cls_frames && pgc_roc_auc(s->probs, s->labels, (size_t)s->cls_frames, &auc, NULL))
+        auc_kind = 2; // out of memory: say n/a rather than a wrong number
+    metric(out, &n, "roc_auc", auc, auc_kind);
+    return n;
+}

@@ -1,0 +1,129 @@
+/* Localisation and classification scores over a set of frames (dcfpn.md, "Boxes and
+ * scoring"; MaxBoxAccV2 from Choe et al. 2020). Boxes are float[4] x0 y0 x1 y1,
+ * half-open. Add frames one at a time; only the classification scores keep one entry per
+ * frame (ROC AUC needs every probability), everything else is a fixed set of counters. */
+#ifndef PGC_SCORE_H
+#define PGC_SCORE_H
+
+#include <stddef.h>
+
+#include "boxes.h"
+#include "err.h"
+#include "frame.h"
+
+#define PGC_SCORE_NDELTA 3 /* IoU thresholds 0.3, 0.5, 0.7 */
+#define PGC_SCORE_NTHR 100 /* CAM thresholds 0.00, 0.01, ..., 0.99 */
+#define PGC_IOBB_HIT 0.2   /* a hit is IOBB strictly above this */
+
+extern const double pgc_score_delta[PGC_SCORE_NDELTA];
+
+/* a / b, or 0 when b is 0 (dcfpn.md: any 0/0 in a score is reported as 0). */
+double pgc_ratio(double a, double b);
+double pgc_box_area(const float b[4]);     /* 0 for an empty box */
+double pgc_box_iobb(const float b[4], const float g[4]); /* area(b n g) / area(b) */
+double pgc_box_iou(const float a[4], const float b[4]);
+
+/* The paper's counts for one frame: TP predicted boxes that hit some ground truth box
+ * (IOBB > 0.2), FP those that hit none, FN ground truth boxes no predicted box hits. */
+typedef struct {
+    long tp, fp, fn;
+} pgc_iobb_counts;
+void pgc_score_iobb(const float *pred, size_t np, const float *gt, size_t ng,
+                    pgc_iobb_counts *c);
+
+/* Pairs matched one to one at IoU >= delta, greedily by decreasing IoU (ties: the lower
+ * predicted, then ground truth, index). 0 or PGC_ENOMEM. */
+int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t ng,
+                          double delta, long *matches, pgc_err *e);
+
+/* Pointing game: 1 when the centre of map's largest pixel (the first in row-major order
+ * among equals), mapped through t, lies in some ground truth box (half-open), else 0. */
+int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t,
+                       const float *gt, size_t ng);
+
+/* One frame's results, for the per-frame table. */
+typedef struct {
+    char frame[256];
+    int has_truth, has_boxes, has_map, has_label, has_prob;
+    long ngt, npred, tp, fp, fn;
+    double best_iou; /* largest IoU of a predicted and a ground truth box, NAN if none */
+    int pointing;    /* 1 hit, 0 miss, -1 not scored */
+    int label;       /* 1 tumour, 0 none, -1 unknown */
+    double prob;     /* NAN when the frame has none */
+} pgc_score_row;
+
+typedef struct {
+    long frames;
+    long box_frames, gt, pred, tp, fp, fn;        /* frames with truth and boxes */
+    long iou_matches[PGC_SCORE_NDELTA];
+    long map_frames;                              /* frames with >= 1 truth box and a map */
+    long boxacc[PGC_SCORE_NTHR][PGC_SCORE_NDELTA]; /* frames whose best box reaches delta */
+    long point_hits;
+    long cls_frames, cls_tp, cls_tn, cls_fp, cls_fn; /* frames with a label and a prob */
+    double prob_threshold; /* tumour when prob >= this */
+    float *probs;          /* (cls_frames) for ROC AUC */
+    unsigned char *labels; /* (cls_frames) */
+    size_t cls_cap;
+    pgc_mapboxes mb;       /* scratch */
+    float *norm;           /* scratch: the map min-max normalised */
+    size_t norm_cap;
+} pgc_score;
+
+void pgc_score_init(pgc_score *s, double prob_threshold);
+void pgc_score_free(pgc_score *s);
+
+/* The parts of a frame, for callers that do not hold a pgc_frame. gt in the same pixels
+ * as pred; map_t maps the map's pixels to those. */
+int pgc_score_add_boxes(pgc_score *s, const float *pred, size_t np, const float *gt,
+                        size_t ng, pgc_score_row *row, pgc_err *e);
+int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
+                      const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
+                      pgc_err *e);
+int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e);
+
+/* Truth from outside the stream (a CSV, in source pixels), or use = 0 for the frame's
+ * `truth` record (image pixels). */
+typedef struct {
+    int use;           /* 1: truth from here, not from the frame's truth record */
+    int have;          /* with use: 0 means this frame has no truth at all */
+    const float *xyxy; /* (n, 4) */
+    size_t n;
+} pgc_score_truth;
+
+/* Ground truth boxes from a CSV `file,x0,y0,x1,y1[,...]` (header row; half-open source
+ * pixels; several rows per file), looked up by the basename of a frame's `source`. A
+ * small reader of its own: lib/csv (which does the same) was not on main yet. */
+typedef struct {
+    char **file;  /* (n) basenames, sorted; rows of one file keep their order */
+    float *xyxy;  /* (n, 4) */
+    size_t n;
+    char *text;   /* the file's bytes, which file[] points into */
+} pgc_truth_table;
+
+/* Errors read "cannot read '<path>': line N: <problem>". */
+int pgc_truth_load(const char *path, pgc_truth_table *t, pgc_err *e);
+/* The boxes of the file with path's basename: their count, *xyxy pointing at them. */
+size_t pgc_truth_find(const pgc_truth_table *t, const char *path, const float **xyxy);
+void pgc_truth_free(pgc_truth_table *t);
+
+/* Scores one frame: its `boxes` (or, with external truth, `boxes.src`) against its truth,
+ * its `pgcam` map (MaxBoxAccV2, pointing game) and its `label` and prob. Fills row. */
+int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext,
+                    pgc_score_row *row, pgc_err *e);
+
+/* One line of the report. */
+typedef struct {
+    char name[32];
+    double value;
+    int kind; /* 0 a count, 1 a fraction, 2 not available */
+} pgc_metric;
+
+#define PGC_SCORE_NMETRICS 40
+/* Fills out (PGC_SCORE_NMETRICS entries at most) and returns how many. */
+int pgc_score_metrics(const pgc_score *s, pgc_metric *out);
+
+/* ROC AUC of scores p with labels y (1 positive) by the Mann-Whitney U statistic with
+ * average ranks for ties; 0 when either class is absent. 0 or PGC_ENOMEM. */
+int pgc_roc_auc(const float *p, const unsigned char *y, size_t n, double *auc, pgc_err *e);
+
+#endif

@@ -1,0 +1,223 @@
+/* Speed of the networks on this machine: images per second for inference, inference
+ * plus the Grad-CAM backward, and a training step, and the fraction of the machine's
+ * peak FLOP rate (measured here with an FMA loop on every thread) that they reach.
+ *   nn_bench                      the suite: dcfpn w16, w32, resnet50 at 224x224,
+ *                                 batch 1 and 8
+ *   nn_bench --arch A --width W --size S --batch B --mode infer|cam|train [--profile]
+ */
+#include "../../lib/nn/net.h"
+#include "../../lib/nn/rng.h"
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+
+/* The machine is shared: CPU seconds say what the code costs whatever else runs, wall
+ * seconds what it got. Both are reported. */
+static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+
+/* ---- peak: 12 independent FMA chains of 8 floats per thread ---- */
+
+typedef struct {
+    long iters;
+    float out;
+    double cpu;  /* this thread's CPU seconds */
+} fma_job;
+
+static void *fma_loop(void *p)
+{
+    fma_job *j = p;
+    __m256 a[12], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int k = 0; k < 12; k++) a[k] = _mm256_set1_ps((float)k);
+    double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    for (long i = 0; i < j->iters; i++)
+        for (int k = 0; k < 12; k++) a[k] = _mm256_fmadd_ps(a[k], m, c);
+    float s = 0, v[8];
+    for (int k = 0; k < 12; k++) {
+        _mm256_storeu_ps(v, a[k]);
+        s += v[0];
+    }
+    j->out = s;
+    j->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    return NULL;
+}
+
+/* The same with 16 floats, where the CPU has AVX-512 (OpenBLAS uses it there). */
+__attribute__((target("avx512f"))) static void *fma_loop512(void *p)
+{
+    fma_job *j = p;
+    __m512 a[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (int k = 0; k < 12; k++) a[k] = _mm512_set1_ps((float)k);
+    double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    for (long i = 0; i < j->iters; i++)
+        for (int k = 0; k < 12; k++) a[k] = _mm512_fmadd_ps(a[k], m, c);
+    float s = 0;
+    for (int k = 0; k < 12; k++) s += _mm512_reduce_add_ps(a[k]);
+    j->out = s;
+    j->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    return NULL;
+}
+
+/* Returns the wall-clock peak of all threads; *per_core: GFLOP per CPU second. */
+static double peak_gflops(int threads, int *lanes, double *per_core)
+{
+    long iters = 20000000;
+    pthread_t th[256];
+    fma_job jobs[256];
+    *lanes = __builtin_cpu_supports("avx512f") ? 16 : 8;
+    double t0 = now();
+    for (int i = 0; i < threads; i++) {
+        jobs[i].iters = iters;
+        pthread_create(&th[i], NULL, *lanes == 16 ? fma_loop512 : fma_loop, &jobs[i]);
+    }
+    double cpu = 0;
+    for (int i = 0; i < threads; i++) pthread_join(th[i], NULL), cpu += jobs[i].cpu;
+    double dt = now() - t0, flop = 2.0 * *lanes * 12 * iters * threads;
+    *per_core = flop / cpu / 1e9;
+    return flop / dt / 1e9;
+}
+
+/* ---- one measurement ---- */
+
+enum { INFER, CAM, TRAIN };
+static const char *const MODES[] = {"infer", "cam", "train"};
+
+typedef struct {
+    double img_s, gflops;   /* per wall second */
+    double img_cpu, gflops_cpu; /* per CPU second (all threads' time summed) */
+} result;
+
+static int run(const char *arch, int width, int size, int batch, int mode, int threads,
+               double secs, int profile, result *res)
+{
+    pgc_net *net;
+    pgc_err e;
+    if (pgc_net_create(&net, pgc_nn_backend_cpu(), arch, width, batch, size, size, threads, 1, &e)) {
+        fprintf(stderr, "nn_bench: %s\n", e.msg);
+        return 1;
+    }
+    size_t n = (size_t)batch * size * size;
+    float *x = malloc(n * sizeof(float)), *z = malloc(2 * batch * sizeof(float));
+    float *dz = malloc(2 * batch * sizeof(float));
+    int *lab = malloc(batch * sizeof(int));
+    pgc_rng r;
+    pgc_rng_seed(&r, 3);
+    for (size_t i = 0; i < n; i++) x[i] = (float)pgc_rng_normal(&r);
+    for (int i = 0; i < batch; i++) lab[i] = i & 1, dz[2 * i] = 0, dz[2 * i + 1] = 1;
+    net->train = mode == TRAIN;
+    net->param_grads = mode == TRAIN;
+    int steps = 0;
+    double t0 = 0, c0 = 0;
+    for (int it = 0;; it++) {
+        if (it == 1) { /* the first step warms caches and the allocator */
+            t0 = now();
+            c0 = cpu_now();
+            net->profile = profile;
+        }
+        pgc_net_forward(net, x, z);
+        if (mode == TRAIN) {
+            pgc_softmax_xent(batch, z, lab, NULL, dz, NULL);
+            pgc_net_backward(net, dz);
+            pgc_net_adam(net, 1e-4f);
+        } else if (mode == CAM) {
+            pgc_net_backward(net, dz);
+        }
+        if (it >= 1) steps++;
+        if (it >= 1 && now() - t0 >= secs) break;
+    }
+    double dt = now() - t0, dc = cpu_now() - c0;
+    /* backward-data and backward-filter each cost about one forward */
+    double mult = mode == INFER ? 1 : mode == CAM ? 2 : 3;
+    res->img_s = steps * batch / dt;
+    res->gflops = 2 * pgc_net_macs(net) * mult * steps / dt / 1e9;
+    res->img_cpu = steps * batch / dc;
+    res->gflops_cpu = 2 * pgc_net_macs(net) * mult * steps / dc / 1e9;
+    if (profile) {
+        for (int d = 0; d < 2; d++)
+            for (int k = 0; pgc_net_op_name(k); k++)
+                if (net->prof[d][k] > 0)
+                    printf("#   %s %-8s %7.1f ms/step\n", d ? "backward" : "forward ",
+                           pgc_net_op_name(k), 1e3 * net->prof[d][k] / steps);
+    }
+    pgc_net_free(net);
+    free(x), free(z), free(dz), free(lab);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *arch = NULL;
+    int width = 16, size = 224, batch = 8, mode = -1, profile = 0;
+    long nt = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = nt > 0 ? (int)nt : 1;
+    double secs = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--arch")) arch = v, i++;
+        else if (!strcmp(a, "--width")) width = atoi(v), i++;
+        else if (!strcmp(a, "--size")) size = atoi(v), i++;
+        else if (!strcmp(a, "--batch")) batch = atoi(v), i++;
+        else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
+        else if (!strcmp(a, "--seconds")) secs = atof(v), i++;
+        else if (!strcmp(a, "--profile")) profile = 1;
+        else if (!strcmp(a, "--profile-cpu")) profile = 2;
+        else if (!strcmp(a, "--mode")) {
+            for (int m = 0; m < 3; m++)
+                if (!strcmp(v, MODES[m])) mode = m;
+            i++;
+        } else {
+            fprintf(stderr, "usage: nn_bench [--arch A --width W --size S --batch B "
+                            "--mode infer|cam|train --threads T --seconds X --profile]\n");
+            return 2;
+        }
+    }
+    int lanes;
+    double core;
+    double peak = peak_gflops(threads, &lanes, &core);
+    printf("peak: %.1f GFLOP/s f32 FMA (%d lanes) on %d threads in wall time; %.1f GFLOP per "
+           "CPU second per core\n", peak, lanes, threads, core);
+    printf("(%%peak: GFLOP per CPU second against a core's peak, steady on a shared machine)\n");
+    printf("%-10s %5s %5s %5s %-6s %10s %8s %10s %7s\n", "arch", "width", "size", "batch", "mode",
+           "images/s", "GFLOP/s", "img/cpu-s", "%peak");
+    result res;
+    if (arch) {
+        for (int m = 0; m < 3; m++) {
+            if (mode >= 0 && m != mode) continue;
+            if (run(arch, width, size, batch, m, threads, secs, profile, &res)) return 1;
+            printf("%-10s %5d %5d %5d %-6s %10.2f %8.1f %10.2f %6.1f%%\n", arch, width, size,
+                   batch, MODES[m], res.img_s, res.gflops, res.img_cpu,
+                   100 * res.gflops_cpu / core);
+            fflush(stdout);
+        }
+        return 0;
+    }
+    static const struct {
+        const char *arch;
+        int width;
+    } nets[] = {{"dcfpn", 16}, {"dcfpn", 32}, {"resnet50", 64}};
+    static const int batches[] = {1, 8};
+    for (size_t k = 0; k < 3; k++)
+        for (int b = 0; b < 2; b++)
+            for (int m = 0; m < 3; m++) {
+                if (run(nets[k].arch, nets[k].width, size, batches[b], m, threads, secs, 0, &res))
+                    return 1;
+                printf("%-10s %5d %5d %5d %-6s %10.2f %8.1f %10.2f %6.1f%%\n", nets[k].arch,
+                       nets[k].width, size, batches[b], MODES[m], res.img_s, res.gflops,
+                       res.img_cpu, 100 * res.gflops_cpu / core);
+                fflush(stdout);
+            }
+    return 0;
+}

@@ -1,0 +1,139 @@
+/* Training data helpers: classification metrics, augmentation, the indexed set. */
+#include "check.h"
+
+#include "../../lib/nn/data.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void metrics_count_a_prediction_as_tumour_above_one_half(void)
+{
+    float p[6] = {0.9f, 0.6f, 0.5f, 0.2f, 0.7f, 0.1f};
+    int y[6] = {1, 1, 1, 0, 0, 0};
+    pgc_metrics m;
+    pgc_metrics_compute(p, y, 6, &m);
+    EXPECT_NEAR(m.acc, 4.0 / 6, 1e-12);  /* 0.5 is not above one half */
+    EXPECT_NEAR(m.sens, 2.0 / 3, 1e-12);
+    EXPECT_NEAR(m.spec, 2.0 / 3, 1e-12);
+    /* pairs (pos, neg) ranked right: 0.9 beats all 3, 0.6 beats 2, 0.5 beats 2 -> 7/9 */
+    EXPECT_NEAR(m.auc, 7.0 / 9, 1e-12);
+    EXPECT(m.n == 6 && m.pos == 3);
+}
+
+static void auc_counts_ties_as_half(void)
+{
+    float p[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    int y[4] = {1, 0, 1, 0};
+    pgc_metrics m;
+    pgc_metrics_compute(p, y, 4, &m);
+    EXPECT_NEAR(m.auc, 0.5, 1e-12);
+    float q[3] = {0.8f, 0.8f, 0.1f};
+    int z[3] = {1, 0, 0};
+    pgc_metrics_compute(q, z, 3, &m);
+    EXPECT_NEAR(m.auc, 0.75, 1e-12);
+}
+
+static void metrics_report_zero_for_zero_over_zero(void)
+{
+    float p[2] = {0.9f, 0.8f};
+    int y[2] = {1, 1};
+    pgc_metrics m;
+    pgc_metrics_compute(p, y, 2, &m);
+    EXPECT(m.acc == 1 && m.sens == 1 && m.spec == 0 && m.auc == 0);
+    pgc_metrics_compute(p, y, 0, &m);
+    EXPECT(m.acc == 0 && m.n == 0);
+}
+
+static void augmentation_is_a_function_of_the_random_state(void)
+{
+    enum { H = 32, W = 48 };
+    static float src[H * W], a[H * W], b[H * W], c[H * W];
+    for (int i = 0; i < H * W; i++) src[i] = (float)((i * 37) % 101) / 100;
+    pgc_rng r1, r2, r3;
+    pgc_rng_seed(&r1, 5), pgc_rng_seed(&r2, 5), pgc_rng_seed(&r3, 6);
+    pgc_augment(src, H, W, a, &r1);
+    pgc_augment(src, H, W, b, &r2);
+    pgc_augment(src, H, W, c, &r3);
+    EXPECT(!memcmp(a, b, sizeof a));
+    EXPECT(memcmp(a, c, sizeof a) != 0);
+}
+
+static void augmentation_keeps_a_flat_image_flat_up_to_the_intensity_jitter(void)
+{
+    enum { H = 16, W = 16 };
+    static float src[H * W], dst[H * W];
+    for (int i = 0; i < H * W; i++) src[i] = 1;
+    for (int s = 0; s < 20; s++) {
+        pgc_rng r;
+        pgc_rng_seed(&r, s);
+        pgc_augment(src, H, W, dst, &r);
+        float lo = dst[0], hi = dst[0];
+        for (int i = 0; i < H * W; i++) lo = fminf(lo, dst[i]), hi = fmaxf(hi, dst[i]);
+        EXPECT(hi - lo < 1e-5);                  /* the fill is the image's minimum: 1 too */
+        EXPECT(lo >= 0.9f * 1 - 0.1f - 1e-6 && hi <= 1.1f * 1 + 0.1f + 1e-6);
+    }
+}
+
+static void augmentation_moves_a_bright_spot_only_a_little(void)
+{
+    enum { H = 64, W = 64 };
+    static float src[H * W], dst[H * W];
+    src[20 * W + 40] = 10; /* (x 40, y 20); the map moves it by flips, +-10 deg, 10 %, 5 % */
+    for (int s = 0; s < 20; s++) {
+        pgc_rng r;
+        pgc_rng_seed(&r, 100 + s);
+        pgc_augment(src, H, W, dst, &r);
+        int best = 0;
+        for (int i = 0; i < H * W; i++)
+            if (dst[i] > dst[best]) best = i;
+        double x = best % W + 0.5, y = best / W + 0.5;
+        /* distance from the centre is kept within the scale range, give or take shift */
+        double r0 = hypot(40.5 - 32, 20.5 - 32), r1 = hypot(x - 32, y - 32);
+        EXPECT(fabs(r1 - r0) < 0.1 * r0 + 0.05 * 64 * 1.5 + 1.5);
+    }
+}
+
+static void the_index_finds_labelled_images_and_reads_them_back(void)
+{
+    char path[] = "/tmp/nn_data_XXXXXX";
+    int fd = mkstemp(path);
+    pgc_err e;
+    pgc_writer *w = pgc_writer_open(fd, path, &e);
+    pgc_record r = {0};
+    const char *labels[5] = {"tumour", NULL, "none", "tumour", "none"};
+    for (int i = 0; i < 5; i++) {
+        EXPECT(pgc_record_f32_2d(&r, 16, 32, &e) == 0);
+        for (int k = 0; k < 16 * 32; k++) ((float *)r.data)[k] = (float)(i * 1000 + k);
+        pgc_meta_clear(&r);
+        pgc_meta_setf(&r, "frame", &e, "f%d", i);
+        pgc_meta_set(&r, "name", "image", &e);
+        if (labels[i]) pgc_meta_set(&r, "label", labels[i], &e);
+        EXPECT(pgc_writer_put(w, &r, &e) == 0);
+        pgc_meta_set(&r, "name", "truth", &e); /* another record of the frame, skipped */
+        EXPECT(pgc_writer_put(w, &r, &e) == 0);
+    }
+    EXPECT(pgc_writer_close(w, &e) == 0);
+    close(fd);
+    pgc_dataset ds;
+    EXPECT(pgc_dataset_open(&ds, path, &e) == 0);
+    EXPECT(ds.n == 4 && ds.ntumour == 2 && ds.nunlabelled == 1 && ds.h == 16 && ds.w == 32);
+    float img[16 * 32];
+    EXPECT(pgc_dataset_get(&ds, 2, img, &e) == 0); /* the fourth frame */
+    EXPECT(img[0] == 3000 && img[511] == 3511 && ds.s[2].label == 1);
+    pgc_dataset_close(&ds);
+    pgc_record_free(&r);
+    unlink(path);
+}
+
+int main(void)
+{
+    RUN(metrics_count_a_prediction_as_tumour_above_one_half);
+    RUN(auc_counts_ties_as_half);
+    RUN(metrics_report_zero_for_zero_over_zero);
+    RUN(augmentation_is_a_function_of_the_random_state);
+    RUN(augmentation_keeps_a_flat_image_flat_up_to_the_intensity_jitter);
+    RUN(augmentation_moves_a_bright_spot_only_a_little);
+    RUN(the_index_finds_labelled_images_and_reads_them_back);
+    return check_done();
+}
