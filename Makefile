@@ -108,11 +108,15 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
-	clang -std=c11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lpng -lz -lopenblas -lm -lpthread
+	clang -std=c11 -O1 -g $(ARCHFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lpng -lz -lopenblas -lm -lpthread
+# Prints each target's totals (runs, coverage, speed); fails on any crash, leak or timeout.
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} 2>&1 | tail -n 3 || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/$$n- \
+	    build/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} > build/fuzz/$$n.log 2>&1; rc=$$?; \
+	  grep -E '^#[0-9]+.*DONE|^Done|SUMMARY|ERROR' build/fuzz/$$n.log; \
+	  [ $$rc -eq 0 ] || { echo "fuzz: $$n failed, see build/fuzz/$$n.log"; exit 1; }; done
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin

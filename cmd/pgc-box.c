@@ -28,7 +28,8 @@ static const char usage[] =
     "                        is below P (default 0.5); frames without prob get boxes\n"
     "  --tsv                 instead of the stream, write a header and one line per box:\n"
     "                        frame x0 y0 x1 y1 sx0 sy0 sx1 sy1 peak prob (source pixels s*,\n"
-    "                        peak = the map's largest value in the region, prob NA if none)\n"
+    "                        peak: the largest map value above the threshold in the box,\n"
+    "                        prob NA if none)\n"
     "  -h, --help            this help\n";
 
 typedef struct {

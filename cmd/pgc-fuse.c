@@ -52,23 +52,17 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
     }
 }
 
+static int fuse_one(pgc_frame *f, const void *opt, pgc_err *e)
+{
+    return pgc_fuse_frame(f, opt, e);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
     cli_help(argc, argv, usage);
     cmdline c;
     cmdline_parse(argc, argv, &c);
-    pgc_reader *rd = cli_reader(c.input);
-    pgc_writer *w = cli_writer();
-    pgc_frame f = {0};
-    while (cli_frame(rd, &f)) {
-        pgc_err e;
-        int rc = pgc_fuse_frame(&f, &c.fuse, &e);
-        if (rc < 0) cli_die(rc, &e);
-        cli_put_frame(w, &f);
-    }
-    cli_close(w);
-    pgc_frame_free(&f);
-    pgc_reader_free(rd);
+    cli_map_frames(c.input, fuse_one, &c.fuse);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/csv.h"
 #include "../lib/score.h"
 #include "common/cli.h"
 
@@ -96,8 +97,8 @@ int main(int argc, char **argv)
     cmdline c;
     cmdline_parse(argc, argv, &c);
     pgc_err e;
-    pgc_truth_table table = {0};
-    if (c.truth && pgc_truth_load(c.truth, &table, &e)) cli_die(PGC_EINPUT, &e);
+    pgc_boxes table = {0};
+    if (c.truth && pgc_boxes_load(c.truth, &table, &e)) cli_die(PGC_EINPUT, &e);
     pgc_reader *rd = cli_reader(c.input);
     FILE *pf = NULL;
     if (c.per_frame) {
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
             const pgc_record *r = i >= 0 ? &f.rec[i] : &f.rec[0];
             ext.use = 1;
             if ((ext.have = !!pgc_meta_get(r, "source", src, sizeof src))) {
-                ext.n = pgc_truth_find(&table, src, &ext.xyxy);
+                ext.n = pgc_boxes_find(&table, src, &ext.xyxy);
                 matched += ext.n > 0;
             }
         }
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
     }
     check_written(stdout, "standard output");
     pgc_score_free(&s);
-    pgc_truth_free(&table);
+    pgc_boxes_free(&table);
     pgc_frame_free(&f);
     pgc_reader_free(rd);
     return 0;

@@ -6,46 +6,102 @@
 #include <string.h>
 
 #include "../lib/csv.h"
+#include "../lib/nifti.h"
 #include "../lib/png.h"
 #include "../lib/slice.h"
 #include "common/cli.h"
 
 static const char usage[] =
     "usage: pgc-slice [options] FILE...\n"
-    "Turns PNG images into a pgcam stream, one frame per image: an `image` record (u8 or\n"
-    "u16, dims y x) with metadata frame (the file's basename without extension), source,\n"
-    "axis: png, index: 0, spacing: 1 1, transform: 1 0 0 0 1 0 (tensor pixel = source\n"
-    "pixel) and label (when --labels has the file); with --boxes also a `truth` record\n"
-    "(f32, dims box coord, n x 4, x0 y0 x1 y1 half-open; n may be 0).\n"
-    "Colour PNGs become grey (Rec. 601 weights), alpha is dropped.\n"
+    "Turns PNG images and NIfTI volumes (told apart by their first bytes) into a pgcam\n"
+    "stream, one frame per slice: an `image` record (dims y x) with metadata frame, name,\n"
+    "source, axis, index, spacing (sy sx, mm), transform (tensor pixel -> source pixel,\n"
+    "see format/stream.md) and label; and, when truth is known, a `truth` record (f32,\n"
+    "dims box coord, n x 4 boxes x0 y0 x1 y1, half-open, in image pixels; n may be 0).\n"
     "\n"
-    "  --labels CSV   weak labels: columns file,label (tumour or none); files are matched\n"
-    "                 by basename\n"
-    "  --boxes CSV    ground truth boxes: columns file,x0,y0,x1,y1 in pixels, half-open,\n"
-    "                 several rows per file allowed; boxes are clipped to the image\n"
-    "  --list FILE    read more input paths from FILE, one per line ('-': stdin)\n"
+    "PNG: one frame per image, u8 or u16, frame id = the basename without extension,\n"
+    "axis png, index 0, spacing 1 1, transform 1 0 0 0 1 0. Colour becomes grey (Rec. 601),\n"
+    "alpha is dropped. --labels and --boxes give the label and the truth.\n"
+    "  --labels CSV   weak labels: columns file,label (tumour or none), matched by basename\n"
+    "  --boxes CSV    truth boxes: columns file,x0,y0,x1,y1 in pixels, half-open, several\n"
+    "                 rows per file allowed; clipped to the image\n"
+    "\n"
+    "NIfTI-1/2 (.nii or .nii.gz, either byte order; u8 i16 u16 i32 f32 f64, scl_slope\n"
+    "applied): images are f32, frame id <basename>:<axis>:<index>, index = the array\n"
+    "index along the axis cut. Orientation comes from the sform (sform_code > 0), else\n"
+    "the qform, else the array axes taken as R, A, S; slices are in the radiological view:\n"
+    "  axial:    rows anterior -> posterior, columns patient right -> left\n"
+    "  coronal:  rows superior -> inferior,  columns right -> left\n"
+    "  sagittal: rows superior -> inferior,  columns anterior -> posterior\n"
+    "so column 0 of an axial or coronal slice is the patient's right (largest x in RAS+).\n"
+    "transform maps image pixels to the slice's in-plane array indices, the lower array\n"
+    "axis as source x: for an axial slice of an i j k volume, source x = i and y = j\n"
+    "(e.g. '-1 0 240 0 -1 240' for a 240 x 240 RAS volume, identity for LPS).\n"
+    "  --axis A       axial (default), coronal, sagittal or all (axial, then coronal,\n"
+    "                 then sagittal)\n"
+    "  --seg SEG      segmentation on the same grid (one volume only): label tumour when\n"
+    "                 the slice has a voxel > 0, else none; one truth box per 8-connected\n"
+    "                 region of those voxels\n"
+    "  --label L      weak label (tumour or none) of every slice of volumes without\n"
+    "                 --seg, e.g. none for a healthy subject\n"
+    "  --min-fg F     skip slices whose non-zero voxels are less than fraction F of the\n"
+    "                 slice, e.g. 0.05 to leave out the empty slices around the head\n"
+    "                 (default 0: every slice)\n"
+    "  --every K      every K-th slice of the range (default 1)\n"
+    "  --range A:B    indices A <= index < B; either may be left out (default all)\n"
+    "\n"
+    "  --list FILE    read more input paths from FILE, one per line ('-': stdin; blank\n"
+    "                 lines and lines starting with # are skipped)\n"
     "  -h, --help     this help\n"
     "\n"
     "Exit status: 0 success, 1 bad input (one line on stderr naming the file), 2 bad usage.\n";
 
 typedef struct {
-    const char *labels, *boxes, *list;
+    const char *labels, *boxes, *list, *seg, *label;
+    int views;        /* bit v set: emit view v */
+    double min_fg;
+    long every, lo, hi; /* hi < 0: to the end */
     char **files;
     int nfiles;
 } options;
 
-/* Frame ids handed out so far, so that two files with one basename get distinct ids. */
+/* Frame ids handed out so far, so that two files with one basename get distinct ids:
+ * an open-addressing hash set (a run may name many thousands of files). */
 typedef struct {
-    char **id;
+    char **slot; /* cap slots, NULL when free */
     size_t n, cap;
 } id_set;
 
-static int id_taken(const id_set *s, const char *id)
+static size_t id_hash(const char *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->id[i], id)) return 1;
-    return 0;
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
 }
+
+static char **id_find(const id_set *s, const char *id)
+{
+    size_t i = id_hash(id) & (s->cap - 1);
+    while (s->slot[i] && strcmp(s->slot[i], id)) i = (i + 1) & (s->cap - 1);
+    return &s->slot[i];
+}
+
+static void id_add(id_set *s, const char *id)
+{
+    if (2 * (s->n + 1) > s->cap) { /* keep the table at most half full */
+        id_set t = {calloc(s->cap ? 2 * s->cap : 256, sizeof *t.slot), s->n, s->cap ? 2 * s->cap : 256};
+        if (!t.slot) cli_fail("out of memory");
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i]) *id_find(&t, s->slot[i]) = s->slot[i];
+        free(s->slot);
+        *s = t;
+    }
+    char **at = id_find(s, id);
+    if (!(*at = strdup(id))) cli_fail("out of memory");
+    s->n++;
+}
+
+static int id_taken(const id_set *s, const char *id) { return s->cap && *id_find(s, id); }
 
 /* Makes buf unique among the ids seen: "name", else "name-2", "name-3", ... */
 static void id_unique(id_set *s, char *buf, size_t bufsz)
@@ -53,15 +109,11 @@ static void id_unique(id_set *s, char *buf, size_t bufsz)
     char base[1100];
     snprintf(base, sizeof base, "%s", buf);
     for (int k = 2; id_taken(s, buf); k++) snprintf(buf, bufsz, "%.1000s-%d", base, k);
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 256;
-        s->id = realloc(s->id, s->cap * sizeof *s->id);
-        if (!s->id) cli_fail("out of memory");
-    }
-    if (!(s->id[s->n++] = strdup(buf))) cli_fail("out of memory");
+    id_add(s, buf);
 }
 
 typedef struct {
+    const options *o;
     pgc_writer *w;
     pgc_labels labels;
     pgc_boxes boxes;
@@ -71,6 +123,11 @@ typedef struct {
     pgc_record image, truth;
     float *clip; /* (n, 4) clipped boxes */
     size_t clip_cap;
+    pgc_nifti vol, seg;
+    float *segimg;  /* (h, w) */
+    uint8_t *mask;  /* (h, w) */
+    size_t slice_cap;
+    pgc_regions reg;
 } slicer;
 
 static void slice_png(slicer *s, const char *path)
@@ -115,21 +172,108 @@ static void slice_png(slicer *s, const char *path)
     cli_put(s->w, &s->truth);
 }
 
+/* Emits the chosen slices of one view of the volume (and its segmentation). */
+static void slice_view(slicer *s, const char *path, const char *base, const pgc_orient *or,
+                       pgc_view view)
+{
+    const options *o = s->o;
+    pgc_err e;
+    int rc;
+    pgc_view_map m;
+    pgc_view_plan(or, view, s->vol.dims, &m);
+    pgc_transform t = pgc_view_transform(&m, s->vol.dims);
+    size_t npix = m.h * m.w;
+    if (npix > s->slice_cap) {
+        free(s->segimg), free(s->mask);
+        s->segimg = malloc(npix * sizeof *s->segimg);
+        s->mask = malloc(npix);
+        if (!s->segimg || !s->mask) cli_fail("cannot read '%s': out of memory", path);
+        s->slice_cap = npix;
+    }
+    long hi = o->hi < 0 || o->hi > (long)m.n ? (long)m.n : o->hi;
+    for (long k = o->lo; k < hi; k += o->every) {
+        if ((rc = pgc_record_f32_2d(&s->image, m.h, m.w, &e))) cli_die(rc, &e);
+        float *img = s->image.data; // (h, w)
+        pgc_view_extract(&m, s->vol.data, s->vol.dims, (size_t)k, img);
+        size_t fg = 0;
+        for (size_t i = 0; i < npix; i++) fg += img[i] != 0;
+        if ((double)fg < o->min_fg * (double)npix) continue;
+        const char *label = o->label;
+        if (o->seg) {
+            pgc_view_extract(&m, s->seg.data, s->seg.dims, (size_t)k, s->segimg);
+            for (size_t i = 0; i < npix; i++) s->mask[i] = s->segimg[i] > 0;
+            if ((rc = pgc_regions_find(&s->reg, s->mask, m.h, m.w, &e))) cli_die(rc, &e);
+            label = s->reg.n ? "tumour" : "none";
+        }
+        char frame[1200];
+        snprintf(frame, sizeof frame, "%s:%s:%ld", base, pgc_view_name(view), k);
+        pgc_slice_info info = {
+            .frame = frame, .source = path, .axis = pgc_view_name(view), .index = k,
+            .spacing = {s->vol.pixdim[1 + m.row_axis], s->vol.pixdim[1 + m.col_axis]},
+            .transform = t, .label = label,
+        };
+        if ((rc = pgc_slice_meta(&s->image, &info, "image", &e))) cli_die(rc, &e);
+        cli_put(s->w, &s->image);
+        if (o->seg) {
+            if ((rc = pgc_slice_truth_regions(&s->truth, &info, &s->reg, &e))) cli_die(rc, &e);
+            cli_put(s->w, &s->truth);
+        }
+    }
+}
+
+static void slice_volume(slicer *s, const char *path)
+{
+    pgc_err e;
+    int rc;
+    if ((rc = pgc_nifti_read_file(path, &s->vol, &e))) cli_die(rc, &e);
+    if (s->o->seg) {
+        if ((rc = pgc_nifti_read_file(s->o->seg, &s->seg, &e))) cli_die(rc, &e);
+        const size_t *a = s->vol.dims, *b = s->seg.dims;
+        if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2])
+            cli_fail("cannot use '%s': its grid %zux%zux%zu differs from '%s' (%zux%zux%zu)",
+                     s->o->seg, b[0], b[1], b[2], path, a[0], a[1], a[2]);
+    }
+    pgc_orient or;
+    if ((rc = pgc_orient_from_matrix((const double(*)[3])s->vol.m, &or, &e)))
+        cli_fail("cannot read '%s': %s", path, e.msg);
+    char base[1100];
+    pgc_slice_frame_id(path, base, sizeof base);
+    id_unique(&s->ids, base, sizeof base);
+    for (int v = 0; v < 3; v++)
+        if (s->o->views & 1 << v) slice_view(s, path, base, &or, (pgc_view)v);
+}
+
 static void slicer_free(slicer *s)
 {
-    for (size_t i = 0; i < s->ids.n; i++) free(s->ids.id[i]);
-    free(s->ids.id);
+    for (size_t i = 0; i < s->ids.cap; i++) free(s->ids.slot[i]);
+    free(s->ids.slot);
     if (s->have_labels) pgc_labels_free(&s->labels);
     if (s->have_boxes) pgc_boxes_free(&s->boxes);
     pgc_png_free(&s->png);
     pgc_record_free(&s->image);
     pgc_record_free(&s->truth);
     free(s->clip);
+    pgc_nifti_free(&s->vol);
+    pgc_nifti_free(&s->seg);
+    free(s->segimg);
+    free(s->mask);
+    pgc_regions_free(&s->reg);
 }
 
+/* PNG or NIfTI, by the first bytes. */
 static void slice_file(slicer *s, const char *path)
 {
-    slice_png(s, path);
+    unsigned char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) cli_fail("cannot read '%s': %s", path, strerror(errno));
+    size_t n = fread(head, 1, sizeof head, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) cli_fail("cannot read '%s': %s", path, strerror(errno));
+    if (pgc_png_sniff(head, n)) slice_png(s, path);
+    else if (pgc_nifti_sniff(head, n)) slice_volume(s, path);
+    else if (n == 0) cli_fail("cannot read '%s': empty file", path);
+    else cli_fail("cannot read '%s': neither a PNG nor a NIfTI file", path);
 }
 
 static void slice_list(slicer *s, const char *list)
@@ -149,19 +293,55 @@ static void slice_list(slicer *s, const char *list)
     if (f != stdin) fclose(f);
 }
 
+static void parse_range(options *o, const char *v)
+{
+    const char *colon = strchr(v, ':');
+    char a[32] = "", b[32] = "";
+    if (!colon || colon - v >= 32 || strlen(colon + 1) >= 32)
+        cli_usage("--range wants A:B, not '%s'", v);
+    snprintf(a, sizeof a, "%.*s", (int)(colon - v), v);
+    snprintf(b, sizeof b, "%s", colon + 1);
+    o->lo = a[0] ? cli_long("--range A", a, 0, 1L << 31) : 0;
+    o->hi = b[0] ? cli_long("--range B", b, 0, 1L << 31) : -1;
+    if (o->hi >= 0 && o->hi <= o->lo) cli_usage("--range wants A < B, not '%s'", v);
+}
+
 static options parse_args(int argc, char **argv)
 {
-    options o = {0};
+    options o = {.views = 1, .every = 1, .hi = -1};
     o.files = calloc((size_t)argc, sizeof *o.files);
     if (!o.files) cli_fail("out of memory");
+    static const char *const valued[] = {"--labels", "--boxes", "--list", "--seg", "--axis",
+                                         "--min-fg", "--every", "--range", "--label"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char **dst = !strcmp(a, "--labels") ? &o.labels
-                           : !strcmp(a, "--boxes") ? &o.boxes
-                           : !strcmp(a, "--list") ? &o.list : NULL;
-        if (dst) {
+        int opt = -1;
+        for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++)
+            if (!strcmp(a, valued[k])) opt = k;
+        if (opt >= 0) {
             if (i + 1 >= argc) cli_usage("%s needs a value", a);
-            *dst = argv[++i];
+            const char *v = argv[++i];
+            switch (opt) {
+            case 0: o.labels = v; break;
+            case 1: o.boxes = v; break;
+            case 2: o.list = v; break;
+            case 3: o.seg = v; break;
+            case 4:
+                if (!strcmp(v, "axial")) o.views = 1;
+                else if (!strcmp(v, "coronal")) o.views = 2;
+                else if (!strcmp(v, "sagittal")) o.views = 4;
+                else if (!strcmp(v, "all")) o.views = 7;
+                else cli_usage("--axis wants axial, coronal, sagittal or all, not '%s'", v);
+                break;
+            case 5: o.min_fg = cli_double(a, v, 0, 1); break;
+            case 6: o.every = cli_long(a, v, 1, 1L << 31); break;
+            case 7: parse_range(&o, v); break;
+            default:
+                if (strcmp(v, "tumour") && strcmp(v, "none"))
+                    cli_usage("--label wants tumour or none, not '%s'", v);
+                o.label = v;
+                break;
+            }
         } else if (!strcmp(a, "--")) {
             while (++i < argc) o.files[o.nfiles++] = argv[i];
         } else if (a[0] == '-' && a[1]) {
@@ -171,6 +351,8 @@ static options parse_args(int argc, char **argv)
         }
     }
     if (o.nfiles == 0 && !o.list) cli_usage("no input files");
+    if (o.seg && (o.nfiles != 1 || o.list)) cli_usage("--seg goes with exactly one volume");
+    if (o.seg && o.label) cli_usage("--label is for volumes without --seg");
     return o;
 }
 
@@ -179,7 +361,7 @@ int main(int argc, char **argv)
     cli_init(argv[0]);
     cli_help(argc, argv, usage);
     options o = parse_args(argc, argv);
-    slicer s = {0};
+    slicer s = {.o = &o};
     pgc_err e;
     int rc;
     if (o.labels) {

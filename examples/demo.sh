@@ -4,18 +4,18 @@
 # demo-out/*.png (overlays: slice, PG-CAM heat map, ground truth green, prediction red).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=bin EX=examples OUT=${OUT:-demo-out}
+B=${BIN:-bin} EX=examples OUT=${OUT:-demo-out}
 MODEL=$EX/model/dcfpn.model
-SIZE=$(sed -n 's/^size: //p' $EX/model/README.md | head -n 1)
+SIZE=128   # the input size the shipped model was trained at (examples/model/README.md)
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 {
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png
     $B/pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz --seg $EX/volume/tcga_du_7294_seg_slab.nii.gz \
         --axis axial --every 8
 } | $B/pgc-prep --size "$SIZE" | $B/pgc-infer -m $MODEL | $B/pgc-cam | $B/pgc-fuse --scales all \
-  | $B/pgc-box > "$OUT.tmp/result.pgc"
-$B/pgc-box --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv" || true
-$B/pgc-render -o "$OUT.tmp" < "$OUT.tmp/result.pgc"
+  | $B/pgc-box | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
+# The same boxes as text (pgc-box --tsv thresholds the same map again) and the scores.
+$B/pgc-box --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"
 $B/pgc-score < "$OUT.tmp/result.pgc" > "$OUT.tmp/score.tsv"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 column -t -s $'\t' "$OUT/boxes.tsv" 2>/dev/null || cat "$OUT/boxes.tsv"

@@ -1,8 +1,5 @@
-/* Boxes from a thresholded map, and their mapping to source pixels.
- *
- * The 8-connected labelling is a small flood fill here rather than lib/regions (the io
- * engineer's u8-mask labeller), which was not on main when this was written; it also
- * records each region's peak value, which pgc-box --tsv reports. */
+/* Boxes from a thresholded map, and their mapping to source pixels. The 8-connected
+ * components come from lib/regions. */
 #include "boxes.h"
 
 #include <math.h>
@@ -14,66 +11,8 @@ void pgc_mapboxes_free(pgc_mapboxes *b)
 {
     free(b->box);
     free(b->mask);
-    free(b->stack);
+    pgc_regions_free(&b->regions);
     memset(b, 0, sizeof *b);
-}
-
-static int mapboxes_reserve(pgc_mapboxes *b, size_t hw, pgc_err *e)
-{
-    if (hw <= b->scratch_cap) return PGC_OK;
-    uint8_t *m = realloc(b->mask, hw);
-    if (m) b->mask = m;
-    uint32_t *s = m ? realloc(b->stack, hw * sizeof *s) : NULL;
-    if (s) b->stack = s;
-    if (!m || !s) return pgc_errf(e, PGC_ENOMEM, "out of memory for a map of %zu pixels", hw);
-    b->scratch_cap = hw;
-    return PGC_OK;
-}
-
-static int mapboxes_push(pgc_mapboxes *b, const pgc_region_box *r, pgc_err *e)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 16;
-        pgc_region_box *nb = realloc(b->box, cap * sizeof *nb);
-        if (!nb) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu boxes", cap);
-        b->box = nb;
-        b->cap = cap;
-    }
-    b->box[b->n++] = *r;
-    return PGC_OK;
-}
-
-/* Flood-fills the region holding pixel s (mask[s] == 1), marking it 2, into r. */
-static void region_fill(pgc_mapboxes *b, const float *map, size_t h, size_t w, size_t s,
-                        pgc_region_box *r)
-{
-    uint8_t *mask = b->mask;
-    uint32_t *stack = b->stack;
-    size_t top = 0;
-    *r = (pgc_region_box){(int32_t)(s % w), (int32_t)(s / w), (int32_t)(s % w) + 1,
-                          (int32_t)(s / w) + 1, 0, map[s]};
-    mask[s] = 2;
-    stack[top++] = (uint32_t)s;
-    while (top) {
-        size_t i = stack[--top], y = i / w, x = i % w;
-        r->area++;
-        if (map[i] > r->peak) r->peak = map[i];
-        if ((int32_t)x < r->x0) r->x0 = (int32_t)x;
-        if ((int32_t)x >= r->x1) r->x1 = (int32_t)x + 1;
-        if ((int32_t)y < r->y0) r->y0 = (int32_t)y;
-        if ((int32_t)y >= r->y1) r->y1 = (int32_t)y + 1;
-        for (int dy = -1; dy <= 1; dy++) {
-            if ((dy < 0 && y == 0) || (dy > 0 && y + 1 == h)) continue;
-            for (int dx = -1; dx <= 1; dx++) {
-                if ((dx < 0 && x == 0) || (dx > 0 && x + 1 == w)) continue;
-                size_t j = (size_t)((long)i + (long)dy * (long)w + dx);
-                if (mask[j] == 1) { // each pixel is pushed once: the stack holds <= h w
-                    mask[j] = 2;
-                    stack[top++] = (uint32_t)j;
-                }
-            }
-        }
-    }
 }
 
 int pgc_mapboxes_find(pgc_mapboxes *b, const float *map, size_t h, size_t w, double frac,
@@ -82,23 +21,47 @@ int pgc_mapboxes_find(pgc_mapboxes *b, const float *map, size_t h, size_t w, dou
     size_t hw = h * w;
     b->n = 0;
     if (!hw) return PGC_OK;
-    if (hw > UINT32_MAX)
+    if (h > UINT32_MAX / w)
         return pgc_errf(e, PGC_EINPUT, "map of %zu x %zu pixels is too large to label", h, w);
     float mx = map[0];
     for (size_t i = 1; i < hw; i++)
         if (map[i] > mx) mx = map[i];
     if (!(mx > 0)) return PGC_OK;
-    int rc = mapboxes_reserve(b, hw, e);
-    if (rc) return rc;
+    if (hw > b->mask_cap) {
+        uint8_t *m = realloc(b->mask, hw);
+        if (!m) return pgc_errf(e, PGC_ENOMEM, "out of memory for a map of %zu pixels", hw);
+        b->mask = m, b->mask_cap = hw;
+    }
     double thr = frac * mx;
     for (size_t i = 0; i < hw; i++) b->mask[i] = map[i] > thr;
-    for (size_t i = 0; i < hw; i++) {
-        if (b->mask[i] != 1) continue;
-        pgc_region_box r;
-        region_fill(b, map, h, w, i, &r);
-        if ((rc = mapboxes_push(b, &r, e))) return rc;
+    int rc = pgc_regions_find(&b->regions, b->mask, h, w, e);
+    if (rc) return rc;
+    if (b->regions.n > b->cap) {
+        pgc_region_box *nb = realloc(b->box, b->regions.n * sizeof *nb);
+        if (!nb) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu boxes", b->regions.n);
+        b->box = nb, b->cap = b->regions.n;
     }
+    for (size_t i = 0; i < b->regions.n; i++) {
+        const pgc_region *r = &b->regions.reg[i];
+        b->box[i] = (pgc_region_box){(int32_t)r->x0, (int32_t)r->y0, (int32_t)r->x1,
+                                     (int32_t)r->y1, (int64_t)r->npix, 0};
+    }
+    b->n = b->regions.n;
     return PGC_OK;
+}
+
+void pgc_mapboxes_peaks(pgc_mapboxes *b, const float *map, size_t w)
+{
+    for (size_t k = 0; k < b->n; k++) {
+        pgc_region_box *r = &b->box[k];
+        float peak = -INFINITY;
+        for (int32_t y = r->y0; y < r->y1; y++)
+            for (int32_t x = r->x0; x < r->x1; x++) {
+                size_t i = (size_t)y * w + (size_t)x;
+                if (b->mask[i] && map[i] > peak) peak = map[i];
+            }
+        r->peak = peak;
+    }
 }
 
 void pgc_mapboxes_filter(pgc_mapboxes *b, int64_t min_area, int largest)
@@ -228,6 +191,7 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
     if (!(rc == 1 && *prob < o->prob_threshold)) {
         if ((rc = pgc_mapboxes_find(b, m->data, h, w, o->frac, e))) return rc;
         pgc_mapboxes_filter(b, o->min_area, o->largest);
+        pgc_mapboxes_peaks(b, m->data, w);
     }
 
     int bi = frame_slot(f, "boxes", e), si = bi < 0 ? -1 : frame_slot(f, "boxes.src", e);

@@ -9,12 +9,13 @@
 
 #include "err.h"
 #include "frame.h"
+#include "regions.h"
 
 /* One region of a thresholded map. */
 typedef struct {
     int32_t x0, y0, x1, y1; /* half-open, pixels */
     int64_t area;           /* pixels in the region */
-    float peak;             /* the map's largest value in the region */
+    float peak;             /* see pgc_mapboxes_peaks */
 } pgc_region_box;
 
 /* The regions of one map, with scratch reused from call to call. (Named mapboxes so as
@@ -22,20 +23,24 @@ typedef struct {
 typedef struct {
     pgc_region_box *box; /* (n), in row-major order of each region's first pixel */
     size_t n, cap;
-    uint8_t *mask;       /* (h, w) scratch */
-    uint32_t *stack;     /* (h w) scratch */
-    size_t scratch_cap;
+    uint8_t *mask;       /* (h, w) scratch: the pixels above the threshold */
+    size_t mask_cap;
+    pgc_regions regions; /* lib/regions' scratch */
 } pgc_mapboxes;
 
 void pgc_mapboxes_free(pgc_mapboxes *b);
 
 /* Finds the regions of map (h, w) above frac * max(map); none when max <= 0. The map must
- * be finite. h w < 2^32. 0 or PGC_ENOMEM. */
+ * be finite. h w < 2^32. 0, PGC_ENOMEM, or PGC_EINPUT when the map is too large. */
 int pgc_mapboxes_find(pgc_mapboxes *b, const float *map, size_t h, size_t w, double frac,
                       pgc_err *e);
 /* Keeps the regions of at least min_area pixels, then (largest) only the one with the
  * most pixels (the first of equals). */
 void pgc_mapboxes_filter(pgc_mapboxes *b, int64_t min_area, int largest);
+/* Sets each box's peak: the map's largest value above the threshold inside the box (the
+ * region's own peak unless another region lies inside its box). map and w as given to
+ * the last pgc_mapboxes_find. */
+void pgc_mapboxes_peaks(pgc_mapboxes *b, const float *map, size_t w);
 
 /* A `transform`: tensor pixel (x, y) -> source (a x + b y + c, d x + e y + f). */
 typedef struct {

@@ -21,6 +21,7 @@ struct png_ctx {
     size_t len, pos;
     uint64_t size;            /* source bytes, 0 when unknown */
     char msg[256];            /* libpng's message, kept for the error line */
+    char warn[128];           /* its first warning: often the reason behind the error */
     unsigned char *rows;      /* RGB rows being converted, freed on every exit */
 };
 
@@ -44,7 +45,11 @@ static void ctx_error(png_structp png, png_const_charp msg)
     png_longjmp(png, 1);
 }
 
-static void ctx_warning(png_structp png, png_const_charp msg) { (void)png, (void)msg; }
+static void ctx_warning(png_structp png, png_const_charp msg)
+{
+    struct png_ctx *c = png_get_error_ptr(png);
+    if (!c->warn[0]) snprintf(c->warn, sizeof c->warn, "%s", msg);
+}
 
 int pgc_png_sniff(const void *buf, size_t len)
 {
@@ -187,6 +192,9 @@ static int png_read_ctx(struct png_ctx *c, const char *name, pgc_png *img, pgc_e
             !strcmp(c->msg, "read error") || !strncmp(c->msg, "image size", 10) ||
             !strncmp(c->msg, "out of memory", 13))
             return pgc_errf(e, PGC_EINPUT, "cannot read '%s': %s", name, c->msg);
+        if (c->warn[0]) /* "Invalid IHDR data" says less than "Image width exceeds ..." */
+            return pgc_errf(e, PGC_EINPUT, "cannot read '%s': corrupt png (%s: %s)", name, c->msg,
+                            c->warn);
         return pgc_errf(e, PGC_EINPUT, "cannot read '%s': corrupt png (%s)", name, c->msg);
     }
     return PGC_OK;

@@ -1,17 +1,14 @@
-/* Frame pictures: grey slice, heat maps blended over it, boxes, colour bar, labels.
- *
- * The PNG is written with libpng directly here: lib/png_write (the io engineer's) was
- * not on main when this was written. */
+/* Frame pictures: grey slice, heat maps blended over it, boxes, colour bar, labels. */
 #include "render.h"
 
 #include <math.h>
-#include <png.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "colormap.h"
 #include "fuse.h"
+#include "png.h"
+#include "png_write.h"
 
 enum {
     MARGIN = 6,    /* around the picture */
@@ -176,8 +173,9 @@ int pgc_render_frame(const pgc_frame *f, const pgc_render_opts *o, pgc_canvas *c
     if (im->rank != 2 || !im->dims[0] || !im->dims[1])
         return pgc_errf(e, PGC_EINPUT, "frame '%s': image is not a non-empty 2-d (y x) tensor", id);
     size_t H = im->dims[0], W = im->dims[1];
-    if (H > 16384 || W > 16384)
-        return pgc_errf(e, PGC_EINPUT, "frame '%s': image of %zu x %zu is too large to render", id, H, W);
+    if (H + 2 * MARGIN + LABEL > PGC_PNG_MAX_DIM || W + 2 * MARGIN > PGC_PNG_MAX_DIM)
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': image of %zu x %zu is too large to render",
+                        id, H, W);
 
     int mi = pgc_frame_find(f, o->map), scale_idx[32], nscale = 0;
     for (int p = 1; mi >= 0 && o->scales && p <= 31; p++) {
@@ -186,8 +184,15 @@ int pgc_render_frame(const pgc_frame *f, const pgc_render_opts *o, pgc_canvas *c
         int k = pgc_frame_find(f, name);
         if (k >= 0 && k != mi) scale_idx[nscale++] = k;
     }
-    int npanel = mi >= 0 ? 2 + nscale : 1;
-    c->w = 2 * MARGIN + npanel * W + (npanel - 1) * GAP + (mi >= 0 ? GAP + BAR_W + 4 + TICK_W : 0);
+    int npanel;
+    for (;;) { // drop the scale panels, then the map, until the picture fits in a PNG
+        npanel = mi >= 0 ? 2 + nscale : 1;
+        c->w = 2 * MARGIN + npanel * W + (npanel - 1) * GAP +
+               (mi >= 0 ? GAP + BAR_W + 4 + TICK_W : 0);
+        if (c->w <= PGC_PNG_MAX_DIM || mi < 0) break;
+        if (nscale) nscale = 0;
+        else mi = -1;
+    }
     c->h = 2 * MARGIN + LABEL + H;
     size_t need = c->w * c->h * 3;
     if (need > c->cap) {
@@ -239,43 +244,9 @@ int pgc_render_frame(const pgc_frame *f, const pgc_render_opts *o, pgc_canvas *c
     return PGC_OK;
 }
 
-typedef struct {
-    jmp_buf jmp;
-    char msg[256];
-} png_failure;
-
-static void png_on_error(png_structp png, png_const_charp msg)
-{
-    png_failure *pf = png_get_error_ptr(png);
-    snprintf(pf->msg, sizeof pf->msg, "%s", msg);
-    longjmp(pf->jmp, 1);
-}
-
-static void png_on_warning(png_structp png, png_const_charp msg) {}
-
 int pgc_render_png(const pgc_canvas *c, FILE *fp, const char *name, pgc_err *e)
 {
-    png_failure pf = {.msg = "libpng failed"};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &pf, png_on_error, png_on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info) {
-        png_destroy_write_struct(&png, NULL);
-        return pgc_errf(e, PGC_ENOMEM, "cannot write '%s': out of memory", name);
-    }
-    if (setjmp(pf.jmp)) {
-        png_destroy_write_struct(&png, &info);
-        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", name, pf.msg);
-    }
-    png_init_io(png, fp);
-    png_set_IHDR(png, info, (png_uint_32)c->w, (png_uint_32)c->h, 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (size_t y = 0; y < c->h; y++) png_write_row(png, c->rgb + 3 * y * c->w);
-    png_write_end(png, info);
-    png_destroy_write_struct(&png, &info);
-    if (fflush(fp) || ferror(fp))
-        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': write error", name);
-    return PGC_OK;
+    return pgc_png_write(fp, name, c->rgb, (uint32_t)c->h, (uint32_t)c->w, 3, e);
 }
 
 void pgc_render_filename(const char *frame, char *buf, size_t bufsz)

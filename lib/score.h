@@ -81,30 +81,14 @@ int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
                       pgc_err *e);
 int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e);
 
-/* Truth from outside the stream (a CSV, in source pixels), or use = 0 for the frame's
- * `truth` record (image pixels). */
+/* Truth from outside the stream (a boxes.csv read with lib/csv, in source pixels), or
+ * use = 0 for the frame's `truth` record (image pixels). */
 typedef struct {
     int use;           /* 1: truth from here, not from the frame's truth record */
     int have;          /* with use: 0 means this frame has no truth at all */
     const float *xyxy; /* (n, 4) */
     size_t n;
 } pgc_score_truth;
-
-/* Ground truth boxes from a CSV `file,x0,y0,x1,y1[,...]` (header row; half-open source
- * pixels; several rows per file), looked up by the basename of a frame's `source`. A
- * small reader of its own: lib/csv (which does the same) was not on main yet. */
-typedef struct {
-    char **file;  /* (n) basenames, sorted; rows of one file keep their order */
-    float *xyxy;  /* (n, 4) */
-    size_t n;
-    char *text;   /* the file's bytes, which file[] points into */
-} pgc_truth_table;
-
-/* Errors read "cannot read '<path>': line N: <problem>". */
-int pgc_truth_load(const char *path, pgc_truth_table *t, pgc_err *e);
-/* The boxes of the file with path's basename: their count, *xyxy pointing at them. */
-size_t pgc_truth_find(const pgc_truth_table *t, const char *path, const float **xyxy);
-void pgc_truth_free(pgc_truth_table *t);
 
 /* Scores one frame: its `boxes` (or, with external truth, `boxes.src`) against its truth,
  * its `pgcam` map (MaxBoxAccV2, pointing game) and its `label` and prob. Fills row. */

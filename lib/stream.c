@@ -105,7 +105,7 @@ static int check_shape(pgc_dtype t, int rank, const uint64_t *dims, uint64_t *nb
 int pgc_record_shape(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
                      const char *const *names, pgc_err *e)
 {
-    uint64_t nbytes;
+    uint64_t nbytes = 0;
     int rc = check_shape(t, rank, dims, &nbytes, e);
     if (rc) return rc;
     for (int i = 0; i < rank; i++)
@@ -441,11 +441,21 @@ static int parse_record_header(const unsigned char *h, const char *name, uint64_
                                 name, (unsigned long long)offset);
         names[i] = namebuf[i];
     }
+    /* Fields the format fixes at zero must be zero: a writer that fills them is not one
+     * this reader understands. */
+    for (int i = rank; i < PGC_MAX_RANK; i++)
+        if (dims[i] || namebuf[i][0])
+            return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: dimension %d beyond its rank %d is set",
+                            name, (unsigned long long)offset, i, rank);
+    static const unsigned char zero40[40];
+    if (h[7] || get_u32(h + 12) || memcmp(h + 88, zero40, 40))
+        return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: reserved header bytes are not zero",
+                        name, (unsigned long long)offset);
     *meta_len = get_u32(h + 8);
     if (*meta_len > PGC_MAX_META)
         return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu claims %u bytes of metadata (limit %u)",
                         name, (unsigned long long)offset, *meta_len, PGC_MAX_META);
-    uint64_t nbytes;
+    uint64_t nbytes = 0;
     pgc_err why;
     if (check_shape((pgc_dtype)dtype, rank, dims, &nbytes, &why))
         return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: %s", name,
@@ -638,7 +648,7 @@ static int start(pgc_writer *w, pgc_err *e)
 
 int pgc_writer_put(pgc_writer *w, const pgc_record *r, pgc_err *e)
 {
-    uint64_t nbytes;
+    uint64_t nbytes = 0;
     int rc = check_shape(r->dtype, r->rank, r->dims, &nbytes, e);
     if (!rc) rc = pgc_meta_check(r->meta ? r->meta : "", r->meta_len, e);
     if (!rc) rc = start(w, e);

@@ -3,7 +3,7 @@
 set -euo pipefail
 w=$1
 # get FILE METRIC: the value of one metric in a pgc-score TSV, or "n/a".
-get() { awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1"; }
+get() { [ -f "$1" ] || { echo n/a; return; }; awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1"; }
 fmt() { [ "$1" = n/a ] && echo n/a || printf '%.3f' "$1"; }
 
 echo "## Table 1: classification on the validation split"
@@ -28,5 +28,14 @@ row "Grad-CAM, scale 1 (dcfpn)" pgcam-s1
 row "PG-CAM, scales 1 and 4 (dcfpn)" pgcam-s14
 row "ResCAM (resnet50, CAM)" rescam
 row "Grad-ResCAM (resnet50)" gradrescam
+echo
+echo "## The source confound: dcfpn per source of the validation split"
+echo
+echo "| source | slices | accuracy | sensitivity | specificity | ROC AUC | PG-CAM IOBB F1 | pointing game |"
+echo "|---|---|---|---|---|---|---|---|"
+for s in fig_val:figshare br_val:Br35H vol_val:volume; do
+    f=$w/src/${s%%:*}.tsv
+    echo "| ${s#*:} | $(get "$f" frames_label) | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") | $(fmt "$(get "$f" iobb_f1)") | $(fmt "$(get "$f" pointing_game)") |"
+done
 echo
 echo "Data: $(awk -F'\t' '{printf "%s%s: %d slices (%d tumour, %d none)", (NR > 1 ? "; " : ""), $1, $2, $3, $4}' "$w/counts.tsv")."

@@ -2,6 +2,7 @@
 # Runs every unit test binary ($UNIT/*) and every end-to-end script (tests/e2e/*.sh).
 # Each prints "ok - <name>" or "not ok - <name>" per behaviour; a crash or a non-zero exit
 # without a "not ok" line counts as one failure. Ends with "N passed, N failed".
+# ONLY=word runs the test files whose name holds word.
 set -u
 cd "$(dirname "$0")/.."
 export BIN=${BIN:-bin} UNIT=${UNIT:-build/rel/t}
@@ -9,7 +10,7 @@ mkdir -p "$BIN"
 export BIN=$(cd "$BIN" && pwd)
 export TOP=$(pwd)
 export DATA=${DATA:-$TOP/../shared/data}
-only=${TESTS:-}
+only=${ONLY:-}
 pass=0 fail=0
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 

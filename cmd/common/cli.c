@@ -156,3 +156,19 @@ void cli_close(pgc_writer *w)
     int rc = pgc_writer_close(w, &e);
     if (rc) cli_die(rc, &e);
 }
+
+void cli_map_frames(const char *path, cli_frame_fn fn, const void *opt)
+{
+    pgc_reader *rd = cli_reader(path);
+    pgc_writer *w = cli_writer();
+    pgc_frame f = {0};
+    while (cli_frame(rd, &f)) {
+        pgc_err e;
+        int rc = fn(&f, opt, &e);
+        if (rc < 0) cli_die(rc, &e);
+        cli_put_frame(w, &f);
+    }
+    cli_close(w);
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+}

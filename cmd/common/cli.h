@@ -43,4 +43,10 @@ void cli_put_frame(pgc_writer *w, const pgc_frame *f);
 /* Ends the stream (end record, flush) and frees the writer; exits on error. */
 void cli_close(pgc_writer *w);
 
+/* The whole loop of a filter that changes each frame in place: reads the stream at path
+ * (or "-"), calls fn on every frame, writes the frame on, ends the stream. fn returns
+ * < 0 with e set on bad input. */
+typedef int (*cli_frame_fn)(pgc_frame *f, const void *opt, pgc_err *e);
+void cli_map_frames(const char *path, cli_frame_fn fn, const void *opt);
+
 #endif

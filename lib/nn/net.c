@@ -32,7 +32,7 @@ static int new_tensor(pgc_net *net, int n, int c, int h, int w)
         return 0;
     }
     net->t = t;
-    t[net->nt] = (pgc_tensor){n, c, h, w, NULL, NULL};
+    t[net->nt] = (pgc_tensor){n, c, h, w, NULL, NULL, 0};
     return net->nt++;
 }
 
@@ -299,6 +299,20 @@ oom:
                     net->arch, net->n, net->h, net->w);
 }
 
+/* Marks the tensors on the scale path: the scales and every tensor computed from one.
+ * Nodes come in the order they were built, each after its inputs' nodes, so one pass
+ * carries the mark from inputs to outputs. */
+static void mark_scale_path(pgc_net *net)
+{
+    for (int i = 0; i < net->nt; i++) net->t[i].on_scale_path = 0;
+    for (int k = 0; k < net->nscales; k++) net->t[net->scale[k]].on_scale_path = 1;
+    for (int i = 0; i < net->nn; i++) {
+        const pgc_node *nd = &net->nd[i];
+        for (int j = 0; j < nd->nin; j++)
+            net->t[nd->out].on_scale_path |= net->t[nd->in[j]].on_scale_path;
+    }
+}
+
 static int graph_build(pgc_net *net, pgc_err *e)
 {
     net->build_err = 0;
@@ -309,6 +323,7 @@ static int graph_build(pgc_net *net, pgc_err *e)
     if (net->build_err)
         return pgc_errf(e, PGC_EINPUT, "cannot build %s (width %d) at %dx%d: shapes or memory",
                         net->arch, net->width, net->h, net->w);
+    mark_scale_path(net);
     return graph_alloc(net, e);
 }
 
@@ -372,6 +387,7 @@ int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, in
     snprintf(net->arch, sizeof net->arch, "%s", arch);
     net->width = width, net->n = n, net->h = h, net->w = w;
     net->param_grads = 1;
+    net->prune = 1;
     int rc = graph_build(net, e);
     if (rc) goto fail;
     net->par_frozen = 1;
@@ -541,29 +557,44 @@ static void node_forward(pgc_net *net, pgc_node *nd)
     }
 }
 
+/* The gradient that backward fills for tensor i, or NULL. Grad-CAM (param_grads off)
+ * needs only d logit / d scale, which flows through the scale path alone: with prune set
+ * the tensors off it (the encoder under the scales, and its convolutions) get none. */
+static float *dx_of(const pgc_net *net, int i)
+{
+    const pgc_tensor *t = &net->t[i];
+    return net->prune && !net->param_grads && !t->on_scale_path ? NULL : t->g;
+}
+
 static void node_backward(pgc_net *net, pgc_node *nd)
 {
     const pgc_nn_backend *be = net->be;
     void *c = net->ctx;
     pgc_tensor *in = &net->t[nd->in[0]], *out = &net->t[nd->out];
+    float *dx = dx_of(net, nd->in[0]);
+    if (!net->param_grads) { /* nothing to compute unless some input takes a gradient */
+        int any = 0;
+        for (int i = 0; i < nd->nin; i++) any |= dx_of(net, nd->in[i]) != NULL;
+        if (!any) return;
+    }
     switch (nd->op) {
     case OP_CONV: {
         pgc_conv_desc d = conv_desc(net, nd);
         if (net->param_grads) be->conv_backward_filter(c, &d, in->x, out->g, G(net, nd->pw));
-        if (in->g) be->conv_backward_data(c, &d, out->g, P(net, nd->pw), in->g);
+        if (dx) be->conv_backward_data(c, &d, out->g, P(net, nd->pw), dx);
         break;
     }
     case OP_BN: {
         pgc_bn_desc d = bn_desc(net, nd);
         float *dg = G(net, nd->pw), *db = G(net, nd->pb);
         be->bn_backward(c, &d, in->x, out->x, out->g, P(net, nd->pw) + nd->ch0,
-                        S(net, nd->sm) + nd->ch0, S(net, nd->sv) + nd->ch0, nd->save, in->g,
+                        S(net, nd->sm) + nd->ch0, S(net, nd->sv) + nd->ch0, nd->save, dx,
                         dg ? dg + nd->ch0 : NULL, db ? db + nd->ch0 : NULL);
         break;
     }
     case OP_POOL: {
         pgc_pool_desc d = pool_desc(net, nd);
-        if (in->g) be->maxpool_backward(c, &d, out->g, nd->idx, in->g);
+        if (dx) be->maxpool_backward(c, &d, out->g, nd->idx, dx);
         break;
     }
     case OP_UPCONV: {
@@ -571,9 +602,11 @@ static void node_backward(pgc_net *net, pgc_node *nd)
         size_t row = 0;
         for (int i = 0; i < nd->nin; i++) {
             pgc_upconv_desc d = upconv_desc(net, nd, i);
-            float *dw = G(net, nd->pw);
-            be->upconv_backward(c, &d, net->t[nd->in[i]].x, P(net, nd->pw) + row * out->c * 4,
-                                out->g, net->t[nd->in[i]].g, dw ? dw + row * out->c * 4 : NULL);
+            float *dw = G(net, nd->pw), *dxi = dx_of(net, nd->in[i]);
+            if (dxi || dw)
+                be->upconv_backward(c, &d, net->t[nd->in[i]].x,
+                                    P(net, nd->pw) + row * out->c * 4, out->g, dxi,
+                                    dw ? dw + row * out->c * 4 : NULL);
             row += d.cin;
         }
         break;
@@ -582,24 +615,24 @@ static void node_backward(pgc_net *net, pgc_node *nd)
         int c0 = 0;
         for (int i = 0; i < nd->nin; i++) {
             pgc_tensor *p = &net->t[nd->in[i]];
-            if (p->g) be->slice_backward(c, p->n, p->c, out->c, c0, p->h * p->w, out->g, p->g);
+            float *dxi = dx_of(net, nd->in[i]);
+            if (dxi) be->slice_backward(c, p->n, p->c, out->c, c0, p->h * p->w, out->g, dxi);
             c0 += p->c;
         }
         break;
     }
     case OP_UPSAMPLE:
-        if (in->g)
-            be->upsample_backward(c, in->n, in->c, in->h, in->w, nd->shift[0], out->g, in->g);
+        if (dx) be->upsample_backward(c, in->n, in->c, in->h, in->w, nd->shift[0], out->g, dx);
         break;
     case OP_GAP:
-        if (in->g) be->gap_backward(c, in->n, in->c, in->h * in->w, out->g, in->g);
+        if (dx) be->gap_backward(c, in->n, in->c, in->h * in->w, out->g, dx);
         break;
     case OP_FC:
         be->fc_backward(c, in->n, in->c * in->h * in->w, out->c, in->x, P(net, nd->pw), out->g,
-                        in->g, G(net, nd->pw), G(net, nd->pb));
+                        dx, G(net, nd->pw), G(net, nd->pb));
         break;
     case OP_ADD:
-        be->add_backward(c, tsize(out), nd->relu, out->x, out->g, in->g, net->t[nd->in[1]].g);
+        be->add_backward(c, tsize(out), nd->relu, out->x, out->g, dx, dx_of(net, nd->in[1]));
         break;
     }
 }
@@ -657,8 +690,10 @@ void pgc_net_forward(pgc_net *net, const float *x, float *logits)
 void pgc_net_backward(pgc_net *net, const float *dlogits)
 {
     double t0 = net->profile ? seconds_of(net->profile) : 0;
-    for (int i = 0; i < net->nt; i++)
-        if (net->t[i].g) net->be->zero(net->ctx, net->t[i].g, tsize(&net->t[i]));
+    for (int i = 0; i < net->nt; i++) {
+        float *g = dx_of(net, i);
+        if (g) net->be->zero(net->ctx, g, tsize(&net->t[i]));
+    }
     if (net->profile) net->prof[1][9] += seconds_of(net->profile) - t0;
     pgc_tensor *lg = &net->t[net->logits];
     net->be->upload(net->ctx, lg->g, dlogits, tsize(lg));

@@ -25,6 +25,7 @@ typedef struct {
 typedef struct {
     int n, c, h, w;  /* (N, C, H, W) */
     float *x, *g;    /* values and d loss / d values (g NULL when not needed) */
+    int on_scale_path; /* a scale tensor or computed from one (see pgc_net_backward) */
 } pgc_tensor;
 
 typedef struct pgc_node pgc_node;
@@ -59,6 +60,8 @@ struct pgc_net {
 
     int train;        /* BN uses batch statistics and updates running averages */
     int param_grads;  /* backward computes parameter gradients (off for Grad-CAM) */
+    int prune;        /* with param_grads off, backward skips the tensors off the scale
+                       * path (default 1; 0 walks the whole graph, for checking) */
     int profile;      /* accumulate seconds per operation kind into prof[]: 1 wall clock,
                        * 2 the calling thread's CPU time */
     double prof[2][16];  /* [forward, backward][op] */
@@ -86,7 +89,9 @@ int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e);
 /* Forward: x (N, 1, H, W) host floats -> logits (N, 2) host floats (may be NULL). */
 void pgc_net_forward(pgc_net *net, const float *x, float *logits);
 /* Backward from d loss / d logits (N, 2), host floats. Zeroes and fills tensor
- * gradients; parameter gradients are ACCUMULATED into g[] when param_grads is set. */
+ * gradients; parameter gradients are ACCUMULATED into g[] when param_grads is set.
+ * With param_grads off and prune set, only the scale tensors and the tensors computed
+ * from them get gradients (all Grad-CAM reads); the others' are left as they were. */
 void pgc_net_backward(pgc_net *net, const float *dlogits);
 /* One Adam step with learning rate lr over the accumulated gradients, then zeroes them. */
 void pgc_net_adam(pgc_net *net, float lr);

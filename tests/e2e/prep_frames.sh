@@ -111,3 +111,10 @@ for img, tru in zip(R[0::2], R[1::2]):
     got = [back(T(tru), b) for b in tru[\"boxes\"]]
     assert len(got) == len(want) and all(near(g, w) for g, w in zip(got, want)), (got, want)
 "'
+
+expect_ok 'records other than image and truth pass through unchanged' '
+    $MK grey8 16 16 p.png >/dev/null && pgc-slice p.png | pgc-npy --export pa &&
+    cp pa/p.image.npy pa/p.extra.npy && sed "s/^name: image/name: extra/" pa/p.image.meta > pa/p.extra.meta &&
+    pgc-npy --import pa/p.image.npy pa/p.extra.npy | pgc-prep --size 8 | pgc-npy --export pb &&
+    cmp pa/p.extra.npy pb/p.extra.npy && cmp pa/p.extra.meta pb/p.extra.meta &&
+    ! cmp -s pa/p.image.npy pb/p.image.npy'

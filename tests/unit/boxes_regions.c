@@ -20,6 +20,7 @@ static void a_map_with_two_blobs_gives_two_boxes(void)
     two_blob_map(m);
     pgc_mapboxes b = {0};
     EXPECT(pgc_mapboxes_find(&b, m, 6, 8, 0.4, NULL) == 0);
+    pgc_mapboxes_peaks(&b, m, 8);
     EXPECT(b.n == 2);
     if (b.n == 2) {
         pgc_region_box *a = &b.box[0], *c = &b.box[1];
@@ -61,6 +62,21 @@ static void maps_whose_maximum_is_not_positive_have_no_boxes(void)
     EXPECT(b.n == 0);
     pgc_mapboxes_find(&b, neg, 1, 3, 0.4, NULL);
     EXPECT(b.n == 0);
+    pgc_mapboxes_free(&b);
+}
+
+static void a_peak_is_the_largest_value_above_threshold_in_the_box(void)
+{
+    // a ring (0.5) around an inner blob (0.9): the ring's box holds the blob
+    float m[25] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, /**/ 0.5f, 0, 0, 0, 0.5f,
+                   0.5f, 0, 0.9f, 0, 0.5f,       /**/ 0.5f, 0, 0, 0, 0.5f,
+                   0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    pgc_mapboxes b = {0};
+    pgc_mapboxes_find(&b, m, 5, 5, 0.4, NULL);
+    pgc_mapboxes_peaks(&b, m, 5);
+    EXPECT(b.n == 2 && b.box[0].area == 16 && b.box[1].area == 1);
+    EXPECT_NEAR(b.box[0].peak, 0.9, 1e-7);
+    EXPECT_NEAR(b.box[1].peak, 0.9, 1e-7);
     pgc_mapboxes_free(&b);
 }
 
@@ -240,6 +256,7 @@ int main(void)
     RUN(threshold_is_strictly_above_the_fraction_of_the_maximum);
     RUN(diagonal_neighbours_join_one_region);
     RUN(maps_whose_maximum_is_not_positive_have_no_boxes);
+    RUN(a_peak_is_the_largest_value_above_threshold_in_the_box);
     RUN(min_area_and_largest_filter_regions);
     RUN(a_full_map_is_one_box_covering_it);
     RUN(transforms_map_box_corners_then_take_min_and_max);

@@ -4,7 +4,6 @@
 #include "check.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 /* The value of the metric called name in s's report (-1 when n/a, -2 when absent). */
 static double metric_of(const pgc_score *s, const char *name)
@@ -337,57 +336,6 @@ static void bad_labels_and_boxes_are_errors(void)
     pgc_frame_free(&f);
 }
 
-/* Writes text to a fresh temporary file and returns its path (static buffer). */
-static const char *temp_file(const char *text)
-{
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/pgc-score-XXXXXX");
-    int fd = mkstemp(path);
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static void truth_csv_rows_are_found_by_basename(void)
-{
-    const char *p = temp_file("file,x0,y0,x1,y1,shape\r\n"
-                              "b.png,1,2,3,4,poly\r\n"
-                              "dir/a.png,5,6,7,8,\"x,y\"\n"
-                              "b.png,9,10,11,12.5,poly\n");
-    pgc_truth_table t;
-    pgc_err e;
-    EXPECT(pgc_truth_load(p, &t, &e) == 0);
-    remove(p);
-    const float *xy;
-    EXPECT(pgc_truth_find(&t, "/data/images/b.png", &xy) == 2);
-    EXPECT(xy[0] == 1 && xy[3] == 4 && xy[4] == 9 && xy[7] == 12.5f);
-    EXPECT(pgc_truth_find(&t, "a.png", &xy) == 1 && xy[0] == 5);
-    EXPECT(pgc_truth_find(&t, "c.png", &xy) == 0);
-    pgc_truth_free(&t);
-}
-
-static void bad_truth_csvs_are_refused_with_the_line(void)
-{
-    pgc_truth_table t;
-    pgc_err e;
-    const char *p = temp_file("file,x0,y0,x1,y1\na.png,1,2,three,4\n");
-    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT);
-    EXPECT(strstr(e.msg, "line 2") && strstr(e.msg, "three"));
-    remove(p);
-    p = temp_file("file,x,y\n");
-    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT && strstr(e.msg, "no column 'x0'"));
-    remove(p);
-    p = temp_file("file,x0,y0,x1,y1\na.png,1,2,3\n");
-    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT && strstr(e.msg, "4 fields"));
-    remove(p);
-    p = temp_file("");
-    EXPECT(pgc_truth_load(p, &t, &e) == PGC_EINPUT && strstr(e.msg, "empty"));
-    remove(p);
-    EXPECT(pgc_truth_load("/nonexistent/x.csv", &t, &e) == PGC_EINPUT);
-    EXPECT(strstr(e.msg, "cannot read '/nonexistent/x.csv'"));
-}
-
 int main(void)
 {
     RUN(iobb_is_intersection_over_the_predicted_box);
@@ -406,7 +354,5 @@ int main(void)
     RUN(frames_are_scored_from_their_records);
     RUN(frames_without_truth_count_for_classification_only);
     RUN(bad_labels_and_boxes_are_errors);
-    RUN(truth_csv_rows_are_found_by_basename);
-    RUN(bad_truth_csvs_are_refused_with_the_line);
     return check_done();
 }

@@ -164,6 +164,22 @@ static void absurd_dimensions_are_refused_before_allocation(void)
     close(fd);
 }
 
+static void fields_fixed_at_zero_must_be_zero(void)
+{
+    /* A dim beyond the rank, then a reserved byte, of the first record (at byte 64). */
+    const int where[] = {64 + 16 + 8 * 2, 64 + 100};
+    for (int k = 0; k < 2; k++) {
+        size_t size;
+        int fd = make_stream(&size);
+        unsigned char one = 1;
+        EXPECT(pwrite(fd, &one, 1, where[k]) == 1);
+        pgc_err e;
+        int n;
+        EXPECT(read_all(fd, "z", &n, &e) == PGC_EINPUT);
+        close(fd);
+    }
+}
+
 static void concatenated_streams_read_as_one(void)
 {
     size_t size;
@@ -223,6 +239,7 @@ int main(void)
     RUN(wrong_magic_and_crlf_damage_are_named);
     RUN(a_newer_major_version_is_refused);
     RUN(absurd_dimensions_are_refused_before_allocation);
+    RUN(fields_fixed_at_zero_must_be_zero);
     RUN(concatenated_streams_read_as_one);
     RUN(metadata_keeps_order_and_replaces_in_place);
     RUN(frames_group_adjacent_records_with_one_id);

@@ -1,0 +1,45 @@
+/* NIfTI-1 and NIfTI-2 volumes (.nii, gzip-compressed or not: told by the bytes, not the
+ * name), either byte order, dtypes u8 i16 u16 i32 f32 f64, read into f32 with
+ * scl_slope/scl_inter applied.
+ *
+ * Our own reader rather than libnifti: libnifti prints its own messages to stderr and
+ * exits on some errors, while pgcam needs errors returned as one line, every limit
+ * checked before anything is allocated, and a reader that can be fuzzed from memory. */
+#ifndef PGC_NIFTI_H
+#define PGC_NIFTI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define PGC_NIFTI_MAX_VOXELS (1ull << 31)
+
+typedef struct {
+    int version;          /* 1 or 2 */
+    int big_endian;       /* byte order of the file */
+    int datatype;         /* NIfTI code: 2 u8, 4 i16, 8 i32, 16 f32, 64 f64, 512 u16 */
+    size_t dims[3];       /* i, j, k extents (a 2-D image has dims[2] == 1) */
+    double pixdim[4];     /* pixdim[0] is qfac; 1..3 voxel sizes */
+    double scl_slope, scl_inter;
+    int qform_code, sform_code;
+    const char *method;   /* where m came from: "sform", "qform" or "none" */
+    double m[3][3];       /* voxel index -> world (RAS+, mm): the linear part */
+    double offset[3];     /* world position of voxel (0, 0, 0) */
+    uint64_t vox_offset;  /* byte offset of the data in the (uncompressed) file */
+    float *data;          /* (dims[2], dims[1], dims[0]): i fastest, as on disk */
+    size_t cap;           /* voxels allocated at data, reused by the next read */
+} pgc_nifti;
+
+/* Reads a whole volume. Errors read "cannot read '<path>': <problem>". */
+int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e);
+/* The same from memory; name is used in messages only. */
+int pgc_nifti_read_mem(const void *buf, size_t len, const char *name, pgc_nifti *v,
+                       pgc_err *e);
+void pgc_nifti_free(pgc_nifti *v);
+
+/* True when buf starts like a NIfTI file: gzip magic, or a NIfTI-1/2 sizeof_hdr in
+ * either byte order. */
+int pgc_nifti_sniff(const void *buf, size_t len);
+
+#endif
