@@ -3,10 +3,10 @@
  * cpu_ops.c expression by expression. Float arithmetic that the CPU does as separate
  * multiply and add is written with __fmul_rn/__fadd_rn so that nvcc does not fuse it
  * into an FMA (the CPU build, ISO C, does not contract either): element-wise results are
- * then bit for bit the CPU's. Sums are in double, as on the CPU, in a fixed order
- * (per-block partial sums, then one thread per channel), so that results repeat run to
- * run; they differ from the CPU's sequential sums only in the last bits of a double.
- * No atomics anywhere. */
+ * then bit for bit the CPU's. Sums are in double in a fixed order (per-block partial
+ * sums, then one thread per channel), so that results repeat run to run; the CPU sums in
+ * eight float lanes, then in double, and about a float-rounded mean, so sums differ from
+ * its in the last bits of a float. No atomics anywhere. */
 #include "cuda_ctx.h"
 
 #include <cmath>
@@ -69,16 +69,17 @@ struct SumSqDev {
     }
 };
 
-/* Batch norm backward: a = sum dy', b = sum dy' xhat, dy' = dy masked by the ReLU. */
+/* Batch norm backward: a = sum dy', b = sum dy' (x - m), dy' = dy masked by the ReLU
+ * (cpu_ops.c scales b by 1/std afterwards). */
 struct SumBnGrad {
     const float *x, *y, *dy;
-    const float *m, *is; /* (C) */
+    const float *m; /* (C) */
     int relu;
     __device__ void operator()(size_t i, int c, double &a, double &b) const
     {
         float g = relu && y[i] <= 0 ? 0.0f : dy[i];
         a += g;
-        b += __fmul_rn(__fmul_rn(g, __fsub_rn(x[i], m[c])), is[c]);
+        b += __fmul_rn(g, __fsub_rn(x[i], m[c]));
     }
 };
 
@@ -236,41 +237,39 @@ __global__ static void bn_back_stats(pgc_bn_desc d, const float *run_mean,
     }
 }
 
+/* dgamma += sum dy' xhat, dbeta += sum dy', and the factors of dx: k = gamma / std,
+ * mg = mean dy', ism = mean(dy' xhat) / std (both 0 with running statistics). */
 __global__ static void bn_back_finish(pgc_bn_desc d, size_t nparts, const double *pa,
                                       const double *pb, const float *gamma, const float *fis,
                                       float *dgamma, float *dbeta, float *fk, float *fmg,
-                                      float *fmgx)
+                                      float *fism)
 {
     int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= d.c) return;
     double cnt = (double)d.n * d.hw;
-    double sg = chan_sum(pa, nparts, c), sgx = chan_sum(pb, nparts, c);
+    float is = fis[c];
+    double sg = chan_sum(pa, nparts, c), sgx = __dmul_rn(chan_sum(pb, nparts, c), is);
     if (dgamma) dgamma[c] += (float)sgx;
     if (dbeta) dbeta[c] += (float)sg;
-    fk[c] = __fmul_rn(gamma[c], fis[c]);
-    fmg[c] = (float)(sg / cnt);
-    fmgx[c] = (float)(sgx / cnt);
+    fk[c] = __fmul_rn(gamma[c], is);
+    fmg[c] = d.train ? (float)(sg / cnt) : 0.0f;
+    fism[c] = d.train ? __fmul_rn(is, (float)(sgx / cnt)) : 0.0f;
 }
 
-/* One block per plane (i, c): dx += k (dy' - mean dy' - xhat mean(dy' xhat)) in training,
- * dx += k dy' with running statistics. */
+/* One block per plane (i, c): dx += k ((dy' - mg) - (x - m) ism), as cpu_ops.c writes it
+ * for both modes (mg = ism = 0 with running statistics). */
 __global__ static void bn_back_apply(pgc_bn_desc d, const float *__restrict__ x,
                                      const float *__restrict__ y, const float *__restrict__ dy,
-                                     const float *__restrict__ fm, const float *__restrict__ fis,
-                                     const float *__restrict__ fk, const float *__restrict__ fmg,
-                                     const float *__restrict__ fmgx, float *__restrict__ dx)
+                                     const float *__restrict__ fm, const float *__restrict__ fk,
+                                     const float *__restrict__ fmg,
+                                     const float *__restrict__ fism, float *__restrict__ dx)
 {
     size_t pl = blockIdx.x, hw = d.hw, o = pl * hw;
     int c = (int)(pl % d.c);
-    float m = fm[c], is = fis[c], k = fk[c], mg = fmg[c], mgx = fmgx[c];
+    float m = fm[c], k = fk[c], mg = fmg[c], ism = fism[c];
     for (size_t j = threadIdx.x; j < hw; j += blockDim.x) {
         float g = d.relu && y[o + j] <= 0 ? 0.0f : dy[o + j];
-        float t;
-        if (d.train)
-            t = __fsub_rn(__fsub_rn(g, mg),
-                          __fmul_rn(__fmul_rn(__fsub_rn(x[o + j], m), is), mgx));
-        else
-            t = g;
+        float t = __fsub_rn(__fsub_rn(g, mg), __fmul_rn(__fsub_rn(x[o + j], m), ism));
         dx[o + j] = __fadd_rn(dx[o + j], __fmul_rn(k, t));
     }
 }
@@ -281,21 +280,21 @@ void pgc_cuda_bn_backward(void *ctx, const pgc_bn_desc *d, const float *x, const
                           float *dbeta)
 {
     pgc_cuda_ctx *c = (pgc_cuda_ctx *)ctx;
-    if (c->failed) return;
+    if (c->failed || (!dx && !dgamma && !dbeta)) return;
     size_t hw = d->hw;
     RedScratch r;
     if (!red_scratch(c, d->n, d->c, hw, 5, &r)) return;
-    float *fm = r.f, *fis = fm + d->c, *fk = fis + d->c, *fmg = fk + d->c, *fmgx = fmg + d->c;
+    float *fm = r.f, *fis = fm + d->c, *fk = fis + d->c, *fmg = fk + d->c, *fism = fmg + d->c;
     unsigned cb = (d->c + CH_THREADS - 1) / CH_THREADS;
     bn_back_stats<<<cb, CH_THREADS, 0, c->stream>>>(*d, run_mean, run_var, save, fm, fis);
     if (!CK_LAUNCH(c, "bn_back_stats")) return;
-    if (!red_launch(c, d->n, d->c, hw, SumBnGrad{x, y, dy, fm, fis, d->relu}, &r, true))
+    if (!red_launch(c, d->n, d->c, hw, SumBnGrad{x, y, dy, fm, d->relu}, &r, true))
         return;
     bn_back_finish<<<cb, CH_THREADS, 0, c->stream>>>(*d, r.nparts, r.pa, r.pb, gamma, fis,
-                                                     dgamma, dbeta, fk, fmg, fmgx);
+                                                     dgamma, dbeta, fk, fmg, fism);
     if (!CK_LAUNCH(c, "bn_back_finish") || !dx) return;
     bn_back_apply<<<(unsigned)((size_t)d->n * d->c), pgc_cuda_plane_threads(hw), 0,
-                    c->stream>>>(*d, x, y, dy, fm, fis, fk, fmg, fmgx, dx);
+                    c->stream>>>(*d, x, y, dy, fm, fk, fmg, fism, dx);
     CK_LAUNCH(c, "bn_back_apply");
 }
 
