@@ -3,10 +3,10 @@
  * cpu_ops.c expression by expression. Float arithmetic that the CPU does as separate
  * multiply and add is written with __fmul_rn/__fadd_rn so that nvcc does not fuse it
  * into an FMA (the CPU build, ISO C, does not contract either): element-wise results are
- * then bit for bit the CPU's. Sums are in double in a fixed order (per-block partial
- * sums, then one thread per channel), so that results repeat run to run; the CPU sums in
- * eight float lanes, then in double, and about a float-rounded mean, so sums differ from
- * its in the last bits of a float. No atomics anywhere. */
+ * then bit for bit the CPU's, given the same per-channel factors. Sums are in double, in
+ * a fixed order (per-block partial sums, then one thread per channel), so that results
+ * repeat run to run; the CPU sums in eight float lanes, then in double, so the two agree
+ * to about float precision. No atomics anywhere. */
 #include "cuda_ctx.h"
 
 #include <cmath>
