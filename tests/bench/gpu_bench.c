@@ -3,7 +3,10 @@
  * from the tumour logit) and a training step (forward, backward, Adam), at batch 1 and
  * a large batch, at 224 x 224 unless told otherwise. Names the card. Without a usable
  * GPU it says so in one line and exits 0.
- *   gpu_bench [--batch N] [--size S] [--seconds T]   (defaults 32, 224, 1) */
+ *   gpu_bench [--arch A --width W] [--mode infer|cam|train] [--batch N] [--size S]
+ *             [--seconds T]                        (defaults: all three nets, 32, 224, 1)
+ * It takes nn_bench's options too (tests/bench/run.sh passes both the same ones);
+ * --threads and --profile mean nothing on the GPU and are ignored. */
 #include "../../lib/nn/backend.h"
 #include "../../lib/nn/net.h"
 #ifdef PGC_HAVE_CUDA
@@ -17,6 +20,7 @@
 
 enum { INFER, GRADCAM, TRAIN, NMODES };
 static const char *const MODE_NAMES[NMODES] = {"infer", "infer+gradcam", "train step"};
+static const char *const MODE_ARGS[NMODES] = {"infer", "cam", "train"};
 
 static double now(void)
 {
@@ -60,7 +64,6 @@ static double bench_mode(pgc_net *net, int mode, double seconds)
     }
     net->train = mode == TRAIN;
     net->param_grads = mode == TRAIN;
-    if (mode == GRADCAM) pgc_net_zero_grads(net);
     /* warm-up: scratch grows and cuDNN loads its kernels on the first calls */
     for (int i = 0; i < 2; i++) step(net, mode, x, z, dz, y);
     int iters = 0;
@@ -82,27 +85,44 @@ static double bench_mode(pgc_net *net, int mode, double seconds)
     return rate;
 }
 
+static int usage(void)
+{
+    fprintf(stderr, "usage: gpu_bench [--arch A --width W] [--mode infer|cam|train] "
+                    "[--batch N] [--size S] [--seconds T]\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    int batch = 32, size = 224;
+    const char *arch = NULL;
+    int width = 0, batch = 32, size = 224, mode = -1;
     double seconds = 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: gpu_bench [--batch N] [--size S] [--seconds T]\n");
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: gpu_bench [--arch A --width W] [--mode infer|cam|train] "
+                   "[--batch N] [--size S] [--seconds T]\n");
             return 0;
         }
-        if (i + 1 < argc && !strcmp(argv[i], "--batch")) batch = atoi(argv[++i]);
-        else if (i + 1 < argc && !strcmp(argv[i], "--size")) size = atoi(argv[++i]);
-        else if (i + 1 < argc && !strcmp(argv[i], "--seconds")) seconds = atof(argv[++i]);
-        else {
-            fprintf(stderr, "gpu_bench: unknown option '%s'\n", argv[i]);
-            return 2;
+        if (!strcmp(a, "--profile") || !strcmp(a, "--profile-cpu")) continue;
+        if (!v) return usage();
+        if (!strcmp(a, "--arch")) arch = v;
+        else if (!strcmp(a, "--width")) width = atoi(v);
+        else if (!strcmp(a, "--batch")) batch = atoi(v);
+        else if (!strcmp(a, "--size")) size = atoi(v);
+        else if (!strcmp(a, "--seconds")) seconds = atof(v);
+        else if (!strcmp(a, "--threads")) (void)0;
+        else if (!strcmp(a, "--mode")) {
+            for (int m = 0; m < NMODES; m++)
+                if (!strcmp(v, MODE_ARGS[m])) mode = m;
+            if (mode < 0) return usage();
+        } else {
+            return usage();
         }
+        i++;
     }
-    if (batch < 1 || size < 16 || size % 16 || seconds <= 0) {
-        fprintf(stderr, "gpu_bench: bad --batch, --size (multiple of 16) or --seconds\n");
-        return 2;
-    }
+    if (batch < 1 || size < 16 || size % 16 || seconds <= 0 || (arch && !pgc_arch_known(arch)))
+        return usage();
     int fell_back = 1;
     const pgc_nn_backend *be = pgc_nn_backend_get("gpu", &fell_back);
     if (fell_back || !be || be == pgc_nn_backend_cpu()) {
@@ -117,27 +137,34 @@ int main(int argc, char **argv)
     printf("gpu: %s, %dx%d, %s\n", dev, size, size,
            fast && !strcmp(fast, "1") ? "PGC_GPU_FAST=1 (TF32, heuristic algorithms)"
                                       : "FP32, deterministic algorithms");
-    printf("%-10s %5s %5s %14s %14s %14s   (images/s)\n", "arch", "width", "batch",
-           MODE_NAMES[INFER], MODE_NAMES[GRADCAM], MODE_NAMES[TRAIN]);
+    printf("%-10s %5s %5s %9s %14s %14s %14s   (images/s)\n", "arch", "width", "batch",
+           "GFLOP/img", MODE_NAMES[INFER], MODE_NAMES[GRADCAM], MODE_NAMES[TRAIN]);
     static const struct {
         const char *arch;
         int width;
-    } nets[] = {{"dcfpn", 16}, {"dcfpn", 32}, {"resnet50", 64}};
-    int failed = 0;
-    for (size_t a = 0; a < sizeof nets / sizeof *nets; a++) {
-        if (!pgc_arch_known(nets[a].arch)) continue;
+    } all[] = {{"dcfpn", 16}, {"dcfpn", 32}, {"resnet50", 64}};
+    int nnets = (int)(sizeof all / sizeof *all), failed = 0;
+    for (int a = 0; a < (arch ? 1 : nnets); a++) {
+        const char *an = arch ? arch : all[a].arch;
+        int aw = arch ? (width > 0 ? width : 16) : all[a].width;
+        if (!pgc_arch_known(an)) continue;
         int batches[2] = {1, batch};
         for (int b = 0; b < (batch > 1 ? 2 : 1); b++) {
             pgc_net *net = NULL;
             pgc_err e;
-            printf("%-10s %5d %5d", nets[a].arch, nets[a].width, batches[b]);
+            printf("%-10s %5d %5d", an, aw, batches[b]);
             fflush(stdout);
-            if (pgc_net_create(&net, be, nets[a].arch, nets[a].width, batches[b], size, size,
-                               1, 1, &e)) {
+            if (pgc_net_create(&net, be, an, aw, batches[b], size, size, 1, 1, &e)) {
                 printf("   skipped: %s\n", e.msg);
                 continue;
             }
+            /* forward multiply-adds, two FLOPs each */
+            printf(" %9.2f", 2 * pgc_net_macs(net) / batches[b] / 1e9);
             for (int m = 0; m < NMODES; m++) {
+                if (mode >= 0 && m != mode) {
+                    printf(" %14s", "-");
+                    continue;
+                }
                 double r = bench_mode(net, m, seconds);
                 if (r < 0) failed = 1;
                 printf(" %14.1f", r < 0 ? 0 : r);
