@@ -28,14 +28,18 @@ row "Grad-CAM, scale 1 (dcfpn)" pgcam-s1
 row "PG-CAM, scales 1 and 4 (dcfpn)" pgcam-s14
 row "ResCAM (resnet50, CAM)" rescam
 row "Grad-ResCAM (resnet50)" gradrescam
+row "PG-CAM, all scales (dcfpn trained without figshare)" nofig-all
+row "Grad-CAM, scale 1 (dcfpn trained without figshare)" nofig-s1
 echo
-echo "## The source confound: dcfpn per source of the validation split"
+echo "## The source confound: per source of the validation split"
 echo
-echo "| source | slices | accuracy | sensitivity | specificity | ROC AUC | PG-CAM IOBB F1 | pointing game |"
-echo "|---|---|---|---|---|---|---|---|"
-for s in fig_val:figshare br_val:Br35H vol_val:volume; do
-    f=$w/src/${s%%:*}.tsv
-    echo "| ${s#*:} | $(get "$f" frames_label) | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") | $(fmt "$(get "$f" iobb_f1)") | $(fmt "$(get "$f" pointing_game)") |"
+echo "| model | source | slices | accuracy | sensitivity | specificity | ROC AUC | PG-CAM IOBB F1 | pointing game |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for d in src:dcfpn src-nofig:"dcfpn without figshare"; do
+    for s in fig_val:figshare br_val:Br35H vol_val:volume; do
+        f=$w/${d%%:*}/${s%%:*}.tsv
+        echo "| ${d#*:} | ${s#*:} | $(get "$f" frames_label) | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") | $(fmt "$(get "$f" iobb_f1)") | $(fmt "$(get "$f" pointing_game)") |"
+    done
 done
 echo
 echo "Data: $(awk -F'\t' '{printf "%s%s: %d slices (%d tumour, %d none)", (NR > 1 ? "; " : ""), $1, $2, $3, $4}' "$w/counts.tsv")."
