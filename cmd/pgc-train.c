@@ -338,10 +338,11 @@ int main(int argc, char **argv)
         }
         if (tn - last_report >= 10 || done == iters) {
             double rate = imgs_rep / fmax(tn - last_report, 1e-9);
-            double left = (iters - done) * (double)o.batch / fmax(rate, 1e-9);
-            cli_warn("step %ld/%ld  loss %.4f  acc %.3f  lr %g  %.1f images/s  %.0f min %02.0f s left",
+            /* Whole seconds first, so that 59.7 s never prints as "60 s". */
+            long left = lround((iters - done) * (double)o.batch / fmax(rate, 1e-9));
+            cli_warn("step %ld/%ld  loss %.4f  acc %.3f  lr %g  %.1f images/s  %ld min %02ld s left",
                      done, iters, loss_rep / steps_rep, (double)correct_rep / imgs_rep, lr, rate,
-                     floor(left / 60), fmod(left, 60));
+                     left / 60, left % 60);
             loss_rep = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0, last_report = tn;
         }
         if (o.ckpt && (done % o.ckpt_every == 0 || done == iters)) {
