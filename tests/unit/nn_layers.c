@@ -86,6 +86,7 @@ static void conv1x1_and_strided_1x1_match(void)
 {
     conv_case(2, 4, 6, 6, 5, 1, 1, 0);
     conv_case(2, 4, 7, 6, 5, 1, 2, 0);
+    conv_case(1, 4, 6, 6, 5, 1, 1, 0); /* one image: the GEMM reads the image in place */
 }
 
 static void conv7x7_stride2_pad3_matches(void) { conv_case(2, 1, 12, 10, 3, 7, 2, 3); }
