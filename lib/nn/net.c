@@ -652,21 +652,37 @@ const char *pgc_net_op_name(int k)
     return k >= 0 && k < (int)(sizeof names / sizeof *names) ? names[k] : NULL;
 }
 
+static double node_macs(const pgc_net *net, const pgc_node *nd)
+{
+    const pgc_tensor *in = &net->t[nd->in[0]], *out = &net->t[nd->out];
+    double macs = 0;
+    if (nd->op == OP_CONV)
+        macs = (double)out->n * out->c * out->h * out->w * in->c * nd->k * nd->k;
+    else if (nd->op == OP_UPCONV)
+        for (int j = 0; j < nd->nin; j++) {
+            const pgc_tensor *p = &net->t[nd->in[j]];
+            macs += (double)p->n * p->c * p->h * p->w * out->c * 4;
+        }
+    else if (nd->op == OP_FC)
+        macs = (double)in->n * in->c * in->h * in->w * out->c;
+    return macs;
+}
+
 double pgc_net_macs(const pgc_net *net)
+{
+    double macs = 0;
+    for (int i = 0; i < net->nn; i++) macs += node_macs(net, &net->nd[i]);
+    return macs;
+}
+
+double pgc_net_macs_cam_backward(const pgc_net *net)
 {
     double macs = 0;
     for (int i = 0; i < net->nn; i++) {
         const pgc_node *nd = &net->nd[i];
-        const pgc_tensor *in = &net->t[nd->in[0]], *out = &net->t[nd->out];
-        if (nd->op == OP_CONV)
-            macs += (double)out->n * out->c * out->h * out->w * in->c * nd->k * nd->k;
-        else if (nd->op == OP_UPCONV)
-            for (int j = 0; j < nd->nin; j++) {
-                const pgc_tensor *p = &net->t[nd->in[j]];
-                macs += (double)p->n * p->c * p->h * p->w * out->c * 4;
-            }
-        else if (nd->op == OP_FC)
-            macs += (double)in->n * in->c * in->h * in->w * out->c;
+        int on = !net->prune;
+        for (int j = 0; j < nd->nin; j++) on |= net->t[nd->in[j]].on_scale_path;
+        if (on) macs += node_macs(net, nd);
     }
     return macs;
 }

@@ -72,6 +72,9 @@ const char *pgc_net_op_name(int k);
 /* Multiply-adds of one forward pass over the whole batch (convolutions, transposed
  * convolutions, fully connected). */
 double pgc_net_macs(const pgc_net *net);
+/* Multiply-adds of the Grad-CAM backward (parameter gradients off): the data gradients
+ * of the nodes it runs, about one forward of each (all of them when prune is off). */
+double pgc_net_macs_cam_backward(const pgc_net *net);
 
 /* Architectures: "dcfpn", "fpn", "multigap", "multigap-dc", "resnet50"; "dcfpn-ref" is
  * dcfpn with X(p) materialised (upsampled copies, one 31w BN), for checking the fold. */

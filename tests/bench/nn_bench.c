@@ -143,12 +143,14 @@ static int run(const char *arch, int width, int size, int batch, int mode, int t
         if (it >= 1 && now() - t0 >= secs) break;
     }
     double dt = now() - t0, dc = cpu_now() - c0;
-    /* backward-data and backward-filter each cost about one forward */
-    double mult = mode == INFER ? 1 : mode == CAM ? 2 : 3;
+    /* Training: backward-data and backward-filter each cost about one forward. Grad-CAM:
+     * the data gradients of the nodes its pruned backward runs. */
+    double macs = pgc_net_macs(net);
+    macs = mode == INFER ? macs : mode == CAM ? macs + pgc_net_macs_cam_backward(net) : 3 * macs;
     res->img_s = steps * batch / dt;
-    res->gflops = 2 * pgc_net_macs(net) * mult * steps / dt / 1e9;
+    res->gflops = 2 * macs * steps / dt / 1e9;
     res->img_cpu = steps * batch / dc;
-    res->gflops_cpu = 2 * pgc_net_macs(net) * mult * steps / dc / 1e9;
+    res->gflops_cpu = 2 * macs * steps / dc / 1e9;
     if (profile) {
         for (int d = 0; d < 2; d++)
             for (int k = 0; pgc_net_op_name(k); k++)
