@@ -18,7 +18,10 @@ rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 $B/pgc-box --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"
 $B/pgc-score < "$OUT.tmp/result.pgc" > "$OUT.tmp/score.tsv"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
-column -t -s $'\t' "$OUT/boxes.tsv" 2>/dev/null || cat "$OUT/boxes.tsv"
+# The box with the highest peak of each frame; all of them are in boxes.tsv.
+awk -F'\t' 'NR == 1 { print; next } !($1 in best) || $10 > peak[$1] { best[$1] = $0; peak[$1] = $10 }
+    END { for (f in best) print best[f] | "sort" }' "$OUT/boxes.tsv" | column -t -s $'\t'
+echo "($(($(wc -l < "$OUT/boxes.tsv") - 1)) boxes in all)"
 echo
 column -t -s $'\t' "$OUT/score.tsv" 2>/dev/null || cat "$OUT/score.tsv"
 echo "demo: overlays in $OUT/*.png, boxes in $OUT/boxes.tsv, scores in $OUT/score.tsv"
