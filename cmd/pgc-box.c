@@ -40,8 +40,7 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){{"pgcam", 0.4, 0.5, 1, 0}, 0, "-"};
-    int files = 0;
+    *c = (cmdline){{"pgcam", 0.4, 0.5, 1, 0}, 0, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int takes = !strcmp(a, "--frac") || !strcmp(a, "--map") || !strcmp(a, "--min-area") ||
@@ -53,11 +52,7 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
         else if (!strcmp(a, "--prob-threshold")) c->box.prob_threshold = cli_double(a, argv[++i], 0, 1);
         else if (!strcmp(a, "--largest")) c->box.largest = 1;
         else if (!strcmp(a, "--tsv")) c->tsv = 1;
-        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
-        else {
-            if (files++) cli_usage("one input at most");
-            c->input = a;
-        }
+        else cli_operand(a, &c->input);
     }
 }
 

@@ -28,8 +28,7 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){{PGC_CAM_GRADCAM, 0, 0}, "-"};
-    int files = 0;
+    *c = (cmdline){{PGC_CAM_GRADCAM, 0, 0}, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--method") || !strcmp(a, "--scales")) {
@@ -46,11 +45,8 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
             }
         } else if (!strcmp(a, "--keep")) {
             c->cam.keep = 1;
-        } else if (a[0] == '-' && a[1]) {
-            cli_usage("unknown option '%s'", a);
         } else {
-            if (files++) cli_usage("one input at most");
-            c->input = a;
+            cli_operand(a, &c->input);
         }
     }
 }

@@ -26,8 +26,7 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){{PGC_FUSE_SUM, 0, 0}, "-"};
-    int files = 0;
+    *c = (cmdline){{PGC_FUSE_SUM, 0, 0}, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--scales") || !strcmp(a, "--op")) {
@@ -43,11 +42,8 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
             }
         } else if (!strcmp(a, "--drop")) {
             c->fuse.drop = 1;
-        } else if (a[0] == '-' && a[1]) {
-            cli_usage("unknown option '%s'", a);
         } else {
-            if (files++) cli_usage("one input at most");
-            c->input = a;
+            cli_operand(a, &c->input);
         }
     }
 }

@@ -36,8 +36,7 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){NULL, "-", {"pgcam", 0.6, 1}, 0, 0};
-    int files = 0;
+    *c = (cmdline){NULL, NULL, {"pgcam", 0.6, 1}, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int takes = !strcmp(a, "-o") || !strcmp(a, "--map") || !strcmp(a, "--alpha");
@@ -48,11 +47,7 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
         else if (!strcmp(a, "--no-scales")) c->render.scales = 0;
         else if (!strcmp(a, "--force")) c->force = 1;
         else if (!strcmp(a, "--pass")) c->pass = 1;
-        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
-        else {
-            if (files++) cli_usage("one input at most");
-            c->input = a;
-        }
+        else cli_operand(a, &c->input);
     }
     if (!c->dir) cli_usage("-o DIR is required");
 }

@@ -44,8 +44,7 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){NULL, NULL, "-", 0.5};
-    int files = 0;
+    *c = (cmdline){NULL, NULL, NULL, 0.5};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int takes = !strcmp(a, "--truth") || !strcmp(a, "--per-frame") ||
@@ -54,11 +53,7 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
         if (!strcmp(a, "--truth")) c->truth = argv[++i];
         else if (!strcmp(a, "--per-frame")) c->per_frame = argv[++i];
         else if (!strcmp(a, "--prob-threshold")) c->prob_threshold = cli_double(a, argv[++i], 0, 1);
-        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
-        else {
-            if (files++) cli_usage("one input at most");
-            c->input = a;
-        }
+        else cli_operand(a, &c->input);
     }
 }
 

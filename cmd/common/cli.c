@@ -96,10 +96,18 @@ double cli_double(const char *opt, const char *s, double lo, double hi)
     return v;
 }
 
+void cli_operand(const char *arg, const char **input)
+{
+    if (arg[0] == '-' && arg[1]) cli_usage("unknown option '%s'", arg);
+    if (*input) cli_usage("one input at most");
+    *input = arg;
+}
+
 pgc_reader *cli_reader(const char *path)
 {
     pgc_err e;
     int fd = 0;
+    if (!path) path = "-";
     if (strcmp(path, "-")) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) cli_fail("cannot open '%s': %s", path, strerror(errno));

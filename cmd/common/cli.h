@@ -30,7 +30,12 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long cli_long(const char *opt, const char *s, long lo, long hi);
 double cli_double(const char *opt, const char *s, double lo, double hi);
 
-/* Opens a stream input: path or "-" (stdin). Exits 1 when it cannot. */
+/* A non-option argument of a filter: its one input stream. Anything else that starts
+ * with '-' (but "-" itself) is an unknown option, and a second input is too many; both
+ * exit 2. *input starts NULL, which cli_reader takes as stdin. */
+void cli_operand(const char *arg, const char **input);
+
+/* Opens a stream input: path, or "-" or NULL for stdin. Exits 1 when it cannot. */
 pgc_reader *cli_reader(const char *path);
 /* Opens stdout for the stream; exits 2 when stdout is a terminal. */
 pgc_writer *cli_writer(void);
