@@ -118,7 +118,9 @@ static bool conv_default(pgc_cuda_ctx *c, int kind, const pgc_conv_desc *d, pgc_
             a->algo = list[i], a->math = CUDNN_FMA_MATH;
             return true;
         }
-        if (s != CUDNN_STATUS_NOT_SUPPORTED) return CK(c, s);
+        /* cuDNN 9's codes are hierarchical (NOT_SUPPORTED_SHAPE, _LAYOUT, ... are 30xx):
+         * the whole category means "not this algorithm", not only 3000 itself */
+        if (CUDNN_STATUS_CATEGORY(s) != CUDNN_STATUS_NOT_SUPPORTED) return CK(c, s);
     }
     /* none of those: any other deterministic FMA algorithm cuDNN offers */
     if (conv_heuristic(c, kind, true, a)) return true;
