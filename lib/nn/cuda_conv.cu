@@ -51,11 +51,12 @@ static cudnnStatus_t conv_ws_size(pgc_cuda_ctx *c, int kind, int algo, size_t *b
     }
 }
 
-/* Whether a heuristic result may be used: any that works when fast; else only
- * deterministic ones without Tensor Core math. */
+/* Whether a heuristic result may be used: any that works in FP32 or TF32 when fast (never
+ * one that down-converts to FP16); else only deterministic ones without Tensor Core math. */
 template <class Perf> static bool perf_ok(const Perf &p, bool strict)
 {
     return p.status == CUDNN_STATUS_SUCCESS && p.memory <= FAST_WS_MAX &&
+           p.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION &&
            (!strict || (p.determinism == CUDNN_DETERMINISTIC && p.mathType == CUDNN_FMA_MATH));
 }
 
@@ -140,7 +141,9 @@ static const pgc_cuda_algo *conv_choose(pgc_cuda_ctx *c, int kind, const pgc_con
     a.d = *d, a.kind = kind;
     bool ok = false;
     if (c->fast) {
-        if (!conv_describe(c, d, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)) return NULL;
+        /* TENSOR_OP_MATH: TF32 for FP32 data; _ALLOW_CONVERSION would also let cuDNN
+         * down-convert the FP32 inputs to FP16 */
+        if (!conv_describe(c, d, CUDNN_TENSOR_OP_MATH)) return NULL;
         ok = conv_heuristic(c, kind, false, &a);
         if (!ok && c->failed) return NULL;
     }
