@@ -15,7 +15,7 @@ OPT      ?= -O2
 ARCHFLAGS := $(if $(filter x86_64,$(shell uname -m)),-march=x86-64-v3,)
 CFLAGS_ALL := -std=c11 $(OPT) -g $(ARCHFLAGS) -pthread -Wall -Wextra -Werror \
               -Wshadow -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP $(CFLAGS)
-LDLIBS_ALL := -lpng -lz -lopenblas -lm -lpthread $(LDLIBS)
+LDLIBS_ALL := -lpng -lz -lopenblas -lm -lpthread -ldl $(LDLIBS)
 
 ifneq ($(SANITIZE),)
   BUILD    := build/san
@@ -27,26 +27,31 @@ else
   BINDIR   := bin
 endif
 
-# CUDA: built when nvcc and cuDNN are there (CUDA=auto), or forced on/off.
+# CUDA: built when nvcc and cuDNN are there (CUDA=auto), or forced on/off. The GPU
+# backend is a plugin, pgc-cuda.so beside the binaries, that they dlopen only when a
+# GPU is asked for: the binaries themselves never link the CUDA libraries, so they
+# start (and fall back to the CPU) where those are missing.
 NVCC := $(CUDA_HOME)/bin/nvcc
 HAVE_CUDA := $(if $(filter 1,$(CUDA)),1,$(if $(filter auto,$(CUDA)),$(shell test -x $(NVCC) && test -f $(CUDA_HOME)/include/cudnn.h && echo 1),))
 CU_SRC := $(shell find lib -name '*.cu' 2>/dev/null | sort)
 ifeq ($(HAVE_CUDA)$(if $(CU_SRC),y,),1y)
-  CFLAGS_ALL += -DPGC_HAVE_CUDA -I$(CUDA_HOME)/include
-  # --as-needed: binaries that never touch the GPU do not load cuBLAS (~200 MB at start);
-  # gcc's ASan link turns it off unless it is said again here.
-  LDLIBS_ALL += -Wl,--as-needed -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
   CU_OBJ := $(CU_SRC:%.cu=$(BUILD)/%.o)
-  NVFLAGS := -O2 -std=c++17 -MMD -MP -Xcompiler -Wall,-Werror -gencode arch=compute_80,code=sm_80 \
-             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
-  CUDA_MSG := cuda: building the GPU path with $(NVCC) for sm_80 and sm_90
+  PLUGIN := $(BINDIR)/pgc-cuda.so
+  # Tests and benchmarks find the plugin beside themselves too.
+  PLUGIN_COPIES := $(BUILD)/t/pgc-cuda.so $(BUILD)/b/pgc-cuda.so
+  NVFLAGS := -O2 -std=c++17 -MMD -MP -Xcompiler -Wall,-Werror,-fPIC,-fvisibility=hidden \
+             -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_90,code=compute_90
+  CUDA_MSG := cuda: building the GPU plugin $(PLUGIN) with $(NVCC) for sm_80 and sm_90
 else
   CU_OBJ :=
+  PLUGIN :=
+  PLUGIN_COPIES :=
   CUDA_MSG := cuda: $(if $(filter 0,$(CUDA)),disabled (CUDA=0),$(if $(HAVE_CUDA),no GPU sources in lib/,no nvcc with cuDNN at $(CUDA_HOME))), building the CPU path only
 endif
 
 LIB_SRC  := $(shell find lib -name '*.c' | sort)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cmd/common/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CMD_SRC  := $(wildcard cmd/*.c)
@@ -56,15 +61,16 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/t/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCHES  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/b/%)
 
-all: $(BINS) $(TESTS) $(BENCHES)
+all: $(BINS) $(TESTS) $(BENCHES) $(PLUGIN) $(PLUGIN_COPIES)
+	@$(if $(PLUGIN),:,rm -f $(BINDIR)/pgc-cuda.so $(BUILD)/t/pgc-cuda.so $(BUILD)/b/pgc-cuda.so)
 	@echo "$(CUDA_MSG)"
 
 # A file that changes when the flags change, so that new flags rebuild everything.
 FLAGS_FILE := $(BUILD)/flags
 $(FLAGS_FILE): FORCE
 	@mkdir -p $(@D)
-	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA)' | cmp -s - $@ || \
-	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA)' > $@
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVFLAGS)' > $@
 
 $(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(@D)
@@ -73,6 +79,17 @@ $(BUILD)/%.o: %.c $(FLAGS_FILE)
 $(BUILD)/%.o: %.cu $(FLAGS_FILE)
 	@mkdir -p $(@D)
 	$(NVCC) $(NVFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
+
+# The CUDA runtime is linked in statically (nvcc's default); cuDNN and cuBLAS are found
+# through the rpath, or LD_LIBRARY_PATH where they live elsewhere.
+$(PLUGIN): $(CU_OBJ)
+	@mkdir -p $(@D)
+	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 \
+	  -lcudnn -lcublas
+
+$(PLUGIN_COPIES): $(PLUGIN)
+	@mkdir -p $(@D)
+	@ln -f $< $@ 2>/dev/null || cp $< $@
 
 $(BUILD)/libpgc.a: $(LIB_OBJ)
 	@rm -f $@
@@ -110,7 +127,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
-	clang -std=c11 -O1 -g $(ARCHFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lpng -lz -lopenblas -lm -lpthread
+	clang -std=c11 -O1 -g $(ARCHFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lpng -lz -lopenblas -lm -lpthread -ldl
 # Prints each target's totals (runs, coverage, speed); fails on any crash, leak or timeout.
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
@@ -120,9 +137,13 @@ fuzz: $(FUZZ_BINS)
 	  grep -E '^#[0-9]+.*DONE|^Done|SUMMARY|ERROR' build/fuzz/$$n.log; \
 	  [ $$rc -eq 0 ] || { echo "fuzz: $$n failed, see build/fuzz/$$n.log"; exit 1; }; done
 
-install: $(BINS)
+install: $(BINS) $(PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+ifneq ($(PLUGIN),)
+	install -d $(DESTDIR)$(PREFIX)/lib/pgcam
+	install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/pgcam/
+endif
 
 clean:
 	rm -rf build bin

@@ -4,6 +4,7 @@
  * and the gradient of the chosen class's logit with respect to it, `grad.sp`: what
  * pgc-cam turns into Grad-CAMs. Frames without an image pass through unchanged. */
 #include "common/cli.h"
+#include "common/device.h"
 
 #include "../lib/model.h"
 #include "../lib/nn/net.h"
@@ -28,7 +29,8 @@ static const char USAGE[] =
     "  --scales LIST     scales to emit, e.g. 1,4 (default all)\n"
     "  --no-grad         forward only: prob and feat.sp, no grad.sp\n"
     "  --threads N       CPU threads (default: all)\n"
-    "  --device cpu|gpu  where to run (default cpu)\n";
+    "  --device D        auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
+    "                    when this build has GPU support and a GPU is usable\n";
 
 typedef struct {
     const char *model, *device, *scales;
@@ -37,7 +39,7 @@ typedef struct {
 
 static void parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.device = "cpu", .scales = "all", .batch = 8, .cls = 1, .grad = 1};
+    *o = (opts){.device = cli_device_default(), .scales = "all", .batch = 8, .cls = 1, .grad = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
@@ -52,8 +54,7 @@ static void parse(int argc, char **argv, opts *o)
 #undef VAL
     }
     if (!o->model) cli_usage("no -m MODEL");
-    if (strcmp(o->device, "cpu") && strcmp(o->device, "gpu"))
-        cli_usage("--device wants cpu or gpu, not '%s'", o->device);
+    cli_device_check(o->device);
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (int)n : 1;
@@ -165,6 +166,8 @@ static void flush(infer *s)
             pgc_net_read(net, net->scale[k], 0, s->feat[k]);
             if (s->o.grad) pgc_net_read(net, net->scale[k], 1, s->grad[k]);
         }
+        pgc_err ge; /* a GPU failure leaves NaN behind: say what failed instead */
+        if (pgc_net_status(net, &ge)) cli_die(PGC_EINPUT, &ge);
         for (int b = 0; b < s->nimg; b++) {
             pgc_frame *f = &s->q[s->slot[b]];
             int img = pgc_frame_find(f, "image");
@@ -214,12 +217,7 @@ int main(int argc, char **argv)
     cli_help(argc, argv, USAGE);
     infer s = {0};
     parse(argc, argv, &s.o);
-    int fell_back = 0;
-    s.be = pgc_nn_backend_get(s.o.device, &fell_back);
-    if (fell_back)
-        cli_warn("%s, using the CPU", fell_back == PGC_FELL_BACK_NOT_BUILT
-                                          ? "no GPU support in this build"
-                                          : "no usable GPU found");
+    s.be = cli_backend(s.o.device);
     {   /* a bad model fails before any input is read */
         pgc_err e;
         pgc_model_info mi;

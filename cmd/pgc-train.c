@@ -3,6 +3,7 @@
  * model file (format/model.md) atomically. Same seed and thread count give the same
  * model, bit for bit: sampling and augmentation draw from (seed, sample number). */
 #include "common/cli.h"
+#include "common/device.h"
 
 #include "../lib/model.h"
 #include "../lib/nn/data.h"
@@ -42,7 +43,8 @@ static const char USAGE[] =
     "  --resume FILE         continue from a checkpoint exactly (its seed and shape win)\n"
     "  --log FILE.tsv        iteration, loss, train acc, lr, images/s, val metrics\n"
     "  --log-every N         rows every N steps (default 50)\n"
-    "  --device cpu|gpu      where to run (default cpu)\n"
+    "  --device D            auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
+    "                        when this build has GPU support and a GPU is usable\n"
     "Progress goes to stderr about every 10 s.\n";
 
 typedef struct {
@@ -56,7 +58,7 @@ typedef struct {
 
 static void parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.arch = "dcfpn", .device = "cpu", .cw = "auto", .width = 16, .batch = 16,
+    *o = (opts){.arch = "dcfpn", .device = cli_device_default(), .cw = "auto", .width = 16, .batch = 16,
                 .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
                 .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed = 1,
                 .lr = 1e-3};
@@ -94,8 +96,7 @@ static void parse(int argc, char **argv, opts *o)
     if (o->iters && o->epochs) cli_usage("--iters or --epochs, not both");
     if (!pgc_arch_known(o->arch) || !strcmp(o->arch, "dcfpn-ref"))
         cli_usage("unknown --arch '%s' (known: %s)", o->arch, pgc_arch_list());
-    if (strcmp(o->device, "cpu") && strcmp(o->device, "gpu"))
-        cli_usage("--device wants cpu or gpu, not '%s'", o->device);
+    cli_device_check(o->device);
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (int)n : 1;
@@ -213,12 +214,7 @@ int main(int argc, char **argv)
     struct stat st;
     if (!o.force && stat(o.out, &st) == 0)
         cli_fail("'%s' exists; use --force to replace it", o.out);
-    int fell_back = 0;
-    const pgc_nn_backend *be = pgc_nn_backend_get(o.device, &fell_back);
-    if (fell_back)
-        cli_warn("%s, using the CPU", fell_back == PGC_FELL_BACK_NOT_BUILT
-                                          ? "no GPU support in this build"
-                                          : "no usable GPU found");
+    const pgc_nn_backend *be = cli_backend(o.device);
 
     pgc_err e;
     pgc_dataset ds, vs;
@@ -312,6 +308,7 @@ int main(int argc, char **argv)
         pgc_net_forward(net, x, z);
         int correct;
         double loss = pgc_softmax_xent(o.batch, z, lab, cw, dz, &correct);
+        if (!isfinite(loss) && pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e);
         if (!isfinite(loss)) cli_fail("training diverged at step %ld (loss is %g); try a lower --lr", t + 1, loss);
         pgc_net_backward(net, dz);
         pgc_net_adam(net, lr);

@@ -193,6 +193,11 @@ int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int check
         free(o.b);
         return pgc_errf(e, PGC_ENOMEM, "out of memory writing '%s'", path);
     }
+    /* a failed GPU downloads NaN: never write that as a model */
+    if (pgc_net_status(net, e)) {
+        free(o.b);
+        return PGC_EINPUT;
+    }
     put32(crc, (uint32_t)crc32(0L, o.b, (uInt)(o.n - 4)));
     int rc = write_atomic(path, o.b, o.n, replace, e);
     free(o.b);

@@ -41,12 +41,23 @@ typedef struct {
     int ho, wo, k, stride, pad;
 } pgc_pool_desc;
 
+/* Bumped whenever the table below changes, so that a GPU plugin built from another
+ * version of this header is refused instead of called through the wrong slots. */
+#define PGC_NN_BACKEND_ABI 2
+
 typedef struct pgc_nn_backend pgc_nn_backend;
 struct pgc_nn_backend {
     const char *name;
     /* Scratch and threads: ws_bytes is the largest workspace any call below needs. */
     void *(*create)(size_t ws_bytes, int threads);
     void (*destroy)(void *ctx);
+    /* The entries below return nothing, so a context remembers its first failure (a
+     * GPU call that failed) and turns every later call into a no-op; downloads then
+     * fill the host buffer with NaN. This waits for queued work, then returns NULL, or
+     * that failure as one line that lives as long as the context. */
+    const char *(*error)(void *ctx);
+    /* Names the device this backend runs on, e.g. "NVIDIA H100 80GB HBM3 (sm_90, ...)". */
+    void (*device_name)(char *buf, size_t n);
 
     /* Memory. */
     float *(*alloc)(void *ctx, size_t n);         /* zeroed; NULL on failure */
@@ -124,9 +135,27 @@ struct pgc_nn_backend {
 
 /* The CPU backend (OpenBLAS). Always there. */
 const pgc_nn_backend *pgc_nn_backend_cpu(void);
-/* The best backend for a device name ("cpu" or "gpu"); falls back to the CPU and sets
- * *fell_back to why when the GPU cannot be used. NULL for an unknown name. */
-enum { PGC_FELL_BACK_NOT_BUILT = 1, PGC_FELL_BACK_NO_DEVICE = 2 };
-const pgc_nn_backend *pgc_nn_backend_get(const char *device, int *fell_back);
+
+/* The backend for a device name:
+ *   "cpu"   the CPU;
+ *   "gpu"   the GPU, or the CPU when there is none, with the reason in why;
+ *   "auto"  the GPU when this build has GPU support and a GPU is usable, else the CPU;
+ *           why says so only when a build with GPU support found no usable GPU.
+ * why (n bytes) is left empty when nothing needs saying. NULL for an unknown name.
+ * The GPU backend is a plugin, pgc-cuda.so, loaded on first use (pgc_nn_plugin_path),
+ * so that a binary runs where the CUDA libraries are missing and loads them only when
+ * a GPU is asked for. */
+const pgc_nn_backend *pgc_nn_backend_get(const char *device, char *why, size_t n);
+
+/* Where the GPU plugin is looked for, in order: $PGC_CUDA_PLUGIN; pgc-cuda.so beside
+ * the running binary; ../lib/pgcam/pgc-cuda.so from the binary (an installed tree).
+ * Writes the k-th candidate into buf; returns 0, or -1 past the last one. */
+int pgc_nn_plugin_path(int k, char *buf, size_t n);
+
+/* The plugin's one exported symbol, and what it returns: the table, or NULL with the
+ * reason in why when it finds no usable device. */
+#define PGC_NN_PLUGIN_SYMBOL "pgc_nn_plugin_backend"
+typedef const pgc_nn_backend *(*pgc_nn_plugin_fn)(int abi, size_t table_size, char *why,
+                                                  size_t n);
 
 #endif

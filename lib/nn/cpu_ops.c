@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -412,10 +413,32 @@ static void adam_step(void *ctx, size_t n, float *p, const float *g, float *m, f
     }
 }
 
+/* Nothing here fails after create: allocation failures are returned where they happen. */
+static const char *cpu_error(void *ctx) { return NULL; }
+
+/* The processor's name as the kernel reports it (x86 "model name"), else "CPU". */
+static void cpu_device_name(char *buf, size_t n)
+{
+    char line[256];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    snprintf(buf, n, "CPU");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) || !colon) continue;
+        colon += strspn(colon + 1, " \t") + 1;
+        colon[strcspn(colon, "\n")] = 0;
+        snprintf(buf, n, "%s", colon);
+        break;
+    }
+    if (f) fclose(f);
+}
+
 static const pgc_nn_backend cpu_backend = {
     .name = "cpu",
     .create = cpu_create,
     .destroy = cpu_destroy,
+    .error = cpu_error,
+    .device_name = cpu_device_name,
     .alloc = cpu_alloc,
     .alloc_int = cpu_alloc_int,
     .free = cpu_free,

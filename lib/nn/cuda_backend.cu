@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 /* ---- failures ---- */
 
@@ -36,39 +37,58 @@ bool pgc_cuda_check(pgc_cuda_ctx *c, cublasStatus_t e, const char *what)
     return e == CUBLAS_STATUS_SUCCESS || pgc_cuda_fail(c, what, cublasGetStatusString(e));
 }
 
-extern "C" int pgc_cuda_error(void *ctx, pgc_err *e)
+static const char *cuda_error(void *ctx)
 {
     pgc_cuda_ctx *c = (pgc_cuda_ctx *)ctx;
-    if (!c) return pgc_errf(e, PGC_EINPUT, "gpu: no context");
+    if (!c) return "gpu: no context";
     if (!c->failed) CK(c, cudaStreamSynchronize(c->stream));
-    return c->failed ? pgc_errf(e, PGC_EINPUT, "%s", c->msg) : PGC_OK;
+    return c->failed ? c->msg : NULL;
 }
 
 /* ---- device ---- */
 
-static bool device_usable(int *dev)
+/* The current device when it is usable; else false with the reason in why. */
+static bool device_usable(int *dev, char *why, size_t n)
 {
-    int n = 0, major = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || n < 1 || cudaGetDevice(dev) != cudaSuccess ||
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, *dev) != cudaSuccess) {
+    int count = 0, major = 0, minor = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaSuccess && count < 1) e = cudaErrorNoDevice;
+    if (e == cudaSuccess) e = cudaGetDevice(dev);
+    if (e == cudaSuccess)
+        e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, *dev);
+    if (e == cudaSuccess)
+        e = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, *dev);
+    if (e != cudaSuccess) {
         cudaGetLastError(); /* clear it: nothing else should see this error */
+        /* without a driver the runtime says "driver version is insufficient", which
+         * sends people looking for the wrong thing */
+        bool none = (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice) &&
+                    access("/dev/nvidiactl", F_OK) != 0;
+        if (why)
+            snprintf(why, n, "no usable GPU (%s)",
+                     none ? "no NVIDIA GPU or driver found" : cudaGetErrorString(e));
         return false;
     }
-    return major >= 8; /* the Makefile builds sm_80 and sm_90 code */
+    if (major < 8) { /* the Makefile builds sm_80 and sm_90 code */
+        if (why) snprintf(why, n, "the GPU is sm_%d%d; this build needs sm_80 or newer",
+                          major, minor);
+        return false;
+    }
+    return true;
 }
 
-extern "C" int pgc_cuda_device_name(char *buf, size_t n)
+static void cuda_device_name(char *buf, size_t n)
 {
     int dev = 0;
     cudaDeviceProp p;
-    if (n) buf[0] = 0;
-    if (!device_usable(&dev) || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+    if (!device_usable(&dev, buf, n)) return;
+    if (cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
         cudaGetLastError();
-        return -1;
+        snprintf(buf, n, "GPU %d", dev);
+        return;
     }
     snprintf(buf, n, "%s (sm_%d%d, %d SMs, %.1f GiB)", p.name, p.major, p.minor,
              p.multiProcessorCount, p.totalGlobalMem / 1073741824.0);
-    return 0;
 }
 
 /* ---- context ---- */
@@ -122,7 +142,7 @@ static void *cuda_create(size_t ws_bytes, int threads)
     if (!c) return NULL;
     const char *fast = getenv("PGC_GPU_FAST");
     c->fast = fast && !strcmp(fast, "1");
-    bool ok = device_usable(&c->device) &&
+    bool ok = device_usable(&c->device, NULL, 0) &&
               CK(c, cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) &&
               CK(c, cudnnCreate(&c->dnn)) && CK(c, cudnnSetStream(c->dnn, c->stream)) &&
               CK(c, cublasCreate(&c->blas)) && CK(c, cublasSetStream(c->blas, c->stream)) &&
@@ -217,6 +237,8 @@ static pgc_nn_backend table_make(void)
     b.name = "cuda";
     b.create = cuda_create;
     b.destroy = cuda_destroy;
+    b.error = cuda_error;
+    b.device_name = cuda_device_name;
     b.alloc = cuda_alloc;
     b.free = cuda_free;
     b.upload = cuda_upload;
@@ -252,8 +274,14 @@ static pgc_nn_backend table_make(void)
 
 static const pgc_nn_backend cuda_backend = table_make();
 
-extern "C" const pgc_nn_backend *pgc_nn_backend_cuda(void)
+/* The plugin's entry (backend.h): refuses a caller built from another backend.h. */
+extern "C" __attribute__((visibility("default"))) const pgc_nn_backend *
+pgc_nn_plugin_backend(int abi, size_t table_size, char *why, size_t n)
 {
     int dev;
-    return device_usable(&dev) ? &cuda_backend : NULL;
+    if (abi != PGC_NN_BACKEND_ABI || table_size != sizeof(pgc_nn_backend)) {
+        snprintf(why, n, "the GPU plugin was built for another version of pgcam");
+        return NULL;
+    }
+    return device_usable(&dev, why, n) ? &cuda_backend : NULL;
 }

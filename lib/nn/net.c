@@ -726,6 +726,12 @@ void pgc_net_backward(pgc_net *net, const float *dlogits)
 
 void pgc_net_zero_grads(pgc_net *net) { net->be->zero(net->ctx, net->g, net->np); }
 
+int pgc_net_status(const pgc_net *net, pgc_err *e)
+{
+    const char *why = net->ctx ? net->be->error(net->ctx) : NULL;
+    return why ? pgc_errf(e, PGC_EINPUT, "%s", why) : PGC_OK;
+}
+
 void pgc_net_adam(pgc_net *net, float lr)
 {
     net->step++;

@@ -99,6 +99,10 @@ void pgc_net_backward(pgc_net *net, const float *dlogits);
 /* One Adam step with learning rate lr over the accumulated gradients, then zeroes them. */
 void pgc_net_adam(pgc_net *net, float lr);
 void pgc_net_zero_grads(pgc_net *net);
+/* Waits for the backend's queued work; PGC_OK, or PGC_EINPUT with the first failure of
+ * a backend call since the net was built (a GPU error) in e. Results read after a
+ * failure are NaN, never numbers that look right: check this before using them. */
+int pgc_net_status(const pgc_net *net, pgc_err *e);
 
 /* Softmax cross-entropy with class weights (PyTorch's: sum w_y (-log p_y) / sum w_y).
  * logits, dlogits (N, 2); w may be NULL (all 1). Returns the loss; *correct counts

@@ -9,9 +9,6 @@
  * --threads and --profile mean nothing on the GPU and are ignored. */
 #include "../../lib/nn/backend.h"
 #include "../../lib/nn/net.h"
-#ifdef PGC_HAVE_CUDA
-#include "../../lib/nn/cuda_backend.h"
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,13 +71,11 @@ static double bench_mode(pgc_net *net, int mode, double seconds)
         t = now() - t0;
     } while ((t < seconds || iters < 3) && iters < 1000);
     double rate = iters * (double)n / t;
-#ifdef PGC_HAVE_CUDA
     pgc_err e;
-    if (pgc_cuda_error(net->ctx, &e)) {
+    if (pgc_net_status(net, &e)) {
         fprintf(stderr, "gpu_bench: %s\n", e.msg);
         rate = -1;
     }
-#endif
     free(x), free(z), free(dz), free(y);
     return rate;
 }
@@ -123,16 +118,14 @@ int main(int argc, char **argv)
     }
     if (batch < 1 || size < 16 || size % 16 || seconds <= 0 || (arch && !pgc_arch_known(arch)))
         return usage();
-    int fell_back = 1;
-    const pgc_nn_backend *be = pgc_nn_backend_get("gpu", &fell_back);
-    if (fell_back || !be || be == pgc_nn_backend_cpu()) {
-        printf("gpu: no usable GPU, skipped\n");
+    char why[512];
+    const pgc_nn_backend *be = pgc_nn_backend_get("gpu", why, sizeof why);
+    if (be == pgc_nn_backend_cpu()) {
+        printf("gpu: skipped: %s\n", why);
         return 0;
     }
-    char dev[256] = "unknown";
-#ifdef PGC_HAVE_CUDA
-    pgc_cuda_device_name(dev, sizeof dev);
-#endif
+    char dev[256];
+    be->device_name(dev, sizeof dev);
     const char *fast = getenv("PGC_GPU_FAST");
     printf("gpu: %s, %dx%d, %s\n", dev, size, size,
            fast && !strcmp(fast, "1") ? "PGC_GPU_FAST=1 (TF32, heuristic algorithms)"

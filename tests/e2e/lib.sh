@@ -27,4 +27,4 @@ expect_exit() {
         sed 's/^/#   /' "$_out.err" | tail -n 10
     fi
 }
-skip() { echo "ok - $1 # skip: $2"; }
+skip() { echo "ok - $1 # skipped: $2"; }
