@@ -121,6 +121,10 @@ test: all
 bench: all
 	@BIN=$(BINDIR) BENCH=$(BUILD)/b bash tests/bench/run.sh
 
+# On a machine with an NVIDIA GPU: every GPU test, compute-sanitizer, the GPU benchmark.
+gpu-check: all
+	@BIN=$(BINDIR) UNIT=$(BUILD)/t BENCH=$(BUILD)/b bash tests/gpu_check.sh
+
 # Fuzzing with libFuzzer (clang): each tests/fuzz/fuzz_*.c runs for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -149,6 +153,6 @@ clean:
 	rm -rf build bin
 
 FORCE:
-.PHONY: all demo test bench fuzz install clean FORCE
+.PHONY: all demo test bench gpu-check fuzz install clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

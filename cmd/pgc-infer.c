@@ -113,10 +113,10 @@ static void ensure_net(infer *s)
     for (int k = 0; k < s->net->nscales; k++) {
         size_t n = tcount(&s->net->t[s->net->scale[k]]);
         if (n > s->feat_cap[k]) {
-            free(s->feat[k]);
-            free(s->grad[k]);
-            s->feat[k] = malloc(n * sizeof(float));
-            s->grad[k] = malloc(n * sizeof(float));
+            s->be->host_free(s->feat[k]);
+            s->be->host_free(s->grad[k]);
+            s->feat[k] = s->be->host_alloc(n);
+            s->grad[k] = s->be->host_alloc(n);
             if (!s->feat[k] || !s->grad[k]) cli_fail("out of memory for the feature maps");
             s->feat_cap[k] = n;
         }
@@ -264,9 +264,9 @@ int main(int argc, char **argv)
             }
             s.h = (int)h, s.w = (int)w;
             if ((size_t)B * h * w > xcap) {
-                free(s.x);
+                s.be->host_free(s.x);
                 xcap = (size_t)B * h * w;
-                if (!(s.x = malloc(xcap * sizeof(float)))) cli_fail("out of memory");
+                if (!(s.x = s.be->host_alloc(xcap))) cli_fail("out of memory");
             }
             s.slot[s.nimg++] = s.nq;
         }
@@ -277,8 +277,9 @@ int main(int argc, char **argv)
     cli_close(s.out);
     pgc_reader_free(rd);
     for (int i = 0; i < B; i++) pgc_frame_free(&s.q[i]);
-    for (int k = 0; k < PGC_MAX_SCALES; k++) free(s.feat[k]), free(s.grad[k]);
-    free(s.q), free(s.slot), free(s.x), free(s.z), free(s.dz);
+    for (int k = 0; k < PGC_MAX_SCALES; k++) s.be->host_free(s.feat[k]), s.be->host_free(s.grad[k]);
+    free(s.q), free(s.slot), free(s.z), free(s.dz);
+    s.be->host_free(s.x);
     pgc_net_free(s.net);
     return 0;
 }

@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     long iters = o.iters ? o.iters : o.epochs ? o.epochs * steps_per_epoch : 1000;
 
     size_t hw = (size_t)ds.h * ds.w;
-    float *raw = malloc(hw * sizeof(float)), *x = malloc(hw * o.batch * sizeof(float));
+    float *raw = malloc(hw * sizeof(float)), *x = be->host_alloc(hw * o.batch);
     float *z = malloc(2 * o.batch * sizeof(float)), *dz = malloc(2 * o.batch * sizeof(float));
     size_t *perm = malloc(ds.n * sizeof(size_t));
     int *lab = malloc(o.batch * sizeof(int));
@@ -356,6 +356,7 @@ int main(int argc, char **argv)
     pgc_net_free(net);
     pgc_dataset_close(&ds);
     if (o.val) pgc_dataset_close(&vs);
-    free(raw), free(x), free(z), free(dz), free(perm), free(lab);
+    be->host_free(x);
+    free(raw), free(z), free(dz), free(perm), free(lab);
     return 0;
 }

@@ -43,7 +43,7 @@ typedef struct {
 
 /* Bumped whenever the table below changes, so that a GPU plugin built from another
  * version of this header is refused instead of called through the wrong slots. */
-#define PGC_NN_BACKEND_ABI 2
+#define PGC_NN_BACKEND_ABI 3
 
 typedef struct pgc_nn_backend pgc_nn_backend;
 struct pgc_nn_backend {
@@ -65,6 +65,11 @@ struct pgc_nn_backend {
     void (*upload)(void *ctx, float *dst, const float *host, size_t n);
     void (*download)(void *ctx, float *host, const float *src, size_t n);
     void (*zero)(void *ctx, float *p, size_t n);
+    /* Host memory for what is uploaded and downloaded every batch: page-locked on the
+     * GPU, so that copies run at full speed without a bounce through a driver buffer.
+     * NULL on failure; host_free takes only host_alloc's pointers (or NULL). */
+    float *(*host_alloc)(size_t n);
+    void (*host_free)(float *p);
 
     /* Convolution (weights (Cout, Cin, k, k)). */
     size_t (*conv_workspace)(const pgc_conv_desc *d);

@@ -413,6 +413,13 @@ static void adam_step(void *ctx, size_t n, float *p, const float *g, float *m, f
     }
 }
 
+static float *cpu_host_alloc(size_t n)
+{
+    return aligned_alloc(64, ((n ? n : 1) * sizeof(float) + 63) / 64 * 64);
+}
+
+static void cpu_host_free(float *p) { free(p); }
+
 /* Nothing here fails after create: allocation failures are returned where they happen. */
 static const char *cpu_error(void *ctx) { return NULL; }
 
@@ -445,6 +452,8 @@ static const pgc_nn_backend cpu_backend = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .zero = cpu_zero,
+    .host_alloc = cpu_host_alloc,
+    .host_free = cpu_host_free,
     .conv_workspace = pgc_cpu_conv_workspace,
     .conv_forward = pgc_cpu_conv_forward,
     .conv_backward_data = pgc_cpu_conv_backward_data,

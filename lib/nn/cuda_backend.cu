@@ -228,6 +228,24 @@ static void cuda_zero(void *ctx, float *p, size_t n)
     CK(c, cudaMemsetAsync(p, 0, n * sizeof(float), c->stream));
 }
 
+/* Page-locked, so that cudaMemcpyAsync copies straight from it; plain memory past what
+ * the system lets us lock would be slower but fine, so out of pinned memory is NULL
+ * and the caller's to report. */
+static float *cuda_host_alloc(size_t n)
+{
+    void *p = NULL;
+    if (cudaHostAlloc(&p, (n ? n : 1) * sizeof(float), cudaHostAllocDefault) != cudaSuccess) {
+        cudaGetLastError();
+        return NULL;
+    }
+    return (float *)p;
+}
+
+static void cuda_host_free(float *p)
+{
+    if (p && cudaFreeHost(p) != cudaSuccess) cudaGetLastError();
+}
+
 /* ---- the table ---- */
 
 /* Filled by name, so that the table does not depend on the order of backend.h's fields. */
@@ -244,6 +262,8 @@ static pgc_nn_backend table_make(void)
     b.upload = cuda_upload;
     b.download = cuda_download;
     b.zero = cuda_zero;
+    b.host_alloc = cuda_host_alloc;
+    b.host_free = cuda_host_free;
     b.conv_workspace = pgc_cuda_conv_workspace;
     b.conv_forward = pgc_cuda_conv_forward;
     b.conv_backward_data = pgc_cuda_conv_backward_data;

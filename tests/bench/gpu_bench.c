@@ -50,7 +50,7 @@ static void step(pgc_net *net, int mode, const float *x, float *z, float *dz, co
 static double bench_mode(pgc_net *net, int mode, double seconds)
 {
     int n = net->n;
-    float *x = malloc(sizeof(float) * n * net->h * net->w), *z = malloc(sizeof(float) * 2 * n);
+    float *x = net->be->host_alloc((size_t)n * net->h * net->w), *z = malloc(sizeof(float) * 2 * n);
     float *dz = malloc(sizeof(float) * 2 * n);
     int *y = malloc(sizeof(int) * n);
     for (size_t i = 0; i < (size_t)n * net->h * net->w; i++)
@@ -76,7 +76,8 @@ static double bench_mode(pgc_net *net, int mode, double seconds)
         fprintf(stderr, "gpu_bench: %s\n", e.msg);
         rate = -1;
     }
-    free(x), free(z), free(dz), free(y);
+    net->be->host_free(x);
+    free(z), free(dz), free(y);
     return rate;
 }
 

@@ -83,7 +83,16 @@ if [ $have_gpu = 1 ]; then
         paste -d" " cpu.top gpu.top | awk "{ if (\$1 != \$6) exit 1
             for (i = 2; i <= 5; i++) { d = \$i - \$(i + 5); if (d < -2 || d > 2) exit 1 } }
             END { exit NR != 6 }"'
+    expect_ok 'the GPU gives the same stream twice, bit for bit (deterministic algorithms)' '
+        infer gpu && mv gpu.pgc gpu1.pgc && infer gpu && cmp gpu1.pgc gpu.pgc'
+    expect_ok 'training on the GPU twice with one seed gives the same model, bit for bit' '
+        TR="pgc-train train.pgc --device gpu --width 4 --batch 8 --iters 5 --seed 3"
+        $TR -o g1.model 2>/dev/null && $TR -o g2.model 2>/dev/null && cmp g1.model g2.model'
 else
-    skip 'GPU probabilities and Grad-CAM maps agree with the CPU within tolerance' 'no GPU'
-    skip 'the strongest GPU box of each frame is the CPU one within 2 pixels' 'no GPU'
+    for t in 'GPU probabilities and Grad-CAM maps agree with the CPU within tolerance' \
+             'the strongest GPU box of each frame is the CPU one within 2 pixels' \
+             'the GPU gives the same stream twice, bit for bit (deterministic algorithms)' \
+             'training on the GPU twice with one seed gives the same model, bit for bit'; do
+        skip "$t" 'no GPU'
+    done
 fi

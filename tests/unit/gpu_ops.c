@@ -188,6 +188,31 @@ static void memory_is_zeroed_on_alloc_and_round_trips(void)
     sides_close();
 }
 
+/* Page-locked host buffers (what the commands upload from and download into) carry
+ * values both ways like any others, and the device is named. */
+static void pinned_host_buffers_round_trip_and_the_device_has_a_name(void)
+{
+    sides_open(0);
+    size_t n = 4096;
+    float *h = be[GPU]->host_alloc(n), *back = be[GPU]->host_alloc(n);
+    float *d = be[GPU]->alloc(ctx[GPU], n);
+    EXPECT(h && back && d);
+    if (h && back && d) {
+        fill(h, n, 3, 0, 1);
+        be[GPU]->upload(ctx[GPU], d, h, n);
+        be[GPU]->download(ctx[GPU], back, d, n);
+        EXPECT(!memcmp(back, h, sizeof(float) * n));
+    }
+    if (d) be[GPU]->free(ctx[GPU], d);
+    be[GPU]->host_free(h);
+    be[GPU]->host_free(back);
+    be[GPU]->host_free(NULL);
+    char name[256] = "";
+    be[GPU]->device_name(name, sizeof name);
+    EXPECT(name[0] != 0);
+    sides_close();
+}
+
 /* ---- convolutions ---- */
 
 static pgc_conv_desc conv_shape(int n, int cin, int h, int cout, int k, int stride, int pad)
@@ -811,6 +836,7 @@ int main(int argc, char **argv)
 {
     static const test tests[] = {
         T(memory_is_zeroed_on_alloc_and_round_trips),
+        T(pinned_host_buffers_round_trip_and_the_device_has_a_name),
         T(conv_forward_overwrites_y),
         T(conv_backward_data_adds_to_dx),
         T(conv_backward_filter_adds_to_dw),
