@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nn_out=
 for b in "$BENCH"/*; do
-    [ -x "$b" ] && [ -f "$b" ] || continue
+    [ -x "$b" ] && [ -f "$b" ] && [[ "$b" != *.so ]] || continue
     echo "== $(basename "$b")"
     # shellcheck disable=SC2086
     "$b" ${NN_BENCH_ARGS:-} | tee "$tmp/$(basename "$b").out"
