@@ -78,6 +78,7 @@ static void parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
         else if (!strcmp(a, "--class-weights")) o->cw = VAL();
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
+        else if (!strcmp(a, "--strong-augment")) o->augment = 2;
         else if (!strcmp(a, "--val")) o->val = VAL();
         else if (!strcmp(a, "--val-every")) o->val_every = (int)cli_long(a, VAL(), 1, 1000000000);
         else if (!strcmp(a, "--checkpoint")) o->ckpt = VAL();
@@ -301,7 +302,7 @@ int main(int argc, char **argv)
             if (o.augment) {
                 pgc_rng r;
                 pgc_rng_seed(&r, mix(o.seed ^ 0xa5a5a5a5ull, k));
-                pgc_augment(raw, ds.h, ds.w, x + b * hw, &r);
+                pgc_augment_with(raw, ds.h, ds.w, x + b * hw, &r, o.augment == 2);
             }
         }
         float lr = (float)(o.lr * pow(0.1, (double)(t / o.lr_step)));

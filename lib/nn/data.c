@@ -125,13 +125,18 @@ int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e)
 
 static double uni(pgc_rng *r, double lo, double hi) { return lo + (hi - lo) * pgc_rng_uniform(r); }
 
-void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r)
+/* Geometry and intensity jitter; strong widens the ranges and adds blur, gamma and
+ * noise, which take away what tells one source's scanner and compression from
+ * another's (sharpness, texture, contrast) and leave anatomy. */
+void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong)
 {
     /* draws in a fixed order, so the same state gives the same image */
     int fx = pgc_rng_uniform(r) < 0.5, fy = pgc_rng_uniform(r) < 0.5;
-    double th = uni(r, -10, 10) * 3.14159265358979 / 180, s = uni(r, 0.9, 1.1);
-    double tx = uni(r, -0.05, 0.05) * w, ty = uni(r, -0.05, 0.05) * h;
-    float a = (float)uni(r, 0.9, 1.1), b = (float)uni(r, -0.1, 0.1);
+    double rot = strong ? 20 : 10, sc = strong ? 0.2 : 0.1, sh = strong ? 0.1 : 0.05;
+    double th = uni(r, -rot, rot) * 3.14159265358979 / 180, s = uni(r, 1 - sc, 1 + sc);
+    double tx = uni(r, -sh, sh) * w, ty = uni(r, -sh, sh) * h;
+    float a = (float)uni(r, strong ? 0.75 : 0.9, strong ? 1.25 : 1.1);
+    float b = (float)uni(r, strong ? -0.15 : -0.1, strong ? 0.15 : 0.1);
     float fill = src[0];
     for (size_t i = 1; i < (size_t)h * w; i++) fill = src[i] < fill ? src[i] : fill;
     double c = cos(th) / s, sn = sin(th) / s, cx = w / 2.0, cy = h / 2.0;
@@ -156,8 +161,45 @@ void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r)
                 double bot = src[(size_t)y1 * w + x0] * (1 - ax) + src[(size_t)y1 * w + x1] * ax;
                 val = (float)(top * (1 - ay) + bot * ay);
             }
-            dst[(size_t)i * w + j] = a * val + b;
+            dst[(size_t)i * w + j] = val;
         }
+    if (strong) {
+        /* gamma on [0, 1] (values outside keep theirs), then a 3x3 blur or not */
+        double g = exp(uni(r, -0.4, 0.4));
+        for (size_t i = 0; i < (size_t)h * w; i++)
+            if (dst[i] > 0 && dst[i] < 1) dst[i] = (float)pow(dst[i], g);
+        double blur = pgc_rng_uniform(r) < 0.5 ? uni(r, 0, 0.6) : 0;
+        if (blur > 0) {
+            /* separable [blur, 1, blur] / (1 + 2 blur), edges clamped */
+            float *row = malloc(sizeof(float) * (size_t)(w > h ? w : h));
+            if (row) {
+                float k0 = (float)(1 / (1 + 2 * blur)), k1 = (float)(blur / (1 + 2 * blur));
+                for (int i = 0; i < h; i++) {
+                    float *p = dst + (size_t)i * w;
+                    for (int j = 0; j < w; j++)
+                        row[j] = k0 * p[j] + k1 * (p[j > 0 ? j - 1 : 0] + p[j < w - 1 ? j + 1 : w - 1]);
+                    memcpy(p, row, sizeof(float) * w);
+                }
+                for (int j = 0; j < w; j++) {
+                    for (int i = 0; i < h; i++) {
+                        float up = dst[(size_t)(i > 0 ? i - 1 : 0) * w + j];
+                        float dn = dst[(size_t)(i < h - 1 ? i + 1 : h - 1) * w + j];
+                        row[i] = k0 * dst[(size_t)i * w + j] + k1 * (up + dn);
+                    }
+                    for (int i = 0; i < h; i++) dst[(size_t)i * w + j] = row[i];
+                }
+                free(row);
+            }
+        }
+        double sd = uni(r, 0, 0.04);
+        for (size_t i = 0; i < (size_t)h * w; i++) dst[i] += (float)(sd * pgc_rng_normal(r));
+    }
+    for (size_t i = 0; i < (size_t)h * w; i++) dst[i] = a * dst[i] + b;
+}
+
+void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r)
+{
+    pgc_augment_with(src, h, w, dst, r, 0);
 }
 
 typedef struct {

@@ -37,6 +37,7 @@ int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e);
  * bilinear at pixel centres, the image's minimum outside) and intensity jitter
  * (x 0.9..1.1, + -0.1..0.1). src and dst (H, W) must differ. */
 void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r);
+void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong);
 
 typedef struct {
     double acc, sens, spec, auc;
