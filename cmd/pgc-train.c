@@ -36,6 +36,8 @@ static const char USAGE[] =
     "  --threads N           CPU threads (default: all)\n"
     "  --class-weights W     auto (inverse frequency, default), none, or W0,W1\n"
     "  --no-augment          no flips, affine jitter or intensity jitter\n"
+    "  --strong-augment      wider affine and intensity jitter, plus gamma, blur and noise,\n"
+    "                        so that sharpness and texture cannot tell data sources apart\n"
     "  --val FILE            validation stream: accuracy, sensitivity, specificity, ROC AUC\n"
     "  --val-every N         validate every N steps (default 500) and at the end\n"
     "  --checkpoint FILE     write a resumable checkpoint every --checkpoint-every steps\n"
@@ -280,7 +282,7 @@ int main(int argc, char **argv)
                       "class-weights: %g,%g\naugment: %s\nthreads: %d\ntrain: %s\n"
                       "train-images: %zu\ntrain-tumour: %zu\n",
                       o.arch, o.width, o.seed, o.batch, o.lr, o.lr_step, cw[0], cw[1],
-                      o.augment ? "on" : "off", o.threads, o.train, ds.n, ds.ntumour);
+                      o.augment == 2 ? "strong" : o.augment ? "on" : "off", o.threads, o.train, ds.n, ds.ntumour);
     cli_warn("%s width %d at %dx%d: %zu images (%zu tumour, %zu unlabelled skipped), "
              "%ld steps of %d, class weights %.3g,%.3g, %d threads", o.arch, o.width, ds.h, ds.w,
              ds.n, ds.ntumour, ds.nunlabelled, iters, o.batch, cw[0], cw[1], o.threads);

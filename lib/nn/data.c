@@ -125,9 +125,7 @@ int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e)
 
 static double uni(pgc_rng *r, double lo, double hi) { return lo + (hi - lo) * pgc_rng_uniform(r); }
 
-/* Geometry and intensity jitter; strong widens the ranges and adds blur, gamma and
- * noise, which take away what tells one source's scanner and compression from
- * another's (sharpness, texture, contrast) and leave anatomy. */
+/* Geometry, then (strong) gamma, blur and noise, then intensity jitter (data.h). */
 void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong)
 {
     /* draws in a fixed order, so the same state gives the same image */

@@ -37,6 +37,11 @@ int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e);
  * bilinear at pixel centres, the image's minimum outside) and intensity jitter
  * (x 0.9..1.1, + -0.1..0.1). src and dst (H, W) must differ. */
 void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r);
+/* strong 0: pgc_augment. strong 1: rotation +-20 deg, scale 0.8..1.2, shift +-10 %,
+ * gamma exp(+-0.4) on values in (0, 1), half the time a 3x3 blur (neighbour weight
+ * 0..0.6), Gaussian noise of sd 0..0.04, then intensity x 0.75..1.25, + -0.15..0.15:
+ * what tells one source's scanner and compression from another's (sharpness, texture,
+ * contrast) varies, anatomy stays. */
 void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong);
 
 typedef struct {

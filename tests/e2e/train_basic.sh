@@ -19,6 +19,10 @@ expect_ok 'the log has a header and a row per --log-every steps' '
     head -1 l.tsv | grep -q "^iter	loss	train_acc	lr	images_per_s	val_acc" &&
     test "$(wc -l < l.tsv)" -eq 5'
 
+expect_ok '--strong-augment trains and the model records it' '
+    '"$TR"' --iters 5 --strong-augment -o s.model 2>/dev/null && grep -qa "augment: strong" s.model &&
+    '"$TR"' --iters 5 -o n.model 2>/dev/null && grep -qa "augment: on" n.model'
+
 expect_ok 'the same seed and threads give the same model, bit for bit' '
     '"$TR"' --iters 15 --seed 7 -o a.model 2>/dev/null &&
     '"$TR"' --iters 15 --seed 7 -o b.model 2>/dev/null && cmp a.model b.model &&

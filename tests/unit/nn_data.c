@@ -59,6 +59,42 @@ static void augmentation_is_a_function_of_the_random_state(void)
     EXPECT(memcmp(a, c, sizeof a) != 0);
 }
 
+static void strong_augmentation_is_a_function_of_the_random_state_and_not_the_mild_one(void)
+{
+    enum { H = 32, W = 48 };
+    static float src[H * W], a[H * W], b[H * W], c[H * W], mild[H * W];
+    for (int i = 0; i < H * W; i++) src[i] = (float)((i * 37) % 101) / 100;
+    pgc_rng r1, r2, r3, r4;
+    pgc_rng_seed(&r1, 5), pgc_rng_seed(&r2, 5), pgc_rng_seed(&r3, 6), pgc_rng_seed(&r4, 5);
+    pgc_augment_with(src, H, W, a, &r1, 1);
+    pgc_augment_with(src, H, W, b, &r2, 1);
+    pgc_augment_with(src, H, W, c, &r3, 1);
+    pgc_augment_with(src, H, W, mild, &r4, 0);
+    EXPECT(!memcmp(a, b, sizeof a));
+    EXPECT(memcmp(a, c, sizeof a) != 0);
+    EXPECT(memcmp(a, mild, sizeof a) != 0);
+    for (int i = 0; i < H * W; i++) EXPECT(isfinite(a[i]));
+}
+
+/* Over many draws the strong jitter keeps a mid-grey image's mean near where the
+ * intensity jitter puts it (gamma and noise move it by little) and its values finite. */
+static void strong_augmentation_keeps_a_flat_image_near_its_level(void)
+{
+    enum { H = 32, W = 32 };
+    static float src[H * W], dst[H * W];
+    for (int i = 0; i < H * W; i++) src[i] = 0.5f;
+    for (int s = 0; s < 20; s++) {
+        pgc_rng r;
+        pgc_rng_seed(&r, s);
+        pgc_augment_with(src, H, W, dst, &r, 1);
+        double mean = 0;
+        for (int i = 0; i < H * W; i++) mean += dst[i];
+        mean /= H * W;
+        /* 0.5^exp(+-0.4) is in 0.35..0.64; then x 0.75..1.25 and + -0.15..0.15 */
+        EXPECT(mean > 0.35 * 0.75 - 0.15 - 0.02 && mean < 0.64 * 1.25 + 0.15 + 0.02);
+    }
+}
+
 static void augmentation_keeps_a_flat_image_flat_up_to_the_intensity_jitter(void)
 {
     enum { H = 16, W = 16 };
@@ -132,6 +168,8 @@ int main(void)
     RUN(auc_counts_ties_as_half);
     RUN(metrics_report_zero_for_zero_over_zero);
     RUN(augmentation_is_a_function_of_the_random_state);
+    RUN(strong_augmentation_is_a_function_of_the_random_state_and_not_the_mild_one);
+    RUN(strong_augmentation_keeps_a_flat_image_near_its_level);
     RUN(augmentation_keeps_a_flat_image_flat_up_to_the_intensity_jitter);
     RUN(augmentation_moves_a_bright_spot_only_a_little);
     RUN(the_index_finds_labelled_images_and_reads_them_back);
