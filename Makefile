@@ -69,8 +69,8 @@ all: $(BINS) $(TESTS) $(BENCHES) $(PLUGIN) $(PLUGIN_COPIES)
 FLAGS_FILE := $(BUILD)/flags
 $(FLAGS_FILE): FORCE
 	@mkdir -p $(@D)
-	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVFLAGS)' | cmp -s - $@ || \
-	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVFLAGS)' > $@
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVCC) $(NVFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVCC) $(NVFLAGS)' > $@
 
 $(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(@D)
@@ -147,6 +147,8 @@ install: $(BINS) $(PLUGIN)
 ifneq ($(PLUGIN),)
 	install -d $(DESTDIR)$(PREFIX)/lib/pgcam
 	install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/pgcam/
+else
+	rm -f $(DESTDIR)$(PREFIX)/lib/pgcam/pgc-cuda.so
 endif
 
 clean:

@@ -323,6 +323,7 @@ int main(int argc, char **argv)
         int do_val = o.val && (done % o.val_every == 0 || done == iters);
         if (do_val) {
             validate(net, &vs, x, z, &vm);
+            if (pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e); /* never report NaN */
             have_vm = 1;
             cli_warn("step %ld: validation accuracy %.4f, sensitivity %.4f, specificity %.4f, "
                      "AUC %.4f (%zu images)", done, vm.acc, vm.sens, vm.spec, vm.auc, vm.n);

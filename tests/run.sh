@@ -13,7 +13,8 @@ export TOP=$(pwd)
 export DATA=${DATA:-$TOP/../shared/data}
 # Numbers the tests check come from the CPU path, the same on every machine; the GPU is
 # compared with it where that is the point (unit/gpu_ops, e2e/device_choice).
-export PGC_DEVICE=${PGC_DEVICE:-cpu}
+export PGC_DEVICE=cpu
+unset PGC_CUDA_PLUGIN PGC_GPU_FAST PGC_REQUIRE_GPU
 # Under ASan, the CUDA driver needs the address range ASan keeps as its shadow gap.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-protect_shadow_gap=0}
 only=${ONLY:-}

@@ -16,16 +16,17 @@ int pgc_nn_plugin_path(int k, char *buf, size_t n)
 {
     const char *env = getenv("PGC_CUDA_PLUGIN");
     if (env && *env) {
-        /* an explicit choice is the only candidate: no surprises from elsewhere */
+        /* an explicit choice is the only candidate: no surprises from elsewhere; a bare
+         * name means this directory, as for any path, not dlopen's library search */
         if (k != 0) return -1;
-        snprintf(buf, n, "%s", env);
+        snprintf(buf, n, "%s%s", strchr(env, '/') ? "" : "./", env);
         return 0;
     }
     static const char *const rel[] = {"/" PLUGIN_NAME, "/../lib/pgcam/" PLUGIN_NAME};
     if (k < 0 || k >= (int)(sizeof rel / sizeof *rel)) return -1;
     char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return -1;
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe);
+    if (len <= 0 || len >= (ssize_t)sizeof exe) return -1;
     exe[len] = 0;
     char *slash = strrchr(exe, '/');
     if (slash) *slash = 0;
@@ -35,9 +36,10 @@ int pgc_nn_plugin_path(int k, char *buf, size_t n)
 
 /* Loads the plugin. Returns 0 with *table set (NULL: no usable device, reason in why),
  * or -1 when no plugin file exists (why empty, unless $PGC_CUDA_PLUGIN named one) or
- * one exists but cannot be loaded. The
- * handle is never closed: the table lives in it and the process may use it to the end;
- * dlopen counts references, so loading again is cheap and holds no state of ours. */
+ * one exists but cannot be used. A plugin whose table is used stays loaded to the end
+ * (dlopen counts references, so loading again is cheap and holds no state of ours);
+ * one that finds no GPU is closed again, so that CPU work does not keep cuDNN and
+ * cuBLAS mapped. */
 static int plugin_load(const pgc_nn_backend **table, char *why, size_t n)
 {
     char path[PATH_MAX + 32];
@@ -59,9 +61,11 @@ static int plugin_load(const pgc_nn_backend **table, char *why, size_t n)
         *(void **)&fn = dlsym(h, PGC_NN_PLUGIN_SYMBOL);
         if (!fn) {
             snprintf(why, n, "%.300s is not a pgcam GPU plugin", path);
+            dlclose(h);
             return -1;
         }
         *table = fn(PGC_NN_BACKEND_ABI, sizeof(pgc_nn_backend), why, n);
+        if (!*table) dlclose(h);
         return 0;
     }
     return -1;

@@ -41,8 +41,9 @@ typedef struct {
     int ho, wo, k, stride, pad;
 } pgc_pool_desc;
 
-/* Bumped whenever the table below changes, so that a GPU plugin built from another
- * version of this header is refused instead of called through the wrong slots. */
+/* Bumped whenever the table below or any descriptor above changes, so that a GPU
+ * plugin built from another version of this header is refused instead of called
+ * through the wrong slots or handed structs it reads wrongly. */
 #define PGC_NN_BACKEND_ABI 3
 
 typedef struct pgc_nn_backend pgc_nn_backend;

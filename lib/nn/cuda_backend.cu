@@ -228,9 +228,8 @@ static void cuda_zero(void *ctx, float *p, size_t n)
     CK(c, cudaMemsetAsync(p, 0, n * sizeof(float), c->stream));
 }
 
-/* Page-locked, so that cudaMemcpyAsync copies straight from it; plain memory past what
- * the system lets us lock would be slower but fine, so out of pinned memory is NULL
- * and the caller's to report. */
+/* Page-locked, so that cudaMemcpyAsync copies straight from it. NULL when the system
+ * lets us lock no more: the caller reports it as out of memory. */
 static float *cuda_host_alloc(size_t n)
 {
     void *p = NULL;
@@ -303,5 +302,14 @@ pgc_nn_plugin_backend(int abi, size_t table_size, char *why, size_t n)
         snprintf(why, n, "the GPU plugin was built for another version of pgcam");
         return NULL;
     }
-    return device_usable(&dev, why, n) ? &cuda_backend : NULL;
+    if (!device_usable(&dev, why, n)) return NULL;
+    /* make the context now: a GPU held by another process in exclusive mode, or one
+     * whose memory is gone, shows here as a reason rather than later as a failure */
+    cudaError_t e = cudaFree(0);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        snprintf(why, n, "the GPU cannot be used (%s)", cudaGetErrorString(e));
+        return NULL;
+    }
+    return &cuda_backend;
 }

@@ -279,7 +279,9 @@ static int graph_alloc(pgc_net *net, pgc_err *e)
 {
     const pgc_nn_backend *be = net->be;
     net->ctx = be->create(net->ws_bytes, net->threads);
-    if (!net->ctx) return pgc_errf(e, PGC_ENOMEM, "out of memory for the network's scratch");
+    if (!net->ctx)
+        return pgc_errf(e, PGC_ENOMEM, "the %s backend could not start (out of memory for "
+                        "the network's scratch, or the device is unavailable)", be->name);
     for (int i = 0; i < net->nt; i++) {
         pgc_tensor *t = &net->t[i];
         t->x = be->alloc(net->ctx, tsize(t));

@@ -53,6 +53,12 @@ static double bench_mode(pgc_net *net, int mode, double seconds)
     float *x = net->be->host_alloc((size_t)n * net->h * net->w), *z = malloc(sizeof(float) * 2 * n);
     float *dz = malloc(sizeof(float) * 2 * n);
     int *y = malloc(sizeof(int) * n);
+    if (!x || !z || !dz || !y) {
+        fprintf(stderr, "gpu_bench: out of memory\n");
+        net->be->host_free(x);
+        free(z), free(dz), free(y);
+        return -1;
+    }
     for (size_t i = 0; i < (size_t)n * net->h * net->w; i++)
         x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
     for (int i = 0; i < n; i++) {

@@ -871,10 +871,14 @@ int main(int argc, char **argv)
         return check_done();
     }
     if (be[GPU] == be[CPU]) {
-        /* A machine with an NVIDIA driver must not pass by skipping: a plugin that
-         * fails to load there, or finds no device, is a failure. */
-        if (access("/dev/nvidiactl", F_OK) == 0) {
-            printf("not ok - the GPU backend is usable where an NVIDIA driver is # %s\n", why);
+        /* A machine with an NVIDIA driver must not pass by skipping where the plugin was
+         * built for its GPU: a plugin that fails to load there, or finds no device, is
+         * a failure. A build without the plugin, or a GPU older than sm_80, is a real
+         * fallback. PGC_REQUIRE_GPU=1 (make gpu-check) fails on any fallback. */
+        const char *req = getenv("PGC_REQUIRE_GPU");
+        int legit = strstr(why, "no GPU support") || strstr(why, "needs sm_80");
+        if ((req && !strcmp(req, "1")) || (!legit && access("/dev/nvidiactl", F_OK) == 0)) {
+            printf("not ok - the GPU backend is usable # %s\n", why);
             return 1;
         }
         for (int i = 0; i < nt; i++) {
