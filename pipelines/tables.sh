@@ -14,6 +14,8 @@ for a in dcfpn fpn multigap multigap-dc resnet50; do
     f=$w/t1/$a.tsv
     echo "| $a | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") |"
 done
+f=$w/t1/dcfpn-ship.tsv
+echo "| dcfpn, shipped recipe (longer, strong augmentation) | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") |"
 echo
 echo "## Table 2: localisation on the validation meningioma slices"
 echo
@@ -30,12 +32,14 @@ row "ResCAM (resnet50, CAM)" rescam
 row "Grad-ResCAM (resnet50)" gradrescam
 row "PG-CAM, all scales (dcfpn trained without figshare)" nofig-all
 row "Grad-CAM, scale 1 (dcfpn trained without figshare)" nofig-s1
+row "PG-CAM, all scales (dcfpn, shipped recipe)" ship-all
+row "Grad-CAM, scale 1 (dcfpn, shipped recipe)" ship-s1
 echo
 echo "## The source confound: per source of the validation split"
 echo
 echo "| model | source | slices | accuracy | sensitivity | specificity | ROC AUC | PG-CAM IOBB F1 | pointing game |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for d in src:dcfpn src-nofig:"dcfpn without figshare"; do
+for d in src:dcfpn src-nofig:"dcfpn without figshare" src-ship:"dcfpn, shipped recipe"; do
     for s in fig_val:figshare br_val:Br35H vol_val:volume; do
         f=$w/${d%%:*}/${s%%:*}.tsv
         echo "| ${d#*:} | ${s#*:} | $(get "$f" frames_label) | $(fmt "$(get "$f" cls_accuracy)") | $(fmt "$(get "$f" sensitivity)") | $(fmt "$(get "$f" specificity)") | $(fmt "$(get "$f" roc_auc)") | $(fmt "$(get "$f" iobb_f1)") | $(fmt "$(get "$f" pointing_game)") |"
