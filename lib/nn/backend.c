@@ -36,10 +36,10 @@ int pgc_nn_plugin_path(int k, char *buf, size_t n)
 
 /* Loads the plugin. Returns 0 with *table set (NULL: no usable device, reason in why),
  * or -1 when no plugin file exists (why empty, unless $PGC_CUDA_PLUGIN named one) or
- * one exists but cannot be used. A plugin whose table is used stays loaded to the end
- * (dlopen counts references, so loading again is cheap and holds no state of ours);
- * one that finds no GPU is closed again, so that CPU work does not keep cuDNN and
- * cuBLAS mapped. */
+ * one exists but cannot be used. The handle is never closed, even when no GPU is found:
+ * unloading libstdc++ and the CUDA libraries again frees nothing that matters and
+ * leaves their start-up allocations orphaned (LeakSanitizer reports them); dlopen
+ * counts references, so loading again is cheap and holds no state of ours. */
 static int plugin_load(const pgc_nn_backend **table, char *why, size_t n)
 {
     char path[PATH_MAX + 32];
@@ -61,11 +61,9 @@ static int plugin_load(const pgc_nn_backend **table, char *why, size_t n)
         *(void **)&fn = dlsym(h, PGC_NN_PLUGIN_SYMBOL);
         if (!fn) {
             snprintf(why, n, "%.300s is not a pgcam GPU plugin", path);
-            dlclose(h);
             return -1;
         }
         *table = fn(PGC_NN_BACKEND_ABI, sizeof(pgc_nn_backend), why, n);
-        if (!*table) dlclose(h);
         return 0;
     }
     return -1;
