@@ -125,6 +125,18 @@ int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e)
 
 static double uni(pgc_rng *r, double lo, double hi) { return lo + (hi - lo) * pgc_rng_uniform(r); }
 
+/* In place: p[k] = k0 p[k] + k1 (p[k-1] + p[k+1]) over n values stride apart, edges
+ * clamped, every term read before it is overwritten (the left one is carried). */
+static void smooth3(float *p, int n, size_t stride, float k0, float k1)
+{
+    float left = p[0];
+    for (int k = 0; k < n; k++) {
+        float here = p[k * stride], right = p[(k < n - 1 ? k + 1 : k) * stride];
+        p[k * stride] = k0 * here + k1 * (left + right);
+        left = here;
+    }
+}
+
 /* Geometry, then (strong) gamma, blur and noise, then intensity jitter (data.h). */
 void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong)
 {
@@ -168,26 +180,10 @@ void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, in
             if (dst[i] > 0 && dst[i] < 1) dst[i] = (float)pow(dst[i], g);
         double blur = pgc_rng_uniform(r) < 0.5 ? uni(r, 0, 0.6) : 0;
         if (blur > 0) {
-            /* separable [blur, 1, blur] / (1 + 2 blur), edges clamped */
-            float *row = malloc(sizeof(float) * (size_t)(w > h ? w : h));
-            if (row) {
-                float k0 = (float)(1 / (1 + 2 * blur)), k1 = (float)(blur / (1 + 2 * blur));
-                for (int i = 0; i < h; i++) {
-                    float *p = dst + (size_t)i * w;
-                    for (int j = 0; j < w; j++)
-                        row[j] = k0 * p[j] + k1 * (p[j > 0 ? j - 1 : 0] + p[j < w - 1 ? j + 1 : w - 1]);
-                    memcpy(p, row, sizeof(float) * w);
-                }
-                for (int j = 0; j < w; j++) {
-                    for (int i = 0; i < h; i++) {
-                        float up = dst[(size_t)(i > 0 ? i - 1 : 0) * w + j];
-                        float dn = dst[(size_t)(i < h - 1 ? i + 1 : h - 1) * w + j];
-                        row[i] = k0 * dst[(size_t)i * w + j] + k1 * (up + dn);
-                    }
-                    for (int i = 0; i < h; i++) dst[(size_t)i * w + j] = row[i];
-                }
-                free(row);
-            }
+            /* separable [blur, 1, blur] / (1 + 2 blur): every row, then every column */
+            float k0 = (float)(1 / (1 + 2 * blur)), k1 = (float)(blur / (1 + 2 * blur));
+            for (int i = 0; i < h; i++) smooth3(dst + (size_t)i * w, w, 1, k0, k1);
+            for (int j = 0; j < w; j++) smooth3(dst + j, h, (size_t)w, k0, k1);
         }
         double sd = uni(r, 0, 0.04);
         for (size_t i = 0; i < (size_t)h * w; i++) dst[i] += (float)(sd * pgc_rng_normal(r));
