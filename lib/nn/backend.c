@@ -81,7 +81,7 @@ const pgc_nn_backend *pgc_nn_backend_get(const char *device, char *why, size_t n
     if (plugin_load(&b, reason, sizeof reason) == 0 && b) return b;
     if (!reason[0]) {
         /* no plugin: a CPU-only build, where "auto" has nothing to say */
-        if (gpu) snprintf(why, n, "this build has no GPU support (no " PLUGIN_NAME ")");
+        if (gpu) snprintf(why, n, PGC_NN_WHY_NOT_BUILT " (no " PLUGIN_NAME ")");
     } else {
         snprintf(why, n, "%.400s", reason);
     }

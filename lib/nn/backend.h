@@ -152,6 +152,9 @@ const pgc_nn_backend *pgc_nn_backend_cpu(void);
  * so that a binary runs where the CUDA libraries are missing and loads them only when
  * a GPU is asked for. */
 const pgc_nn_backend *pgc_nn_backend_get(const char *device, char *why, size_t n);
+/* Two reasons are fallbacks by design, not faults (tests tell them apart by these): */
+#define PGC_NN_WHY_NOT_BUILT "this build has no GPU support"     /* no plugin */
+#define PGC_NN_WHY_TOO_OLD "this build needs sm_80 or newer"     /* an older GPU */
 
 /* Where the GPU plugin is looked for, in order: $PGC_CUDA_PLUGIN; pgc-cuda.so beside
  * the running binary; ../lib/pgcam/pgc-cuda.so from the binary (an installed tree).

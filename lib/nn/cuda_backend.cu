@@ -70,7 +70,7 @@ static bool device_usable(int *dev, char *why, size_t n)
         return false;
     }
     if (major < 8) { /* the Makefile builds sm_80 and sm_90 code */
-        if (why) snprintf(why, n, "the GPU is sm_%d%d; this build needs sm_80 or newer",
+        if (why) snprintf(why, n, "the GPU is sm_%d%d; " PGC_NN_WHY_TOO_OLD,
                           major, minor);
         return false;
     }

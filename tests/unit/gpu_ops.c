@@ -873,7 +873,7 @@ int main(int argc, char **argv)
          * a failure. A build without the plugin, or a GPU older than sm_80, is a real
          * fallback. PGC_REQUIRE_GPU=1 (make gpu-check) fails on any fallback. */
         const char *req = getenv("PGC_REQUIRE_GPU");
-        int legit = strstr(why, "no GPU support") || strstr(why, "needs sm_80");
+        int legit = strstr(why, PGC_NN_WHY_NOT_BUILT) || strstr(why, PGC_NN_WHY_TOO_OLD);
         if ((req && !strcmp(req, "1")) || (!legit && access("/dev/nvidiactl", F_OK) == 0)) {
             printf("not ok - the GPU backend is usable # %s\n", why);
             return 1;
