@@ -18,34 +18,41 @@
 static const char USAGE[] =
     "usage: pgc-infer -m MODEL [options] < stream > stream\n"
     "Classifies the f32 `image` record of each frame (H and W multiples of 16) and adds,\n"
-    "after the frame's own records: `prob` (class 0 none, 1 tumour; metadata `prob`,\n"
-    "`pred`), and per pyramid scale p `feat.sp` and `grad.sp` (c y x), d logit / d feature.\n"
+    "after the frame's own records: `prob` (the model's K classes, class 0 none: 0 none,\n"
+    "1 tumour for a two-class model; metadata `prob` = P(tumour) = 1 - P(none), `pred`\n"
+    "tumour or none, `class` the most probable class), and per pyramid scale p `feat.sp`\n"
+    "and `grad.sp` (c y x), d score / d feature, with `cam-class` naming the score.\n"
     "The image record gets a `prob` key. dcfpn/fpn/multigap*: scales s1..s4 = d1..d4,\n"
     "s5 = e5; resnet50: s1 = its last block.\n"
     "\n"
     "  -m MODEL          the model (pgc-train -o)\n"
     "  --batch N         frames per batch (default 8)\n"
-    "  --class C         the class whose logit is differentiated (default 1, tumour)\n"
+    "  --class C         the score differentiated: a class name or index (its logit), or\n"
+    "                    'tumour': log(sum of the tumour classes' exp(logit)) - logit of\n"
+    "                    none. Default: two classes, logit 1 (tumour); more, the logit of\n"
+    "                    each frame's most probable tumour class\n"
     "  --scales LIST     scales to emit, e.g. 1,4 (default all)\n"
     "  --no-grad         forward only: prob and feat.sp, no grad.sp\n"
     "  --threads N       CPU threads (default: all)\n"
+    "An input unlike the model's training images (size, or pgc-prep's norm and fit keys)\n"
+    "gets one warning line: run pgc-prep --model MODEL to make it alike.\n"
     "  --device D        auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
     "                    when this build has GPU support and a GPU is usable\n";
 
 typedef struct {
-    const char *model, *device, *scales;
-    int batch, cls, grad, threads;
+    const char *model, *device, *scales, *cls;
+    int batch, grad, threads;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.device = cli_device_default(), .scales = "all", .batch = 8, .cls = 1, .grad = 1};
+    *o = (opts){.device = cli_device_default(), .scales = "all", .batch = 8, .grad = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = VAL();
         else if (!strcmp(a, "--batch")) o->batch = (int)cli_long(a, VAL(), 1, 1024);
-        else if (!strcmp(a, "--class")) o->cls = (int)cli_long(a, VAL(), 0, 1);
+        else if (!strcmp(a, "--class")) o->cls = VAL();
         else if (!strcmp(a, "--scales")) o->scales = VAL();
         else if (!strcmp(a, "--no-grad")) o->grad = 0;
         else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
@@ -86,6 +93,9 @@ typedef struct {
     const pgc_nn_backend *be;
     pgc_net *net;
     int want[PGC_MAX_SCALES + 1];
+    pgc_model_info mi;     /* header, class names, preprocessing */
+    int K, target;         /* classes; the score: a class, TARGET_TOP or TARGET_TUMOUR */
+    int warned;
     pgc_frame *q;          /* queued frames, in stream order */
     int nq, nimg, h, w;
     int *slot;             /* slot[b]: the queue index of batch image b */
@@ -93,6 +103,74 @@ typedef struct {
     size_t feat_cap[PGC_MAX_SCALES];
     pgc_writer *out;
 } infer;
+
+enum { TARGET_TOP = -1, TARGET_TUMOUR = -2 };
+
+/* --class: a name, an index, 'tumour', or nothing (the default). */
+static int parse_target(const char *c, const pgc_model_info *mi)
+{
+    if (!c) return mi->nclass == 2 ? 1 : TARGET_TOP;
+    int k = pgc_model_class_index(mi, c);
+    if (k >= 0) return k;
+    if (!strcmp(c, "tumour")) return TARGET_TUMOUR;
+    char *end;
+    long v = strtol(c, &end, 10);
+    if (end != c && !*end && v >= 0 && v < mi->nclass) return (int)v;
+    char names[PGC_MAX_CLASSES * PGC_CLASS_NAME_MAX + 8] = "";
+    for (int i = 0, at = 0; i < mi->nclass; i++)
+        at += snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", mi->classes[i]);
+    cli_usage("--class wants tumour, 0..%d or a class of the model (%s), not '%s'",
+              mi->nclass - 1, names, c);
+    return 0;
+}
+
+/* d score / d logits of one image (K logits z) into dz; returns the class named. */
+static int target_grad(int target, int K, const float *z, float *dz)
+{
+    for (int k = 0; k < K; k++) dz[k] = 0;
+    if (target >= 0) {
+        dz[target] = 1;
+        return target;
+    }
+    int best = 1;
+    for (int k = 2; k < K; k++)
+        if (z[k] > z[best]) best = k;
+    if (target == TARGET_TOP) {
+        dz[best] = 1;
+        return best;
+    }
+    /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
+    double m = z[best], s = 0;
+    for (int k = 1; k < K; k++) s += exp(z[k] - m);
+    for (int k = 1; k < K; k++) dz[k] = (float)(exp(z[k] - m) / s);
+    dz[0] = -1;
+    return -1;
+}
+
+/* One warning line when an image was not made the way the model's training images were. */
+static void check_prep(infer *s, const pgc_record *r, const char *id)
+{
+    if (s->warned) return;
+    char want[128], have[128], why[300] = "";
+    if (pgc_model_meta(&s->mi, "prep-size", want, sizeof want) && atol(want) > 0 &&
+        (r->dims[0] != (uint64_t)atol(want) || r->dims[1] != (uint64_t)atol(want)))
+        snprintf(why, sizeof why, "is %llux%llu, the model's training images %sx%s",
+                 (unsigned long long)r->dims[0], (unsigned long long)r->dims[1], want, want);
+    else if (!pgc_model_meta(&s->mi, "prep-size", want, sizeof want) &&
+             (r->dims[0] != (uint64_t)s->mi.h || r->dims[1] != (uint64_t)s->mi.w))
+        snprintf(why, sizeof why, "is %llux%llu, the model was trained at %dx%d",
+                 (unsigned long long)r->dims[0], (unsigned long long)r->dims[1], s->mi.h, s->mi.w);
+    static const char *const keys[][2] = {{"prep-norm", "norm"}, {"prep-fit", "fit"}};
+    for (int k = 0; k < 2 && !why[0]; k++)
+        if (pgc_model_meta(&s->mi, keys[k][0], want, sizeof want) &&
+            pgc_meta_get(r, keys[k][1], have, sizeof have) && strcmp(want, have))
+            snprintf(why, sizeof why, "has %s '%s', the model's training images '%s'", keys[k][1],
+                     have, want);
+    if (!why[0]) return;
+    cli_warn("frame '%s': the image %s; results may be off (pgc-prep --model '%s')", id, why,
+             s->o.model);
+    s->warned = 1;
+}
 
 static size_t tcount(const pgc_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
 
@@ -104,6 +182,7 @@ static void ensure_net(infer *s)
         if (pgc_model_load(s->o.model, s->be, s->o.batch, s->h, s->w, s->o.threads, &s->net, &mi, &e))
             cli_die(PGC_EINPUT, &e);
         pgc_model_info_free(&mi);
+        if (s->net->nclass != s->K) cli_fail("cannot read model '%s': it changed while running", s->o.model);
         parse_scales(s->o.scales, s->net->nscales, s->want);
     } else if (pgc_net_resize(s->net, s->o.batch, s->h, s->w, &e)) {
         cli_die(PGC_EINPUT, &e);
@@ -155,10 +234,14 @@ static void flush(infer *s)
                 memset(s->x + b * hw, 0, hw * sizeof(float));
             }
         }
+        int K = s->K, named[1024];
         pgc_net_forward(net, s->x, s->z);
         if (s->o.grad) {
-            for (int b = 0; b < B; b++)
-                s->dz[2 * b] = 0, s->dz[2 * b + 1] = 0, s->dz[2 * b + s->o.cls] = b < s->nimg;
+            for (int b = 0; b < B; b++) {
+                named[b] = target_grad(s->target, K, s->z + (size_t)K * b, s->dz + (size_t)K * b);
+                if (b >= s->nimg)
+                    for (int k = 0; k < K; k++) s->dz[(size_t)K * b + k] = 0;
+            }
             pgc_net_backward(net, s->dz);
         }
         for (int k = 0; k < net->nscales; k++) {
@@ -171,18 +254,26 @@ static void flush(infer *s)
         for (int b = 0; b < s->nimg; b++) {
             pgc_frame *f = &s->q[s->slot[b]];
             int img = pgc_frame_find(f, "image");
-            const float *z = s->z + 2 * b;
-            double m = fmax(z[0], z[1]), e0 = exp(z[0] - m), e1 = exp(z[1] - m);
-            float p[2] = {(float)(e0 / (e0 + e1)), (float)(e1 / (e0 + e1))};
+            const float *z = s->z + (size_t)K * b;
+            double m = z[0], sum = 0;
+            int arg = 0;
+            for (int k = 1; k < K; k++)
+                if (z[k] > m) m = z[k], arg = k;
+            float p[PGC_MAX_CLASSES];
+            for (int k = 0; k < K; k++) sum += exp(z[k] - m);
+            for (int k = 0; k < K; k++) p[k] = (float)(exp(z[k] - m) / sum);
+            float pt = (float)(1 - exp(z[0] - m) / sum); /* P(tumour), not 1 - rounded p0 */
             pgc_err e;
-            if (pgc_meta_setf(&f->rec[img], "prob", &e, "%.6g", p[1])) cli_die(PGC_ENOMEM, &e);
-            uint64_t two = 2;
+            if (pgc_meta_setf(&f->rec[img], "prob", &e, "%.6g", pt)) cli_die(PGC_ENOMEM, &e);
+            uint64_t nk = (uint64_t)K;
             const char *cn[1] = {"class"};
-            add_rec(f, img, "prob", 0, 1, &two, cn, p);
+            add_rec(f, img, "prob", 0, 1, &nk, cn, p);
             pgc_record *pr = &f->rec[f->n - 1];
-            if (pgc_meta_setf(pr, "prob", &e, "%.6g", p[1]) ||
-                pgc_meta_set(pr, "pred", p[1] > p[0] ? "tumour" : "none", &e))
+            if (pgc_meta_setf(pr, "prob", &e, "%.6g", pt) ||
+                pgc_meta_set(pr, "pred", arg ? "tumour" : "none", &e) ||
+                pgc_meta_set(pr, "class", s->mi.classes[arg], &e))
                 cli_die(PGC_ENOMEM, &e);
+            const char *cam_class = !s->o.grad ? NULL : named[b] >= 0 ? s->mi.classes[named[b]] : "tumour";
             for (int k = 0; k < net->nscales; k++) {
                 if (!s->want[k + 1]) continue;
                 const pgc_tensor *t = &net->t[net->scale[k]];
@@ -195,6 +286,8 @@ static void flush(infer *s)
                 if (s->o.grad) {
                     snprintf(name, sizeof name, "grad.s%d", k + 1);
                     add_rec(f, img, name, k + 1, 3, dims, dn, s->grad[k] + b * per);
+                    if (pgc_meta_set(&f->rec[f->n - 1], "cam-class", cam_class, &e))
+                        cli_die(PGC_ENOMEM, &e);
                 }
             }
         }
@@ -220,15 +313,15 @@ int main(int argc, char **argv)
     s.be = cli_backend(s.o.device);
     {   /* a bad model fails before any input is read */
         pgc_err e;
-        pgc_model_info mi;
-        if (pgc_model_peek(s.o.model, &mi, &e)) cli_die(PGC_EINPUT, &e);
-        pgc_model_info_free(&mi);
+        if (pgc_model_peek(s.o.model, &s.mi, &e)) cli_die(PGC_EINPUT, &e);
+        s.K = s.mi.nclass;
+        s.target = parse_target(s.o.cls, &s.mi);
     }
     int B = s.o.batch;
     s.q = calloc(B, sizeof *s.q);
     s.slot = calloc(B, sizeof *s.slot);
-    s.z = calloc(2 * B, sizeof(float));
-    s.dz = calloc(2 * B, sizeof(float));
+    s.z = calloc((size_t)s.K * B, sizeof(float));
+    s.dz = calloc((size_t)s.K * B, sizeof(float));
     if (!s.q || !s.slot || !s.z || !s.dz) cli_fail("out of memory");
     pgc_reader *rd = cli_reader("-");
     s.out = cli_writer();
@@ -253,6 +346,7 @@ int main(int argc, char **argv)
             const float *x = r->data;
             for (size_t k = 0; k < h * w; k++)
                 if (!isfinite(x[k])) cli_fail("frame '%s': image holds NaN or infinity", id);
+            check_prep(&s, r, id);
             if (s.nimg && ((int)h != s.h || (int)w != s.w)) {
                 /* a new size: finish the batch at the old one first */
                 int at = s.nq;
@@ -281,5 +375,6 @@ int main(int argc, char **argv)
     free(s.q), free(s.slot), free(s.z), free(s.dz);
     s.be->host_free(s.x);
     pgc_net_free(s.net);
+    pgc_model_info_free(&s.mi);
     return 0;
 }

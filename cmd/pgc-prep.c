@@ -8,6 +8,8 @@
 #include "../lib/prep.h"
 #include "common/cli.h"
 
+#include "../lib/model.h"
+
 static const char usage[] =
     "usage: pgc-prep [--size N] [--fit crop|pad] [--norm pct|zscore|none] [--pct LO:HI]\n"
     "Prepares every frame's `image` record for the network, one frame at a time:\n"
@@ -19,7 +21,8 @@ static const char usage[] =
     "     pixel centres when growing), then centre-crop to N x N (--fit crop, default) or\n"
     "     scale the longer side to N and zero-pad to N x N (--fit pad: nothing is lost).\n"
     "The image becomes f32 (y x); `transform` is composed so that it still maps tensor\n"
-    "pixels to source pixels, `spacing` follows the scale, and `norm` records step 1.\n"
+    "pixels to source pixels, `spacing` follows the scale, and `norm` and `fit` record\n"
+    "steps 1 and 2 (pgc-train copies them into the model).\n"
     "`truth` and `boxes` records of the frame are mapped to the new pixel grid, clipped\n"
     "to it, and dropped when left empty. Other records pass through unchanged.\n"
     "\n"
@@ -27,6 +30,8 @@ static const char usage[] =
     "  --fit F      crop (default) or pad\n"
     "  --norm M     pct (default), zscore or none\n"
     "  --pct LO:HI  percentiles for --norm pct, 0 <= LO < HI <= 100 (default 0.5:99.5)\n"
+    "  --model M    take size, fit and norm from the model M (how its training images\n"
+    "               were made); options given as well win\n"
     "  -h, --help   this help\n"
     "\n"
     "Exit status: 0 success, 1 bad input (one line on stderr), 2 bad usage.\n";
@@ -45,16 +50,41 @@ typedef struct {
     size_t src_cap;
 } prep;
 
+/* The model's prep-size, prep-fit and prep-norm keys (format/model.md) as the defaults. */
+static void model_defaults(const char *path, options *o)
+{
+    pgc_err e;
+    pgc_model_info mi;
+    if (pgc_model_peek(path, &mi, &e)) cli_die(PGC_EINPUT, &e);
+    char v[128];
+    if (pgc_model_meta(&mi, "prep-size", v, sizeof v) && atol(v) > 0) o->size = (size_t)atol(v);
+    else o->size = (size_t)mi.h; /* older models: the size they were trained at */
+    if (pgc_model_meta(&mi, "prep-fit", v, sizeof v)) o->fit = !strcmp(v, "pad") ? PGC_FIT_PAD : PGC_FIT_CROP;
+    if (pgc_model_meta(&mi, "prep-norm", v, sizeof v)) {
+        double lo, hi;
+        if (sscanf(v, "pct %lf %lf", &lo, &hi) == 2) o->norm = PGC_NORM_PCT, o->lo = lo, o->hi = hi;
+        else if (!strcmp(v, "zscore")) o->norm = PGC_NORM_ZSCORE;
+        else if (!strcmp(v, "none")) o->norm = PGC_NORM_NONE;
+        else cli_fail("cannot read model '%s': prep-norm '%s' is not pct LO HI, zscore or none", path, v);
+    }
+    pgc_model_info_free(&mi);
+}
+
 static options parse_args(int argc, char **argv)
 {
     options o = {224, PGC_FIT_CROP, PGC_NORM_PCT, 0.5, 99.5};
+    for (int i = 1; i + 1 < argc; i++) /* the model's settings first, so options win */
+        if (!strcmp(argv[i], "--model")) model_defaults(argv[i + 1], &o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--size") && strcmp(a, "--fit") && strcmp(a, "--norm") && strcmp(a, "--pct"))
+        if (strcmp(a, "--size") && strcmp(a, "--fit") && strcmp(a, "--norm") && strcmp(a, "--pct") &&
+            strcmp(a, "--model"))
             cli_usage("unknown argument '%s'", a);
         if (i + 1 >= argc) cli_usage("%s needs a value", a);
         const char *v = argv[++i];
-        if (!strcmp(a, "--size")) {
+        if (!strcmp(a, "--model")) {
+            /* read above */
+        } else if (!strcmp(a, "--size")) {
             o.size = (size_t)cli_long(a, v, 1, 8192);
         } else if (!strcmp(a, "--fit")) {
             if (!strcmp(v, "crop")) o.fit = PGC_FIT_CROP;
@@ -150,7 +180,8 @@ static void prep_frame(prep *p, pgc_frame *f)
         (rc = pgc_prep_resize(&p->work, p->src, h, w, &plan, img->data, &e)) ||
         (rc = pgc_transform_set(img, &now, &e)) ||
         (spacing[0] && (rc = pgc_meta_set(img, "spacing", spacing, &e))) ||
-        (rc = pgc_meta_set(img, "norm", nm, &e)))
+        (rc = pgc_meta_set(img, "norm", nm, &e)) ||
+        (rc = pgc_meta_set(img, "fit", p->o.fit == PGC_FIT_PAD ? "pad" : "crop", &e)))
         cli_die(rc, &e);
 
     for (int i = 0; i < f->n; i++)

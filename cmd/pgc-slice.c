@@ -22,7 +22,9 @@ static const char usage[] =
     "PNG: one frame per image, u8 or u16, frame id = the basename without extension,\n"
     "axis png, index 0, spacing 1 1, transform 1 0 0 0 1 0. Colour becomes grey (Rec. 601),\n"
     "alpha is dropped. --labels and --boxes give the label and the truth.\n"
-    "  --labels CSV   weak labels: columns file,label (tumour or none), matched by basename\n"
+    "  --labels CSV   weak labels: columns file,label (tumour or none), matched by basename;\n"
+    "                 an optional column tumour_type becomes the tumour slices' key\n"
+    "                 tumour_type (an image-level label for pgc-train --classes)\n"
     "  --boxes CSV    truth boxes: columns file,x0,y0,x1,y1 in pixels, half-open, several\n"
     "                 rows per file allowed; clipped to the image\n"
     "\n"
@@ -44,6 +46,7 @@ static const char usage[] =
     "                 region of those voxels\n"
     "  --label L      weak label (tumour or none) of every slice of volumes without\n"
     "                 --seg, e.g. none for a healthy subject\n"
+    "  --tumour-type T  key tumour_type: T on the slices labelled tumour (e.g. glioma)\n"
     "  --min-fg F     skip slices whose non-zero voxels are less than fraction F of the\n"
     "                 slice, e.g. 0.05 to leave out the empty slices around the head\n"
     "                 (default 0: every slice)\n"
@@ -57,7 +60,7 @@ static const char usage[] =
     "Exit status: 0 success, 1 bad input (one line on stderr naming the file), 2 bad usage.\n";
 
 typedef struct {
-    const char *labels, *boxes, *list, *seg, *label;
+    const char *labels, *boxes, *list, *seg, *label, *tumour_type;
     int views;        /* bit v set: emit view v */
     double min_fg;
     long every, lo, hi; /* hi < 0: to the end */
@@ -142,6 +145,7 @@ static void slice_png(slicer *s, const char *path)
         .frame = frame, .source = path, .axis = "png", .index = 0, .spacing = {1, 1},
         .transform = PGC_TRANSFORM_IDENTITY,
         .label = s->have_labels ? pgc_labels_find(&s->labels, path) : NULL,
+        .tumour_type = s->have_labels ? pgc_labels_find_type(&s->labels, path) : NULL,
     };
     static const char *const yx[] = {"y", "x"};
     uint64_t dims[2] = {s->png.h, s->png.w};
@@ -210,7 +214,7 @@ static void slice_view(slicer *s, const char *path, const char *base, const pgc_
         pgc_slice_info info = {
             .frame = frame, .source = path, .axis = pgc_view_name(view), .index = k,
             .spacing = {s->vol.pixdim[1 + m.row_axis], s->vol.pixdim[1 + m.col_axis]},
-            .transform = t, .label = label,
+            .transform = t, .label = label, .tumour_type = o->tumour_type,
         };
         if ((rc = pgc_slice_meta(&s->image, &info, "image", &e))) cli_die(rc, &e);
         cli_put(s->w, &s->image);
@@ -312,7 +316,8 @@ static options parse_args(int argc, char **argv)
     o.files = calloc((size_t)argc, sizeof *o.files);
     if (!o.files) cli_fail("out of memory");
     static const char *const valued[] = {"--labels", "--boxes", "--list", "--seg", "--axis",
-                                         "--min-fg", "--every", "--range", "--label"};
+                                         "--min-fg", "--every", "--range", "--label",
+                                         "--tumour-type"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int opt = -1;
@@ -336,6 +341,11 @@ static options parse_args(int argc, char **argv)
             case 5: o.min_fg = cli_double(a, v, 0, 1); break;
             case 6: o.every = cli_long(a, v, 1, 1L << 31); break;
             case 7: parse_range(&o, v); break;
+            case 9:
+                if (!v[0] || strpbrk(v, "\n:,") || strlen(v) > 63)
+                    cli_usage("--tumour-type wants a name (no ':', ',' or newline), not '%s'", v);
+                o.tumour_type = v;
+                break;
             default:
                 if (strcmp(v, "tumour") && strcmp(v, "none"))
                     cli_usage("--label wants tumour or none, not '%s'", v);

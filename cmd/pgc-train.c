@@ -21,7 +21,8 @@
 static const char USAGE[] =
     "usage: pgc-train FILE -o MODEL [options]\n"
     "Trains a tumour / no-tumour classifier on the f32 `image` records of the stream FILE\n"
-    "that carry `label: tumour|none` (pgc-prep's output), and writes MODEL.\n"
+    "that carry `label: tumour|none` (pgc-prep's output), and writes MODEL. Image-level\n"
+    "labels only: boxes and masks in FILE are never read.\n"
     "\n"
     "  -o MODEL              the trained model (refused if it exists, unless --force)\n"
     "  --force               replace MODEL\n"
@@ -34,7 +35,17 @@ static const char USAGE[] =
     "  --lr-step N           multiply the rate by 0.1 every N steps (default 10000)\n"
     "  --seed N              random seed (default 1)\n"
     "  --threads N           CPU threads (default: all)\n"
-    "  --class-weights W     auto (inverse frequency, default), none, or W0,W1\n"
+    "  --classes LIST        the K classes the head learns, none first (default none,tumour),\n"
+    "                        e.g. none,meningioma,glioma,pituitary: a tumour image's class\n"
+    "                        is its `tumour_type` key (pgc-slice --labels, --tumour-type);\n"
+    "                        a tumour of another or no type counts as 'some tumour class'\n"
+    "                        (loss -log(1 - P(none))). Types that share one data source\n"
+    "                        must be told apart by the tumour, not by the source\n"
+    "  --class-weights W     auto (inverse frequency per class, default), none, or K weights\n"
+    "                        W0,W1,...\n"
+    "  --up-init I           he (default) or nearest: transposed convolutions start with\n"
+    "                        equal 2x2 taps (nearest-neighbour upsampling), so that the\n"
+    "                        fine scales' Grad-CAMs carry no 2x2 dot pattern\n"
     "  --no-augment          no flips, affine jitter or intensity jitter\n"
     "  --strong-augment      wider affine and intensity jitter, plus gamma, blur and noise,\n"
     "                        so that sharpness and texture cannot tell data sources apart\n"
@@ -50,7 +61,7 @@ static const char USAGE[] =
     "Progress goes to stderr about every 10 s.\n";
 
 typedef struct {
-    const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw;
+    const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
     int force, width, batch, augment, threads, val_every, ckpt_every, log_every;
     long iters, epochs, lr_step;
     unsigned long long seed;
@@ -60,7 +71,8 @@ typedef struct {
 
 static void parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.arch = "dcfpn", .device = cli_device_default(), .cw = "auto", .width = 16, .batch = 16,
+    *o = (opts){.arch = "dcfpn", .device = cli_device_default(), .cw = "auto", .classes = "none,tumour",
+                .up_init = "he", .width = 16, .batch = 16,
                 .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
                 .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed = 1,
                 .lr = 1e-3};
@@ -79,6 +91,8 @@ static void parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--seed")) o->seed = (unsigned long long)cli_long(a, VAL(), 0, 0x7fffffffffffffffL), o->seed_set = 1;
         else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
         else if (!strcmp(a, "--class-weights")) o->cw = VAL();
+        else if (!strcmp(a, "--classes")) o->classes = VAL();
+        else if (!strcmp(a, "--up-init")) o->up_init = VAL();
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
         else if (!strcmp(a, "--strong-augment")) o->augment = 2;
         else if (!strcmp(a, "--val")) o->val = VAL();
@@ -100,28 +114,61 @@ static void parse(int argc, char **argv, opts *o)
     if (!pgc_arch_known(o->arch) || !strcmp(o->arch, "dcfpn-ref"))
         cli_usage("unknown --arch '%s' (known: %s)", o->arch, pgc_arch_list());
     cli_device_check(o->device);
+    if (strcmp(o->up_init, "he") && strcmp(o->up_init, "nearest"))
+        cli_usage("--up-init wants he or nearest, not '%s'", o->up_init);
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (int)n : 1;
     }
 }
 
-static void class_weights(const char *s, const pgc_dataset *ds, float w[2])
+/* "none,a,b": names[] (pointing into buf), their count. */
+static int parse_classes(const char *s, char *buf, size_t n, const char *names[PGC_MAX_CLASSES])
 {
+    if (strlen(s) >= n) cli_usage("--classes: list too long");
+    snprintf(buf, n, "%s", s);
+    int k = 0;
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next) *next++ = 0;
+        if (k == PGC_MAX_CLASSES) cli_usage("--classes: at most %d classes", PGC_MAX_CLASSES);
+        if (!tok[0] || strlen(tok) >= PGC_CLASS_NAME_MAX || strpbrk(tok, " :\n"))
+            cli_usage("--classes wants names separated by commas, not '%s'", s);
+        for (int j = 0; j < k; j++)
+            if (!strcmp(names[j], tok)) cli_usage("--classes names '%s' twice", tok);
+        names[k++] = tok;
+    }
+    if (k < 2 || strcmp(names[0], "none"))
+        cli_usage("--classes wants at least two names, the first 'none', not '%s'", s);
+    return k;
+}
+
+/* w[0..K-1] per class, w[K] for tumours of no listed type. */
+static void class_weights(const char *s, const pgc_dataset *ds, float *w)
+{
+    int K = ds->nclass;
     if (!strcmp(s, "none")) {
-        w[0] = w[1] = 1;
+        for (int k = 0; k <= K; k++) w[k] = 1;
     } else if (!strcmp(s, "auto")) {
-        /* inverse frequency, normalised so that the mean weight per image is 1 */
-        size_t n1 = ds->ntumour, n0 = ds->n - n1;
-        w[0] = n0 ? (float)(ds->n / (2.0 * n0)) : 1;
-        w[1] = n1 ? (float)(ds->n / (2.0 * n1)) : 1;
+        /* inverse frequency over the groups present, normalised so that the mean
+         * weight per image is 1 (K = 2: n / (2 n_k)) */
+        int groups = 0;
+        for (int k = 0; k <= K; k++) groups += ds->count[k] > 0;
+        for (int k = 0; k <= K; k++)
+            w[k] = ds->count[k] ? (float)(ds->n / ((double)groups * ds->count[k])) : 1;
     } else {
-        char *end;
-        double a = strtod(s, &end), b = 0;
-        if (*end == ',') b = strtod(end + 1, &end);
-        if (*end || !(a > 0) || !(b > 0) || a > 1e6 || b > 1e6)
-            cli_usage("--class-weights wants auto, none or W0,W1 (positive), not '%s'", s);
-        w[0] = (float)a, w[1] = (float)b;
+        const char *p = s;
+        double sum = 0;
+        for (int k = 0; k < K; k++) {
+            char *end;
+            double v = strtod(p, &end);
+            if (end == p || !(v > 0) || v > 1e6 || (k < K - 1 ? *end != ',' : *end != 0))
+                cli_usage("--class-weights wants auto, none or %d positive weights, not '%s'", K, s);
+            w[k] = (float)v;
+            if (k) sum += v;
+            p = end + 1;
+        }
+        w[K] = (float)(sum / (K - 1));
     }
 }
 
@@ -152,22 +199,30 @@ static void shuffle(size_t *perm, size_t n, uint64_t seed, uint64_t ep)
     }
 }
 
-static void softmax1(const float *z, int n, float *p)
+/* P(tumour) = 1 - P(none) of each of n images' K logits; *arg: the argmax class. */
+static void tumour_prob(const float *z, int n, int K, float *p, int *arg)
 {
     for (int i = 0; i < n; i++) {
-        double m = fmax(z[2 * i], z[2 * i + 1]);
-        double e0 = exp(z[2 * i] - m), e1 = exp(z[2 * i + 1] - m);
-        p[i] = (float)(e1 / (e0 + e1));
+        const float *zi = z + (size_t)K * i;
+        double m = zi[0], s = 0;
+        int a = 0;
+        for (int k = 1; k < K; k++)
+            if (zi[k] > m) m = zi[k], a = k;
+        for (int k = 0; k < K; k++) s += exp(zi[k] - m);
+        p[i] = (float)(1 - exp(zi[0] - m) / s);
+        arg[i] = a;
     }
 }
 
 /* Inference-mode pass over the validation set. */
-static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metrics *m)
+static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metrics *m,
+                     double *type_acc)
 {
     int B = net->n;
     size_t hw = (size_t)vs->h * vs->w;
     float *prob = malloc(vs->n * sizeof(float)), p[4096];
-    int *lab = malloc(vs->n * sizeof(int));
+    int *lab = malloc(vs->n * sizeof(int)), arg[4096];
+    size_t typed = 0, typed_hit = 0;
     if (!prob || !lab) cli_fail("out of memory for validation");
     int was = net->train;
     net->train = 0;
@@ -182,9 +237,14 @@ static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metr
             }
         }
         pgc_net_forward(net, x, z);
-        softmax1(z, B, p);
-        for (size_t b = 0; b < nb; b++) prob[i0 + b] = p[b], lab[i0 + b] = vs->s[i0 + b].label;
+        tumour_prob(z, B, net->nclass, p, arg);
+        for (size_t b = 0; b < nb; b++) {
+            int y = vs->s[i0 + b].label;
+            prob[i0 + b] = p[b], lab[i0 + b] = y != 0;
+            if (y >= 0) typed++, typed_hit += arg[b] == y;
+        }
     }
+    *type_acc = typed ? (double)typed_hit / typed : 0;
     net->train = was;
     pgc_metrics_compute(prob, lab, vs->n, m);
     free(prob);
@@ -208,6 +268,23 @@ static const char *meta_value(const char *meta, const char *key, char *buf, size
     return NULL;
 }
 
+/* prep-size, prep-fit, prep-norm of the training images (the first one's `norm` and
+ * `fit` keys, pgc-prep's), so that the model carries its preprocessing. */
+static void prep_meta(pgc_dataset *ds, char *buf, size_t n)
+{
+    pgc_err e;
+    char norm[128] = "", fit[32] = "";
+    float *tmp = malloc((size_t)ds->h * ds->w * sizeof(float));
+    if (tmp && pgc_dataset_get(ds, 0, tmp, &e) == 0) {
+        if (!pgc_meta_get(&ds->rec, "norm", norm, sizeof norm)) norm[0] = 0;
+        if (!pgc_meta_get(&ds->rec, "fit", fit, sizeof fit)) fit[0] = 0;
+    }
+    free(tmp);
+    int at = snprintf(buf, n, "prep-size: %d\n", ds->h == ds->w ? ds->h : 0);
+    if (fit[0]) at += snprintf(buf + at, n - at, "prep-fit: %s\n", fit);
+    if (norm[0]) snprintf(buf + at, n - at, "prep-norm: %s\n", norm);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -221,14 +298,21 @@ int main(int argc, char **argv)
 
     pgc_err e;
     pgc_dataset ds, vs;
-    if (pgc_dataset_open(&ds, o.train, &e)) cli_die(PGC_EINPUT, &e);
+    char cbuf[PGC_MAX_CLASSES * PGC_CLASS_NAME_MAX];
+    const char *cname[PGC_MAX_CLASSES];
+    int K = parse_classes(o.classes, cbuf, sizeof cbuf, cname);
+    if (pgc_dataset_open_classes(&ds, o.train, cname, K, &e)) cli_die(PGC_EINPUT, &e);
+    for (int k = 1; k < K && K > 2; k++)
+        if (!ds.count[k])
+            cli_fail("cannot train on '%s': no tumour image has tumour_type '%s' (--classes)",
+                     o.train, cname[k]);
     if (o.val) {
-        if (pgc_dataset_open(&vs, o.val, &e)) cli_die(PGC_EINPUT, &e);
+        if (pgc_dataset_open_classes(&vs, o.val, cname, K, &e)) cli_die(PGC_EINPUT, &e);
         if (vs.h != ds.h || vs.w != ds.w)
             cli_fail("'%s' holds %dx%d images but '%s' %dx%d: one size for both", o.val, vs.h,
                      vs.w, o.train, ds.h, ds.w);
     }
-    float cw[2];
+    float cw[PGC_MAX_CLASSES + 1];
     class_weights(o.cw, &ds, cw);
 
     pgc_net *net;
@@ -243,6 +327,10 @@ int main(int argc, char **argv)
         if ((o.arch_set && strcmp(o.arch, mi.arch)) || (o.width_set && o.width != mi.width))
             cli_fail("cannot resume from '%s': it is %s width %d, not %s width %d", o.resume,
                      mi.arch, mi.width, o.arch, o.width);
+        for (int k = 0; k < K; k++)
+            if (mi.nclass != K || strcmp(mi.classes[k], cname[k]))
+                cli_fail("cannot resume from '%s': its classes differ from --classes %s",
+                         o.resume, o.classes);
         char buf[64];
         if (meta_value(mi.meta, "seed", buf, sizeof buf)) {
             unsigned long long s = strtoull(buf, NULL, 10);
@@ -252,7 +340,9 @@ int main(int argc, char **argv)
         o.arch = net->arch, o.width = net->width;
         pgc_model_info_free(&mi);
     } else {
-        if (pgc_net_create(&net, be, o.arch, o.width, o.batch, ds.h, ds.w, o.threads, o.seed, &e))
+        unsigned flags = !strcmp(o.up_init, "nearest") ? PGC_NET_UP_NEAREST : 0;
+        if (pgc_net_create_ex(&net, be, o.arch, o.width, K, flags, o.batch, ds.h, ds.w,
+                              o.threads, o.seed, &e))
             cli_die(PGC_EINPUT, &e);
     }
     net->train = 1;
@@ -262,7 +352,7 @@ int main(int argc, char **argv)
 
     size_t hw = (size_t)ds.h * ds.w;
     float *raw = malloc(hw * sizeof(float)), *x = be->host_alloc(hw * o.batch);
-    float *z = malloc(2 * o.batch * sizeof(float)), *dz = malloc(2 * o.batch * sizeof(float));
+    float *z = malloc((size_t)K * o.batch * sizeof(float)), *dz = malloc((size_t)K * o.batch * sizeof(float));
     size_t *perm = malloc(ds.n * sizeof(size_t));
     int *lab = malloc(o.batch * sizeof(int));
     if (!raw || !x || !z || !dz || !perm || !lab) cli_fail("out of memory");
@@ -274,24 +364,31 @@ int main(int argc, char **argv)
         log = fopen(o.log, append ? "a" : "w");
         if (!log) cli_fail("cannot write '%s': %s", o.log, strerror(errno));
         if (!append)
-            fprintf(log, "iter\tloss\ttrain_acc\tlr\timages_per_s\tval_acc\tval_sens\tval_spec\tval_auc\n");
+            fprintf(log, "iter\tloss\ttrain_acc\tlr\timages_per_s\tval_acc\tval_sens\tval_spec\tval_auc\tval_type_acc\n");
     }
-    char meta[4096];
+    char meta[8192], cws[512] = "", prep[512] = "";
+    for (int k = 0, at = 0; k < K; k++)
+        at += snprintf(cws + at, sizeof cws - at, "%s%g", k ? "," : "", cw[k]);
+    prep_meta(&ds, prep, sizeof prep);
     int ml = snprintf(meta, sizeof meta,
-                      "arch: %s\nwidth: %d\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
-                      "class-weights: %g,%g\naugment: %s\nthreads: %d\ntrain: %s\n"
-                      "train-images: %zu\ntrain-tumour: %zu\n",
-                      o.arch, o.width, o.seed, o.batch, o.lr, o.lr_step, cw[0], cw[1],
-                      o.augment == 2 ? "strong" : o.augment ? "on" : "off", o.threads, o.train, ds.n, ds.ntumour);
+                      "arch: %s\nwidth: %d\nclasses: %s\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
+                      "class-weights: %s\naugment: %s\nup-init: %s\nthreads: %d\ntrain: %s\n"
+                      "train-images: %zu\ntrain-tumour: %zu\n%s",
+                      net->arch, net->width, o.classes, o.seed, o.batch, o.lr, o.lr_step, cws,
+                      o.augment == 2 ? "strong" : o.augment ? "on" : "off", o.up_init, o.threads,
+                      o.train, ds.n, ds.ntumour, prep);
     cli_warn("%s width %d at %dx%d: %zu images (%zu tumour, %zu unlabelled skipped), "
-             "%ld steps of %d, class weights %.3g,%.3g, %d threads", o.arch, o.width, ds.h, ds.w,
-             ds.n, ds.ntumour, ds.nunlabelled, iters, o.batch, cw[0], cw[1], o.threads);
+             "%ld steps of %d, classes %s, class weights %s, %d threads", o.arch, o.width, ds.h, ds.w,
+             ds.n, ds.ntumour, ds.nunlabelled, iters, o.batch, o.classes, cws, o.threads);
+    if (K > 2)
+        cli_warn("%zu tumour images of no listed type learn 'some tumour class'", ds.count[K]);
 
     double t0 = now(), last_report = t0, last_log = t0;
     long start = net->step, seen_since_log = 0, steps_since_log = 0;
     double loss_sum = 0, loss_rep = 0;
     long correct_sum = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0;
     pgc_metrics vm = {0};
+    double vtype = 0;
     int have_vm = 0;
     while (net->step < iters) {
         long t = net->step;
@@ -310,7 +407,7 @@ int main(int argc, char **argv)
         float lr = (float)(o.lr * pow(0.1, (double)(t / o.lr_step)));
         pgc_net_forward(net, x, z);
         int correct;
-        double loss = pgc_softmax_xent(o.batch, z, lab, cw, dz, &correct);
+        double loss = pgc_softmax_xent_k(o.batch, K, z, lab, cw, dz, &correct);
         if (!isfinite(loss) && pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e);
         if (!isfinite(loss)) cli_fail("training diverged at step %ld (loss is %g); try a lower --lr", t + 1, loss);
         pgc_net_backward(net, dz);
@@ -322,18 +419,20 @@ int main(int argc, char **argv)
 
         int do_val = o.val && (done % o.val_every == 0 || done == iters);
         if (do_val) {
-            validate(net, &vs, x, z, &vm);
+            validate(net, &vs, x, z, &vm, &vtype);
             if (pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e); /* never report NaN */
             have_vm = 1;
             cli_warn("step %ld: validation accuracy %.4f, sensitivity %.4f, specificity %.4f, "
-                     "AUC %.4f (%zu images)", done, vm.acc, vm.sens, vm.spec, vm.auc, vm.n);
+                     "AUC %.4f (%zu images)%s", done, vm.acc, vm.sens, vm.spec, vm.auc, vm.n,
+                     K > 2 ? "" : "");
+            if (K > 2) cli_warn("step %ld: validation class accuracy %.4f (images of a listed class)", done, vtype);
         }
         double tn = now();
         if (log && (done % o.log_every == 0 || do_val || done == iters)) {
             fprintf(log, "%ld\t%.6f\t%.4f\t%g\t%.2f", done, loss_sum / steps_since_log,
                     (double)correct_sum / seen_since_log, lr, seen_since_log / fmax(tn - last_log, 1e-9));
-            if (do_val) fprintf(log, "\t%.4f\t%.4f\t%.4f\t%.4f\n", vm.acc, vm.sens, vm.spec, vm.auc);
-            else fprintf(log, "\t\t\t\t\n");
+            if (do_val) fprintf(log, "\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n", vm.acc, vm.sens, vm.spec, vm.auc, vtype);
+            else fprintf(log, "\t\t\t\t\t\n");
             fflush(log);
             loss_sum = 0, correct_sum = 0, seen_since_log = 0, steps_since_log = 0, last_log = tn;
         }
@@ -352,7 +451,8 @@ int main(int argc, char **argv)
     }
     if (have_vm && ml > 0 && (size_t)ml < sizeof meta)
         snprintf(meta + ml, sizeof meta - ml, "val: %s\nval-acc: %.4f\nval-sens: %.4f\n"
-                 "val-spec: %.4f\nval-auc: %.4f\n", o.val, vm.acc, vm.sens, vm.spec, vm.auc);
+                 "val-spec: %.4f\nval-auc: %.4f\n%s%.4f\n", o.val, vm.acc, vm.sens, vm.spec, vm.auc,
+                 "val-class-acc: ", vtype);
     if (pgc_model_save(o.out, net, ds.h, ds.w, 0, meta, o.force, &e)) cli_die(PGC_EINPUT, &e);
     cli_warn("wrote '%s' after %ld steps (%ld this run) in %.0f s", o.out, net->step,
              net->step - start, now() - t0);

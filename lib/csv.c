@@ -260,6 +260,7 @@ int pgc_labels_load(const char *path, pgc_labels *l, pgc_err *e)
     if ((rc = need_col(t, "file", path, &l->col_file, e)) ||
         (rc = need_col(t, "label", path, &l->col_label, e)))
         goto fail;
+    l->col_type = pgc_csv_col(t, "tumour_type");
     struct keyed *k = rows_by_basename(t, l->col_file);
     l->order = malloc((t->nrow ? t->nrow : 1) * sizeof *l->order);
     if (!k || !l->order) {
@@ -290,7 +291,8 @@ fail:
     return rc;
 }
 
-const char *pgc_labels_find(const pgc_labels *l, const char *path)
+/* The data row of the file whose basename matches path's basename, or -1. */
+static long labels_row(const pgc_labels *l, const char *path)
 {
     const char *name = pgc_basename(path);
     const pgc_csv *t = &l->csv;
@@ -299,10 +301,24 @@ const char *pgc_labels_find(const pgc_labels *l, const char *path)
         size_t mid = lo + (hi - lo) / 2;
         const char *k = pgc_basename(pgc_csv_get(t, l->order[mid], (size_t)l->col_file));
         int c = strcmp(k, name);
-        if (c == 0) return pgc_csv_get(t, l->order[mid], (size_t)l->col_label);
+        if (c == 0) return (long)l->order[mid];
         if (c < 0) lo = mid + 1; else hi = mid;
     }
-    return NULL;
+    return -1;
+}
+
+const char *pgc_labels_find(const pgc_labels *l, const char *path)
+{
+    long r = labels_row(l, path);
+    return r < 0 ? NULL : pgc_csv_get(&l->csv, (size_t)r, (size_t)l->col_label);
+}
+
+const char *pgc_labels_find_type(const pgc_labels *l, const char *path)
+{
+    long r = labels_row(l, path);
+    if (r < 0 || l->col_type < 0) return NULL;
+    const char *v = pgc_csv_get(&l->csv, (size_t)r, (size_t)l->col_type);
+    return v[0] ? v : NULL;
 }
 
 void pgc_boxes_free(pgc_boxes *b)

@@ -32,16 +32,19 @@ const char *pgc_csv_get(const pgc_csv *t, size_t row, size_t col);
 /* The part of a path after its last '/'. */
 const char *pgc_basename(const char *path);
 
-/* labels.csv: weak label (`tumour` or `none`) per file. */
+/* labels.csv: weak label (`tumour` or `none`) per file, and the optional column
+ * `tumour_type` (meningioma, glioma, ...: an image-level label too). */
 typedef struct {
     pgc_csv csv;
     size_t *order; /* data rows sorted by basename of `file` */
-    int col_file, col_label;
+    int col_file, col_label, col_type; /* col_type -1: no tumour_type column */
 } pgc_labels;
 
 int pgc_labels_load(const char *path, pgc_labels *l, pgc_err *e);
 /* The label of the file whose basename matches path's basename, or NULL. */
 const char *pgc_labels_find(const pgc_labels *l, const char *path);
+/* The file's tumour_type, or NULL (no such column, no such file, or an empty field). */
+const char *pgc_labels_find_type(const pgc_labels *l, const char *path);
 void pgc_labels_free(pgc_labels *l);
 
 /* boxes.csv: ground truth boxes, x0 y0 x1 y1 half-open, per file. */

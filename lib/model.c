@@ -15,7 +15,7 @@
 #include <zlib.h>
 
 static const unsigned char MAGIC[8] = {0x89, 'P', 'G', 'M', '\r', '\n', 0x1a, '\n'};
-enum { HDR = 64, VMAJOR = 1, VMINOR = 0 };
+enum { HDR = 64, VMAJOR = 1, VMINOR = 1 };
 #define MAX_FILE (4ull << 30)
 
 void pgc_model_info_free(pgc_model_info *mi)
@@ -160,6 +160,7 @@ int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int check
         put32(hd + 28, net->npar);
         put64(hd + 32, (uint64_t)net->step);
         put32(hd + 40, (uint32_t)mlen);
+        put32(hd + 44, (uint32_t)net->nclass);
         memcpy(hd + 48, net->arch, strnlen(net->arch, 15));
     }
     unsigned char *mp = ob_take(&o, mlen);
@@ -253,6 +254,61 @@ static int read_file(const char *path, file_buf *f, pgc_err *e)
     return PGC_OK;
 }
 
+/* The value of "key: " in "key: value\n" lines into buf, or NULL. */
+static const char *meta_find(const char *meta, const char *key, char *buf, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = meta; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > kl + 1 && !strncmp(p, key, kl) && p[kl] == ':' && p[kl + 1] == ' ') {
+            len -= kl + 2;
+            if (len >= n) len = n - 1;
+            memcpy(buf, p + kl + 2, len);
+            buf[len] = 0;
+            return buf;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Class names from the `classes` key (format/model.md 1.1), else none,tumour,class2.. */
+static int class_names(const char *path, pgc_model_info *mi, pgc_err *e)
+{
+    char buf[PGC_MAX_CLASSES * PGC_CLASS_NAME_MAX];
+    for (int k = 0; k < mi->nclass; k++)
+        snprintf(mi->classes[k], PGC_CLASS_NAME_MAX, "%s", k == 0 ? "none" : k == 1 && mi->nclass == 2 ? "tumour" : "");
+    if (!meta_find(mi->meta, "classes", buf, sizeof buf)) {
+        for (int k = 1; k < mi->nclass && mi->nclass > 2; k++)
+            snprintf(mi->classes[k], PGC_CLASS_NAME_MAX, "class%d", k);
+        return PGC_OK;
+    }
+    int k = 0;
+    for (char *tok = buf, *next; tok; tok = next, k++) {
+        next = strchr(tok, ',');
+        if (next) *next++ = 0;
+        if (k >= mi->nclass || !tok[0] || strlen(tok) >= PGC_CLASS_NAME_MAX) break;
+        snprintf(mi->classes[k], PGC_CLASS_NAME_MAX, "%s", tok);
+    }
+    if (k != mi->nclass || strcmp(mi->classes[0], "none"))
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': its classes '%.200s' are not %d "
+                        "names starting with none", path, buf, mi->nclass);
+    return PGC_OK;
+}
+
+int pgc_model_class_index(const pgc_model_info *mi, const char *name)
+{
+    for (int k = 0; k < mi->nclass; k++)
+        if (!strcmp(mi->classes[k], name)) return k;
+    return -1;
+}
+
+const char *pgc_model_meta(const pgc_model_info *mi, const char *key, char *buf, size_t n)
+{
+    return meta_find(mi->meta, key, buf, n);
+}
+
 /* Checks magic, version, CRC and the header; fills info. */
 static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, pgc_err *e)
 {
@@ -281,12 +337,18 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
                         path, mi->arch);
     if (mlen > PGC_MODEL_MAX_META || mlen > f->n - HDR - 4)
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad metadata length %u", path, mlen);
-    mi->width = (int)width, mi->h = (int)h, mi->w = (int)w;
+    /* 1.0 files hold zero here: two classes */
+    uint32_t nclass = min >= 1 ? get32(b + 44) : 2;
+    if (nclass == 0) nclass = 2;
+    if (nclass < 2 || nclass > PGC_MAX_CLASSES)
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad number of classes %u (2..%d)",
+                        path, nclass, PGC_MAX_CLASSES);
+    mi->width = (int)width, mi->h = (int)h, mi->w = (int)w, mi->nclass = (int)nclass;
     mi->meta = malloc(mlen + 1);
     if (!mi->meta) return pgc_errf(e, PGC_ENOMEM, "out of memory");
     memcpy(mi->meta, b + HDR, mlen);
     mi->meta[mlen] = 0;
-    return PGC_OK;
+    return class_names(path, mi, e);
 }
 
 int pgc_model_peek(const char *path, pgc_model_info *info, pgc_err *e)
@@ -312,7 +374,8 @@ int pgc_model_load(const char *path, const pgc_nn_backend *be, int n, int h, int
         return rc;
     }
     pgc_net *net = NULL;
-    rc = pgc_net_create(&net, be, mi.arch, mi.width, n, h ? h : mi.h, w ? w : mi.w, threads, 0, e);
+    rc = pgc_net_create_ex(&net, be, mi.arch, mi.width, mi.nclass, 0, n, h ? h : mi.h,
+                           w ? w : mi.w, threads, 0, e);
     if (rc) goto fail;
     net->step = mi.step;
     const unsigned char *p = f.b + HDR + get32(f.b + 40), *end = f.b + f.n - 4;

@@ -8,9 +8,13 @@
 
 #define PGC_MODEL_MAX_META (1u << 20)
 
+#define PGC_CLASS_NAME_MAX 32
+
 typedef struct {
     char arch[32];
     int width, h, w;   /* trained input size */
+    int nclass;        /* classifier outputs; class 0 is none */
+    char classes[PGC_MAX_CLASSES][PGC_CLASS_NAME_MAX]; /* their names (key `classes`) */
     long step;         /* Adam steps */
     int checkpoint;    /* Adam moments present */
     char *meta;        /* "key: value\n" lines, NUL-terminated (malloc'd; may be "") */
@@ -32,5 +36,10 @@ int pgc_model_load(const char *path, const pgc_nn_backend *be, int n, int h, int
 
 /* Reads only the header and metadata. */
 int pgc_model_peek(const char *path, pgc_model_info *info, pgc_err *e);
+
+/* Index of a class by name, or -1. */
+int pgc_model_class_index(const pgc_model_info *mi, const char *name);
+/* The value of a metadata key ("key: value" line) into buf, or NULL. */
+const char *pgc_model_meta(const pgc_model_info *mi, const char *key, char *buf, size_t n);
 
 #endif

@@ -16,6 +16,9 @@ int pgc_slice_meta(pgc_record *r, const pgc_slice_info *s, const char *name, pgc
         (rc = pgc_transform_set(r, &s->transform, e)))
         return rc;
     if (s->label && (rc = pgc_meta_set(r, "label", s->label, e))) return rc;
+    if (s->label && !strcmp(s->label, "tumour") && s->tumour_type &&
+        (rc = pgc_meta_set(r, "tumour_type", s->tumour_type, e)))
+        return rc;
     return PGC_OK;
 }
 

@@ -18,6 +18,7 @@ typedef struct {
     double spacing[2]; /* sy sx, mm */
     pgc_transform transform;
     const char *label;
+    const char *tumour_type; /* image-level tumour type of a tumour slice, or NULL */
 } pgc_slice_info;
 
 int pgc_slice_meta(pgc_record *r, const pgc_slice_info *s, const char *name, pgc_err *e);

@@ -18,7 +18,29 @@ static int fail_frame(pgc_err *e, const pgc_dataset *ds, const pgc_record *r, co
 
 int pgc_dataset_open(pgc_dataset *ds, const char *path, pgc_err *e)
 {
+    static const char *const two[2] = {"none", "tumour"};
+    return pgc_dataset_open_classes(ds, path, two, 2, e);
+}
+
+/* The class of a labelled image (see pgc_dataset_open_classes). */
+static int class_of(const pgc_record *r, int tumour, const char *const *classes, int nclass)
+{
+    if (!tumour) return 0;
+    if (nclass == 2) return 1;
+    char type[64];
+    if (pgc_meta_get(r, "tumour_type", type, sizeof type))
+        for (int k = 1; k < nclass; k++)
+            if (!strcmp(type, classes[k])) return k;
+    return -1; /* PGC_LABEL_ANY_TUMOUR */
+}
+
+int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *const *classes,
+                             int nclass, pgc_err *e)
+{
     memset(ds, 0, sizeof *ds);
+    if (nclass < 2 || nclass > PGC_DATA_MAX_CLASSES)
+        return pgc_errf(e, PGC_EINPUT, "bad number of classes %d", nclass);
+    ds->nclass = nclass;
     ds->fd = -1;
     snprintf(ds->path, sizeof ds->path, "%s", path);
     if (!strcmp(path, "-"))
@@ -86,8 +108,10 @@ int pgc_dataset_open(pgc_dataset *ds, const char *path, pgc_err *e)
             ds->s = s;
         }
         ds->h = h, ds->w = w;
-        ds->s[ds->n++] = (pgc_sample){pgc_reader_offset(rd), label};
+        int cls = class_of(r, label, classes, nclass);
+        ds->s[ds->n++] = (pgc_sample){pgc_reader_offset(rd), cls};
         ds->ntumour += label;
+        ds->count[cls < 0 ? nclass : cls]++;
     }
     pgc_reader_free(rd);
     if (rc < 0) {

@@ -13,8 +13,10 @@
 
 typedef struct {
     uint64_t off;   /* byte offset of the image record */
-    int label;      /* 1 tumour, 0 none */
+    int label;      /* class index (0 none; 2 classes: 1 tumour), or PGC_LABEL_ANY_TUMOUR */
 } pgc_sample;
+
+#define PGC_DATA_MAX_CLASSES 16
 
 typedef struct {
     char path[1024];
@@ -22,6 +24,9 @@ typedef struct {
     int h, w;                 /* every image's size */
     pgc_sample *s;
     size_t n, ntumour, nunlabelled;
+    int nclass;                /* 2 unless opened with classes */
+    size_t count[PGC_DATA_MAX_CLASSES + 1]; /* images per class; [nclass]: tumours of a
+                                             * type that is not a class */
     pgc_record rec;           /* reused by pgc_dataset_get */
 } pgc_dataset;
 
@@ -29,6 +34,11 @@ typedef struct {
  * 16, all the same size, finite) with `label: tumour|none`; unlabelled images are
  * counted and skipped. Fails on an empty set. */
 int pgc_dataset_open(pgc_dataset *ds, const char *path, pgc_err *e);
+/* The same with K = nclass class names, classes[0] "none": a tumour image's class is its
+ * `tumour_type` key when that names one of classes[1..]; otherwise (no key, "unknown",
+ * another type) it is PGC_LABEL_ANY_TUMOUR (-1), unless K = 2 (then 1). */
+int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *const *classes,
+                             int nclass, pgc_err *e);
 void pgc_dataset_close(pgc_dataset *ds);
 /* Reads sample i into dst (H, W). */
 int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e);

@@ -362,6 +362,11 @@ static void param_init_all(pgc_net *net, unsigned long long seed)
             double fan = is_up ? p->dims[0] : (double)p->dims[1] * p->dims[2] * p->dims[3];
             double sd = sqrt(2.0 / fan);
             for (size_t j = 0; j < p->count; j++) dst[j] = (float)(pgc_rng_normal(&r) * sd);
+            /* Equal taps: the four outputs of an input pixel start alike, so the
+             * stride-2 upsampling adds no 2x2 pattern of its own (the dots of scales
+             * 1-2). Taps are (Cin, Cout, 2, 2): copy tap 0 over the other three. */
+            if (is_up && net->up_nearest)
+                for (size_t j = 0; j < p->count; j += 4) dst[j + 1] = dst[j + 2] = dst[j + 3] = dst[j];
         }
     }
     net->be->upload(net->ctx, net->p, h, net->np);
@@ -373,7 +378,16 @@ static void param_init_all(pgc_net *net, unsigned long long seed)
 int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
                    int n, int h, int w, int threads, unsigned long long seed, pgc_err *e)
 {
+    return pgc_net_create_ex(out, be, arch, width, 2, 0, n, h, w, threads, seed, e);
+}
+
+int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
+                      int nclass, unsigned flags, int n, int h, int w, int threads,
+                      unsigned long long seed, pgc_err *e)
+{
     *out = NULL;
+    if (nclass < 2 || nclass > PGC_MAX_CLASSES)
+        return pgc_errf(e, PGC_EINPUT, "bad number of classes %d (2..%d)", nclass, PGC_MAX_CLASSES);
     if (!pgc_arch_known(arch))
         return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s' (known: %s)", arch,
                         pgc_arch_list());
@@ -388,6 +402,8 @@ int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, in
     net->threads = threads;
     snprintf(net->arch, sizeof net->arch, "%s", arch);
     net->width = width, net->n = n, net->h = h, net->w = w;
+    net->nclass = nclass;
+    net->up_nearest = (flags & PGC_NET_UP_NEAREST) != 0;
     net->param_grads = 1;
     net->prune = 1;
     int rc = graph_build(net, e);
@@ -745,25 +761,40 @@ void pgc_net_adam(pgc_net *net, float lr)
 double pgc_softmax_xent(int n, const float *logits, const int *labels, const float *w,
                         float *dlogits, int *correct)
 {
+    float w3[3] = {w ? w[0] : 1, w ? w[1] : 1, 1};
+    return pgc_softmax_xent_k(n, 2, logits, labels, w3, dlogits, correct);
+}
+
+double pgc_softmax_xent_k(int n, int k, const float *logits, const int *labels, const float *w,
+                          float *dlogits, int *correct)
+{
     double loss = 0, wsum = 0;
     int hits = 0;
-    for (int i = 0; i < n; i++) {
-        int y = labels[i];
-        wsum += w ? w[y] : 1.0;
-    }
+#define WEIGHT(y) (w ? w[(y) < 0 ? k : (y)] : 1.0)
+    for (int i = 0; i < n; i++) wsum += WEIGHT(labels[i]);
     if (wsum <= 0) wsum = 1;
     for (int i = 0; i < n; i++) {
-        const float *z = logits + 2 * i;
-        int y = labels[i];
-        double m = z[0] > z[1] ? z[0] : z[1];
-        double e0 = exp(z[0] - m), e1 = exp(z[1] - m), s = e0 + e1;
-        double p[2] = {e0 / s, e1 / s};
-        double wi = (w ? w[y] : 1.0) / wsum;
-        loss -= wi * log(p[y] > 1e-300 ? p[y] : 1e-300);
+        const float *z = logits + (size_t)k * i;
+        int y = labels[i], arg = 0;
+        double m = z[0];
+        for (int c = 1; c < k; c++)
+            if (z[c] > m) m = z[c], arg = c;
+        double p[PGC_MAX_CLASSES], s = 0;
+        for (int c = 0; c < k; c++) s += p[c] = exp(z[c] - m);
+        for (int c = 0; c < k; c++) p[c] /= s;
+        double wi = WEIGHT(y) / wsum;
+        /* target mass: p_y, or the tumour classes' sum for a tumour of unknown type */
+        double pt = y >= 0 ? p[y] : 1 - p[0];
+        loss -= wi * log(pt > 1e-300 ? pt : 1e-300);
         if (dlogits)
-            for (int k = 0; k < 2; k++) dlogits[2 * i + k] = (float)(wi * (p[k] - (k == y)));
-        hits += (z[1] > z[0]) == (y == 1);
+            for (int c = 0; c < k; c++) {
+                /* d(-log pt)/dz_c = p_c - [c in target] p_c / pt */
+                double in = y >= 0 ? (c == y) : (c >= 1) * (pt > 0 ? p[c] / pt : 0);
+                dlogits[(size_t)k * i + c] = (float)(wi * (p[c] - in));
+            }
+        hits += y >= 0 ? arg == y : arg >= 1;
     }
+#undef WEIGHT
     if (correct) *correct = hits;
     return loss;
 }

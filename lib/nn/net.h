@@ -37,6 +37,8 @@ struct pgc_net {
     int threads;
     char arch[32];
     int width;
+    int nclass;           /* outputs of the classifier head (2: none, tumour) */
+    int up_nearest;       /* transposed convolutions start as nearest-neighbour copies */
     int n, h, w;          /* batch and input size the graph is built for */
 
     /* Parameters, declared by the builder in a fixed order. */
@@ -85,13 +87,22 @@ const char *pgc_arch_list(void);
  * h x w (multiples of 16). threads: CPU threads for the backend. */
 int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
                    int n, int h, int w, int threads, unsigned long long seed, pgc_err *e);
+/* The same with nclass classifier outputs (2..PGC_MAX_CLASSES; class 0 is none) and
+ * flags: PGC_NET_UP_NEAREST initialises every 2x2 transposed convolution with equal
+ * taps, so that each output block starts as a nearest-neighbour copy of a 1x1 map of
+ * its input pixel (no checkerboard at the start of training). */
+#define PGC_MAX_CLASSES 16
+#define PGC_NET_UP_NEAREST 1u
+int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
+                      int nclass, unsigned flags, int n, int h, int w, int threads,
+                      unsigned long long seed, pgc_err *e);
 void pgc_net_free(pgc_net *net);
 /* Rebuilds the graph for another batch or input size, keeping the parameters. */
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e);
 
-/* Forward: x (N, 1, H, W) host floats -> logits (N, 2) host floats (may be NULL). */
+/* Forward: x (N, 1, H, W) host floats -> logits (N, nclass) host floats (may be NULL). */
 void pgc_net_forward(pgc_net *net, const float *x, float *logits);
-/* Backward from d loss / d logits (N, 2), host floats. Zeroes and fills tensor
+/* Backward from d loss / d logits (N, nclass), host floats. Zeroes and fills tensor
  * gradients; parameter gradients are ACCUMULATED into g[] when param_grads is set.
  * With param_grads off and prune set, only the scale tensors and the tensors computed
  * from them get gradients (all Grad-CAM reads); the others' are left as they were. */
@@ -109,6 +120,14 @@ int pgc_net_status(const pgc_net *net, pgc_err *e);
  * argmax hits. */
 double pgc_softmax_xent(int n, const float *logits, const int *labels, const float *w,
                         float *dlogits, int *correct);
+/* The label of a tumour slice whose type is not one of the classes: its target is the
+ * set of tumour classes 1..K-1, with the loss -log(sum of their probabilities). */
+#define PGC_LABEL_ANY_TUMOUR (-1)
+/* The same over K classes. labels[i] is 0..K-1 or PGC_LABEL_ANY_TUMOUR; w (may be NULL)
+ * has K + 1 entries, w[K] the weight of PGC_LABEL_ANY_TUMOUR. *correct counts argmax
+ * hits (for ANY_TUMOUR: an argmax >= 1). */
+double pgc_softmax_xent_k(int n, int k, const float *logits, const int *labels, const float *w,
+                          float *dlogits, int *correct);
 
 /* Index of a parameter by name, or -1. */
 int pgc_net_param_find(const pgc_net *net, const char *name);

@@ -201,7 +201,7 @@ static void a_newer_major_version_and_a_wrong_shape_are_refused(void)
     EXPECT(pgc_model_save(path("v"), a, 32, 32, 0, NULL, 1, &e) == 0);
     unsigned char two[2] = {2, 0};
     patch(path("v"), 8, two, 2);
-    EXPECT(refused(path("v"), "version 2.0"));
+    EXPECT(refused(path("v"), "version 2."));
     EXPECT(pgc_model_save(path("w"), a, 32, 32, 0, NULL, 1, &e) == 0);
     unsigned char w3[4] = {3, 0, 0, 0}; /* width 3: every shape is off */
     patch(path("w"), 16, w3, 4);
@@ -222,6 +222,38 @@ static void a_nan_weight_is_refused(void)
     pgc_net_free(a);
 }
 
+static void a_k_class_model_keeps_its_classes_and_a_1_0_file_reads_as_two(void)
+{
+    pgc_net *a;
+    pgc_err e;
+    EXPECT(pgc_net_create_ex(&a, pgc_nn_backend_cpu(), "dcfpn", 2, 4, 0, 2, 32, 32, 1, 7, &e) == 0);
+    EXPECT(pgc_model_save(path("k"), a, 32, 32, 0, "classes: none,meningioma,glioma,pituitary\n", 1, &e) == 0);
+    pgc_net *b = NULL;
+    pgc_model_info mi;
+    EXPECT(pgc_model_load(path("k"), pgc_nn_backend_cpu(), 1, 0, 0, 1, &b, &mi, &e) == 0);
+    EXPECT(b && b->nclass == 4 && mi.nclass == 4);
+    EXPECT(!strcmp(mi.classes[0], "none") && !strcmp(mi.classes[3], "pituitary"));
+    EXPECT(pgc_model_class_index(&mi, "glioma") == 2 && pgc_model_class_index(&mi, "tumour") == -1);
+    EXPECT(b && same_values(a, b, 0));
+    pgc_model_info_free(&mi);
+    pgc_net_free(b);
+    /* class names that do not match the head are refused */
+    EXPECT(pgc_model_save(path("k3"), a, 32, 32, 0, "classes: none,glioma\n", 1, &e) == 0);
+    EXPECT(refused(path("k3"), "classes"));
+    /* a 1.0 file: minor 0 and zero at offset 44 is the two-class model it always was */
+    pgc_net *two = small_net();
+    EXPECT(pgc_model_save(path("v10"), two, 32, 32, 0, NULL, 1, &e) == 0);
+    unsigned char zero4[4] = {0}, minor0[2] = {0, 0};
+    patch(path("v10"), 44, zero4, 4);
+    patch(path("v10"), 10, minor0, 2);
+    EXPECT(pgc_model_load(path("v10"), pgc_nn_backend_cpu(), 1, 0, 0, 1, &b, &mi, &e) == 0);
+    EXPECT(b && b->nclass == 2 && !strcmp(mi.classes[1], "tumour"));
+    pgc_model_info_free(&mi);
+    pgc_net_free(b);
+    pgc_net_free(two);
+    pgc_net_free(a);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) return 1;
@@ -234,6 +266,7 @@ int main(void)
     RUN(something_else_is_refused_by_its_magic);
     RUN(a_newer_major_version_and_a_wrong_shape_are_refused);
     RUN(a_nan_weight_is_refused);
+    RUN(a_k_class_model_keeps_its_classes_and_a_1_0_file_reads_as_two);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) return 1;

@@ -417,6 +417,43 @@ static void weighted_softmax_cross_entropy_matches_its_definition_and_gradient(v
     EXPECT(fd_check("xent dz", xent_loss, &s, s.z, dz, 6, 6, 1e-3, 1e-5, 1e-4) == 0);
 }
 
+typedef struct {
+    float z[12], w[4];
+    int y[4];
+} xentk_st;
+
+static double xentk_loss(void *p)
+{
+    xentk_st *s = p;
+    return pgc_softmax_xent_k(4, 3, s->z, s->y, s->w, NULL, NULL);
+}
+
+static void k_class_cross_entropy_and_some_tumour_class_match_their_definition_and_gradient(void)
+{
+    /* 3 classes (none, a, b); the last image is a tumour of no listed type */
+    xentk_st s = {{0.5f, -1, 2, 0.25f, -0.3f, 0.7f, 1, 0, -1, 0.2f, 0.1f, 0.4f},
+                  {1, 2, 0.5f, 4}, {2, 0, 1, PGC_LABEL_ANY_TUMOUR}};
+    float dz[12];
+    int correct;
+    double l = pgc_softmax_xent_k(4, 3, s.z, s.y, s.w, dz, &correct);
+    double want = 0, wsum = 0;
+    for (int i = 0; i < 4; i++) {
+        double e[3], sum = 0;
+        for (int k = 0; k < 3; k++) sum += e[k] = exp(s.z[3 * i + k]);
+        double pt = s.y[i] >= 0 ? e[s.y[i]] / sum : (e[1] + e[2]) / sum; /* 1 - P(none) */
+        double wi = s.w[s.y[i] >= 0 ? s.y[i] : 3];
+        want += wi * -log(pt), wsum += wi;
+    }
+    EXPECT_NEAR(l, want / wsum, 1e-9);
+    EXPECT(correct == 2); /* argmax 2, 2, 0, 2 against 2, 0, 1, any tumour */
+    EXPECT(fd_check("xent_k dz", xentk_loss, &s, s.z, dz, 12, 12, 1e-3, 1e-5, 1e-4) == 0);
+    /* K = 2 is the two-class loss exactly */
+    float z2[4] = {0.3f, -0.2f, 1, 2}, w2[3] = {1, 3, 1}, d2a[4], d2b[4];
+    int y2[2] = {1, 0};
+    EXPECT(pgc_softmax_xent_k(2, 2, z2, y2, w2, d2a, NULL) == pgc_softmax_xent(2, z2, y2, w2, d2b, NULL));
+    EXPECT(!memcmp(d2a, d2b, sizeof d2a));
+}
+
 static void adam_first_step_moves_each_parameter_by_the_learning_rate(void)
 {
     /* m/bc1 = g and sqrt(v/bc2) = |g| at t = 1: the step is lr g / (|g| + eps) */
@@ -455,6 +492,7 @@ int main(void)
     RUN(fully_connected_matches_finite_differences);
     RUN(bias_fills_and_sums);
     RUN(weighted_softmax_cross_entropy_matches_its_definition_and_gradient);
+    RUN(k_class_cross_entropy_and_some_tumour_class_match_their_definition_and_gradient);
     RUN(adam_first_step_moves_each_parameter_by_the_learning_rate);
     be->destroy(c);
     return check_done();

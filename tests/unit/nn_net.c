@@ -198,6 +198,38 @@ static void resizing_keeps_the_parameters(void)
     pgc_net_free(net);
 }
 
+static void nearest_up_init_gives_equal_taps_and_a_k_class_head(void)
+{
+    pgc_net *he, *nn;
+    pgc_err e;
+    EXPECT(pgc_net_create_ex(&he, pgc_nn_backend_cpu(), "dcfpn", 2, 4, 0, 1, 32, 32, 1, 3, &e) == 0);
+    EXPECT(pgc_net_create_ex(&nn, pgc_nn_backend_cpu(), "dcfpn", 2, 4, PGC_NET_UP_NEAREST, 1, 32,
+                             32, 1, 3, &e) == 0);
+    int ups = 0, equal_he = 1;
+    for (int i = 0; i < nn->npar; i++) {
+        const pgc_param *p = &nn->par[i];
+        if (!strstr(p->name, ".up.weight")) continue;
+        ups++;
+        const float *w = nn->p + p->off, *h = he->p + p->off; /* (Cin, Cout, 2, 2) */
+        for (size_t j = 0; j < p->count; j += 4) {
+            EXPECT(w[j] == w[j + 1] && w[j] == w[j + 2] && w[j] == w[j + 3]);
+            EXPECT(w[j] == h[j]); /* the same draw, copied over the other taps */
+            equal_he &= h[j] == h[j + 1];
+        }
+    }
+    EXPECT(ups == 4 && !equal_he);
+    int fc = pgc_net_param_find(nn, "head.fc.weight");
+    EXPECT(fc >= 0 && nn->par[fc].dims[0] == 4);
+    float x[32 * 32], z[4];
+    fill_normal(x, 32 * 32, 2, 1);
+    pgc_net_forward(nn, x, z);
+    EXPECT(isfinite(z[0]) && isfinite(z[3]));
+    pgc_net *one;
+    EXPECT(pgc_net_create_ex(&one, pgc_nn_backend_cpu(), "dcfpn", 2, 1, 0, 1, 32, 32, 1, 3, &e) != 0);
+    pgc_net_free(he);
+    pgc_net_free(nn);
+}
+
 static void unknown_architectures_and_bad_sizes_are_refused(void)
 {
     pgc_net *net;
@@ -216,5 +248,6 @@ int main(void)
     RUN(multigap_gradients_match_finite_differences);
     RUN(resizing_keeps_the_parameters);
     RUN(unknown_architectures_and_bad_sizes_are_refused);
+    RUN(nearest_up_init_gives_equal_taps_and_a_k_class_head);
     return check_done();
 }

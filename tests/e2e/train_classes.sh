@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# pgc-train --classes and what the filters make of a K-class model: the bundled figshare
+# slices carry tumour_type (meningioma, glioma, pituitary), the bundled volume slab is a
+# glioma (--tumour-type), and the synthetic set adds tumour-free images and tumours of
+# no listed type.
+. "$(dirname "$0")/lib.sh"
+SYN=$UNIT/nn_synth; case $SYN in /*) ;; *) SYN=$TOP/$SYN ;; esac
+"$SYN" "$T/syn.pgc" 24 32 1 || { echo "not ok - synthetic data"; exit 1; }
+{ pgc-slice --labels "$EX/slices/labels.csv" "$EX"/slices/*.png &&
+  pgc-slice "$EX/volume/tcga_du_7294_t1c_slab.nii.gz" --seg "$EX/volume/tcga_du_7294_seg_slab.nii.gz" \
+      --tumour-type glioma --every 8; } | pgc-prep --size 32 > "$T/typed.pgc"
+cat "$T/typed.pgc" "$T/syn.pgc" > "$T/train.pgc"
+C=none,meningioma,glioma,pituitary
+TR="pgc-train train.pgc --width 2 --batch 4 --threads 1 --iters 4"
+# P(tumour) = 1 - P(none) in the prob key; the K probabilities sum to 1; `class` names one.
+PROBCHECK='import json, struct, sys, glob
+bad = 0
+for m in glob.glob(sys.argv[1] + "/*.prob.npy"):
+    b = open(m, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
+    p = struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
+    meta = dict(l.split(": ", 1) for l in open(m[:-4] + ".meta").read().splitlines() if ": " in l)
+    bad += len(p) != 4 or abs(sum(p) - 1) > 1e-5 or abs(float(meta["prob"]) - (1 - p[0])) > 1e-5
+    bad += meta["class"] not in sys.argv[2].split(",")
+sys.exit(bad != 0 or not glob.glob(sys.argv[1] + "/*.prob.npy"))'
+
+expect_ok 'tumour_type reaches the stream from labels.csv and from --tumour-type' '
+    pgc-info --json typed.pgc | grep -q "\"tumour_type\":\"pituitary\"" &&
+    pgc-info --json typed.pgc | grep -q "\"tumour_type\":\"glioma\"" &&
+    ! pgc-info --json syn.pgc | grep -q tumour_type'
+
+expect_ok 'a K-class model trains, records its classes and counts the untyped tumours' '
+    '"$TR"' --classes '"$C"' -o k.model 2>err && grep -qa "classes: '"$C"'" k.model &&
+    grep -q "classes '"$C"'" err && grep -q "[1-9][0-9]* tumour images of no listed type" err'
+
+expect_ok 'pgc-infer gives K probabilities, P(tumour) = 1 - P(none) and the class name' '
+    pgc-infer -m k.model --no-grad < typed.pgc | pgc-npy --export p 2>/dev/null &&
+    python3 -c "$PROBCHECK" p '"$C"''
+
+expect_ok 'by default Grad-CAM differentiates the most probable tumour class, never none' '
+    pgc-infer -m k.model < typed.pgc | pgc-info --json | grep "\"name\":\"grad.s1\"" > g.txt &&
+    test -s g.txt && ! grep -q "\"cam-class\":\"none\"" g.txt &&
+    grep -q "\"cam-class\":\"\(meningioma\|glioma\|pituitary\)\"" g.txt'
+
+expect_ok '--class tumour and --class NAME choose the score' '
+    pgc-infer -m k.model --class tumour < typed.pgc | pgc-info --json | grep -q "\"cam-class\":\"tumour\"" &&
+    pgc-infer -m k.model --class glioma < typed.pgc | pgc-info --json | grep "\"name\":\"grad" > g2.txt &&
+    test -s g2.txt && ! grep -v "\"cam-class\":\"glioma\"" g2.txt'
+
+expect_ok 'a two-class model still differentiates logit 1, as before' '
+    '"$TR"' -o two.model 2>/dev/null &&
+    pgc-infer -m two.model < typed.pgc | pgc-info --json | grep "grad.s1" | grep -q "\"cam-class\":\"tumour\"" &&
+    pgc-infer -m two.model --class 1 < typed.pgc > a.pgc && pgc-infer -m two.model < typed.pgc > b.pgc && cmp a.pgc b.pgc'
+
+expect_ok '--up-init nearest trains and the model records it' '
+    '"$TR"' --up-init nearest -o n.model 2>/dev/null && grep -qa "up-init: nearest" n.model'
+
+expect_ok 'the model carries its preprocessing and pgc-prep --model takes it' '
+    grep -qa "prep-size: 32" k.model && grep -qa "prep-fit: crop" k.model && grep -qa "prep-norm: pct 0.5 99.5" k.model &&
+    pgc-slice "$EX/slices/0205.png" | pgc-prep --model k.model | pgc-info | grep -q "image f32 \[y=32 x=32\]" &&
+    pgc-slice "$EX/slices/0205.png" | pgc-prep --model k.model --size 48 | pgc-info | grep -q "y=48 x=48"'
+
+expect_ok 'an input unlike the training images gets one warning line, then runs' '
+    pgc-slice "$EX"/slices/*.png | pgc-prep --size 64 | pgc-infer -m k.model --no-grad > o.pgc 2>err &&
+    test "$(wc -l < err)" -eq 1 && grep -q "64x64.*32x32.*pgc-prep --model" err && test -s o.pgc &&
+    pgc-slice "$EX"/slices/*.png | pgc-prep --model k.model | pgc-infer -m k.model --no-grad > o.pgc 2>err &&
+    ! test -s err'
+
+expect_exit 2 '--class with a name the model lacks is a usage error' \
+    "pgc-infer -m k.model --class astrocytoma < typed.pgc"
+expect_exit 2 '--classes must start with none' "$TR --classes glioma,none -o x.model"
+expect_exit 2 '--classes names a class once' "$TR --classes none,glioma,glioma -o x.model"
+expect_exit 2 '--up-init wants he or nearest' "$TR --up-init bilinear -o x.model"
+expect_exit 1 'a class no training image has is refused' "$TR --classes none,astrocytoma,glioma -o x.model"
