@@ -12,18 +12,29 @@
 #include "common/cli.h"
 
 static const char usage[] =
-    "usage: pgc-box [--frac F] [--map NAME] [--largest] [--min-area N]\n"
+    "usage: pgc-box [--rule paper|product] [--frac F] [--map NAME] [--largest]\n"
+    "               [--min-area N] [--min-area-frac A] [--min-peak Q] [--max-boxes K]\n"
     "               [--prob-threshold P] [--tsv] [FILE]\n"
     "Boxes from a heat map: pixels strictly above F times the map's maximum (none when the\n"
     "maximum is <= 0), one half-open box x0 y0 x1 y1 per 8-connected region. Appends to\n"
     "each frame a boxes record (f32, box coord, image pixels) and a boxes.src record (the\n"
     "same boxes in source pixels: corners mapped through the transform metadata, then\n"
     "min/max). Reads the stream FILE (default: standard input).\n"
+    "  --rule R              paper (default): dcfpn.md's rule, every region above 0.4 x max\n"
+    "                        (what Table 2 is scored with); product: regions above 0.5 x\n"
+    "                        max whose peak reaches 0.7 x max and that cover at least 0.5%\n"
+    "                        of the image, the strongest 3 (one to three boxes a reader can\n"
+    "                        use; chosen on the validation split). Options after --rule\n"
+    "                        change one setting of it\n"
     "  --frac F              threshold fraction of the maximum (default 0.4; the paper uses\n"
     "                        0.8 for ResCAM)\n"
     "  --map NAME            the map to threshold (default pgcam; e.g. cam.s1)\n"
     "  --largest             keep only the region with the most pixels\n"
     "  --min-area N          drop regions of fewer than N pixels (default 1)\n"
+    "  --min-area-frac A     drop regions of less than fraction A of the map's pixels\n"
+    "  --min-peak Q          keep regions whose peak is at least Q x the map's maximum\n"
+    "                        (default 0: all), strongest first\n"
+    "  --max-boxes K         at most K boxes per frame, the strongest (default 0: no limit)\n"
     "  --prob-threshold P    no boxes for frames whose tumour probability (prob metadata)\n"
     "                        is below P (default 0.5); frames without prob get boxes\n"
     "  --tsv                 instead of the stream, write a header and one line per box:\n"
@@ -40,13 +51,24 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){{"pgcam", 0.4, 0.5, 1, 0}, 0, NULL};
+    *c = (cmdline){{"pgcam", 0.4, 0.5, 1, 0, 0, 0, 0}, 0, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int takes = !strcmp(a, "--frac") || !strcmp(a, "--map") || !strcmp(a, "--min-area") ||
-                    !strcmp(a, "--prob-threshold");
+                    !strcmp(a, "--prob-threshold") || !strcmp(a, "--rule") ||
+                    !strcmp(a, "--min-area-frac") || !strcmp(a, "--min-peak") ||
+                    !strcmp(a, "--max-boxes");
         if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
-        if (!strcmp(a, "--frac")) c->box.frac = cli_double(a, argv[++i], 0, 1);
+        if (!strcmp(a, "--rule")) {
+            const char *v = argv[++i];
+            if (strcmp(v, "paper") && strcmp(v, "product"))
+                cli_usage("--rule wants paper or product, not '%s'", v);
+            pgc_boxes_rule(&c->box, !strcmp(v, "product"));
+        }
+        else if (!strcmp(a, "--frac")) c->box.frac = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--min-area-frac")) c->box.min_area_frac = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--min-peak")) c->box.min_peak = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--max-boxes")) c->box.max_boxes = (size_t)cli_long(a, argv[++i], 0, 1L << 30);
         else if (!strcmp(a, "--map")) c->box.map = argv[++i];
         else if (!strcmp(a, "--min-area")) c->box.min_area = cli_long(a, argv[++i], 0, 1L << 40);
         else if (!strcmp(a, "--prob-threshold")) c->box.prob_threshold = cli_double(a, argv[++i], 0, 1);

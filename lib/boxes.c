@@ -165,6 +165,36 @@ static int frame_slot(pgc_frame *f, const char *name, pgc_err *e)
     return f->n - 1;
 }
 
+void pgc_mapboxes_select(pgc_mapboxes *b, double min_peak, size_t max_boxes)
+{
+    float top = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->box[i].peak > top) top = b->box[i].peak;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->box[i].peak >= min_peak * top) b->box[n++] = b->box[i];
+    /* insertion sort by peak, descending, stable: a handful of boxes */
+    for (size_t i = 1; i < n; i++) {
+        pgc_region_box t = b->box[i];
+        size_t j = i;
+        for (; j > 0 && b->box[j - 1].peak < t.peak; j--) b->box[j] = b->box[j - 1];
+        b->box[j] = t;
+    }
+    b->n = max_boxes && n > max_boxes ? max_boxes : n;
+}
+
+void pgc_boxes_rule(pgc_boxes_opts *o, int product)
+{
+    o->largest = 0;
+    o->min_area = 1;
+    if (product) {
+        o->frac = PGC_PRODUCT_FRAC, o->min_peak = PGC_PRODUCT_MIN_PEAK;
+        o->min_area_frac = PGC_PRODUCT_MIN_AREA, o->max_boxes = PGC_PRODUCT_MAX_BOXES;
+    } else {
+        o->frac = 0.4, o->min_peak = 0, o->min_area_frac = 0, o->max_boxes = 0;
+    }
+}
+
 int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, double *prob,
                     pgc_err *e)
 {
@@ -190,8 +220,12 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
     b->n = 0;
     if (!(rc == 1 && *prob < o->prob_threshold)) {
         if ((rc = pgc_mapboxes_find(b, m->data, h, w, o->frac, e))) return rc;
-        pgc_mapboxes_filter(b, o->min_area, o->largest);
+        int64_t min_area = o->min_area;
+        double rel = ceil(o->min_area_frac * (double)h * (double)w);
+        if (rel > (double)min_area) min_area = (int64_t)rel;
+        pgc_mapboxes_filter(b, min_area, o->largest);
         pgc_mapboxes_peaks(b, m->data, w);
+        if (o->min_peak > 0 || o->max_boxes) pgc_mapboxes_select(b, o->min_peak, o->max_boxes);
     }
 
     int bi = frame_slot(f, "boxes", e), si = bi < 0 ? -1 : frame_slot(f, "boxes.src", e);

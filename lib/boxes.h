@@ -41,6 +41,10 @@ void pgc_mapboxes_filter(pgc_mapboxes *b, int64_t min_area, int largest);
  * region's own peak unless another region lies inside its box). map and w as given to
  * the last pgc_mapboxes_find. */
 void pgc_mapboxes_peaks(pgc_mapboxes *b, const float *map, size_t w);
+/* After peaks: keeps the boxes whose peak is at least min_peak times the largest peak
+ * (the map's maximum), strongest first, at most max_boxes of them (0: no limit); ties
+ * keep their raster order. */
+void pgc_mapboxes_select(pgc_mapboxes *b, double min_peak, size_t max_boxes);
 
 /* A `transform`: tensor pixel (x, y) -> source (a x + b y + c, d x + e y + f). */
 typedef struct {
@@ -69,7 +73,21 @@ typedef struct {
     double prob_threshold;/* no boxes when the frame's prob is below this */
     int64_t min_area;
     int largest;
+    double min_area_frac; /* drop regions smaller than this fraction of the map's pixels */
+    double min_peak;      /* pgc_mapboxes_select; 0 keeps every region */
+    size_t max_boxes;     /* 0: no limit */
 } pgc_boxes_opts;
+
+/* The two rules of pgc-box --rule. paper: dcfpn.md's (every region above 0.4 x max, one
+ * box each; Table 2). product: regions above PGC_PRODUCT_FRAC x max whose peak reaches
+ * PGC_PRODUCT_MIN_PEAK x max and that cover at least PGC_PRODUCT_MIN_AREA of the image,
+ * the strongest PGC_PRODUCT_MAX_BOXES: one to three boxes a user can read. Chosen on the
+ * validation split (pipelines/, make study). */
+#define PGC_PRODUCT_FRAC 0.5
+#define PGC_PRODUCT_MIN_PEAK 0.7
+#define PGC_PRODUCT_MIN_AREA 0.005
+#define PGC_PRODUCT_MAX_BOXES 3
+void pgc_boxes_rule(pgc_boxes_opts *o, int product);
 
 /* Thresholds the frame's map into b and appends (or replaces) its `boxes` record (image
  * pixels: a map of another size than the frame's image, such as cam.s3, is scaled to

@@ -1,6 +1,8 @@
 /* PG-CAM: resize each per-scale map to the image, min-max normalise, combine. */
 #include "fuse.h"
 
+#include "blur.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +122,7 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
 
     int n = 0, first = -1;
     for (int p = 1; p <= 31; p++) n += !!(want & (1u << p));
-    float *buf = malloc((size_t)n * HW * sizeof *buf); // (n, H, W)
+    float *buf = malloc((size_t)(n + (o->blur > 0)) * HW * sizeof *buf); // (n [+ 1], H, W)
     const float **maps = malloc((size_t)n * sizeof *maps);
     int rc = PGC_OK;
     if (!buf || !maps) {
@@ -145,6 +147,7 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
         }
         float *m = buf + (size_t)k * HW;
         pgc_resize_bilinear(r->data, r->dims[0], r->dims[1], m, H, W);
+        pgc_blur_gaussian(m, H, W, o->blur, buf + (size_t)n * HW);
         pgc_normalise_minmax(m, HW);
         maps[k++] = m;
         if (first < 0) first = i;
@@ -171,7 +174,8 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
     if ((rc = pgc_meta_inherit(out, &f->rec[first], e)) ||
         (rc = pgc_meta_set(out, "name", "pgcam", e)) ||
         (rc = pgc_meta_set(out, "scales", sc, e)) ||
-        (rc = pgc_meta_set(out, "op", pgc_fuse_op_name(o->op), e)))
+        (rc = pgc_meta_set(out, "op", pgc_fuse_op_name(o->op), e)) ||
+        (o->blur > 0 && (rc = pgc_meta_setf(out, "blur", e, "%g", o->blur))))
         goto done;
     pgc_meta_del(out, "scale");
 done:

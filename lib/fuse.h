@@ -37,10 +37,12 @@ typedef struct {
     pgc_fuse_op op;
     unsigned scales; /* bit p: use cam.sp; 0: every cam.sN of the frame */
     int drop;        /* drop the cam.sN records once fused */
+    double blur;     /* Gaussian sigma, image pixels, applied to each resized map before
+                      * it is normalised; 0: none */
 } pgc_fuse_opts;
 
 /* Appends (or replaces) the frame's `pgcam` record: the chosen cam.sN maps resized to the
- * frame's `image` size, normalised and combined. Metadata comes from the first map used,
+ * frame's `image` size, blurred (o->blur), normalised and combined. Metadata comes from the first map used,
  * with `name: pgcam`, `scales` and `op` set and `scale` removed. Errors: no image, no
  * cam.sN record, a chosen scale missing, a map that is not f32 (y x), NaN or Inf. */
 int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e);

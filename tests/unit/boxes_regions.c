@@ -97,6 +97,62 @@ static void min_area_and_largest_filter_regions(void)
     pgc_mapboxes_free(&b);
 }
 
+/* Four separate dots of peaks 1, 0.9, 0.5, 0.3 and one 3x3 block of 0.8. */
+static void five_region_map(float m[100])
+{
+    for (int i = 0; i < 100; i++) m[i] = 0;
+    m[0 * 10 + 0] = 0.5f, m[0 * 10 + 9] = 0.3f, m[9 * 10 + 0] = 0.9f, m[9 * 10 + 9] = 1;
+    for (int y = 4; y < 7; y++)
+        for (int x = 4; x < 7; x++) m[y * 10 + x] = 0.8f;
+}
+
+static void select_keeps_strong_regions_strongest_first_up_to_k(void)
+{
+    float m[100];
+    five_region_map(m);
+    pgc_mapboxes b = {0};
+    pgc_mapboxes_find(&b, m, 10, 10, 0.2, NULL);
+    pgc_mapboxes_peaks(&b, m, 10);
+    EXPECT(b.n == 5);
+    pgc_mapboxes_select(&b, 0.7, 0);
+    EXPECT(b.n == 3 && b.box[0].peak == 1 && b.box[1].peak == 0.9f && b.box[2].peak == 0.8f);
+    pgc_mapboxes_find(&b, m, 10, 10, 0.2, NULL);
+    pgc_mapboxes_peaks(&b, m, 10);
+    pgc_mapboxes_select(&b, 0, 2);
+    EXPECT(b.n == 2 && b.box[0].peak == 1 && b.box[1].peak == 0.9f);
+    pgc_mapboxes_free(&b);
+}
+
+static void the_product_rule_drops_small_and_weak_regions_the_paper_rule_keeps_all(void)
+{
+    pgc_frame f = {0};
+    pgc_err e;
+    pgc_record *img = pgc_frame_add(&f, &e), *map = pgc_frame_add(&f, &e);
+    pgc_record_f32_2d(img, 10, 10, &e);
+    pgc_record_f32_2d(map, 10, 10, &e);
+    pgc_meta_set(img, "name", "image", &e);
+    pgc_meta_set(map, "name", "pgcam", &e);
+    five_region_map(map->data);
+    pgc_boxes_opts o = {"pgcam", 0, 0.5, 1, 0, 0, 0, 0};
+    pgc_boxes_rule(&o, 0);
+    pgc_mapboxes b = {0};
+    double prob;
+    EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0);
+    EXPECT(b.n == 4); /* every region above 0.4 x max: 1, 0.9, 0.5 and the block */
+    o.min_area_frac = 0.05; /* 5 pixels of 100: only the 9-pixel block */
+    EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0);
+    EXPECT(b.n == 1 && b.box[0].area == 9);
+    pgc_boxes_rule(&o, 1);
+    o.min_area_frac = 0; /* the product rule's peak and count limits alone */
+    EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0);
+    EXPECT(b.n == 3 && b.box[0].peak == 1); /* 1, 0.9, 0.8: the 0.5 dot is weak */
+    pgc_boxes_rule(&o, 1);
+    EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0); /* 0.5% of 100 rounds up to 1 pixel */
+    EXPECT(b.n == 3);
+    pgc_frame_free(&f);
+    pgc_mapboxes_free(&b);
+}
+
 static void a_full_map_is_one_box_covering_it(void)
 {
     enum { H = 300, W = 200 };
@@ -162,7 +218,7 @@ static void a_frame_gets_boxes_in_image_and_source_pixels(void)
     pgc_frame f = {0};
     make_frame(&f, "0.9");
     pgc_mapboxes b = {0};
-    pgc_boxes_opts o = {"pgcam", 0.4, 0.5, 0, 0};
+    pgc_boxes_opts o = {"pgcam", 0.4, 0.5, 0, 0, 0, 0, 0};
     double prob;
     EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, NULL) == 0);
     EXPECT_NEAR(prob, 0.9, 1e-12);
@@ -191,7 +247,7 @@ static void low_probability_frames_get_an_empty_boxes_record(void)
     pgc_record_shape(p, PGC_DT_F32, 1, (uint64_t[]){2}, NULL, NULL);
     pgc_meta_set(p, "prob", "0.2", NULL);
     pgc_mapboxes b = {0};
-    pgc_boxes_opts o = {"pgcam", 0.4, 0.5, 0, 0};
+    pgc_boxes_opts o = {"pgcam", 0.4, 0.5, 0, 0, 0, 0, 0};
     double prob;
     EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, NULL) == 0);
     EXPECT_NEAR(prob, 0.2, 1e-12);
@@ -212,7 +268,7 @@ static void bad_maps_transforms_and_probabilities_are_errors(void)
 {
     pgc_frame f = {0};
     pgc_mapboxes b = {0};
-    pgc_boxes_opts o = {"pgcam", 0.4, 0.5, 0, 0};
+    pgc_boxes_opts o = {"pgcam", 0.4, 0.5, 0, 0, 0, 0, 0};
     double prob;
     pgc_err e;
     make_frame(&f, "high");
@@ -240,7 +296,7 @@ static void a_coarse_map_gives_boxes_in_image_pixels(void)
     memcpy(r->data, (float[]){0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, sizeof(float) * 12);
     pgc_meta_set(r, "transform", "1 0 0 0 1 0", NULL);
     pgc_mapboxes b = {0};
-    pgc_boxes_opts o = {"cam.s2", 0.4, 0.5, 0, 0};
+    pgc_boxes_opts o = {"cam.s2", 0.4, 0.5, 0, 0, 0, 0, 0};
     double prob;
     EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, NULL) == 0);
     const float *xy = f.rec[pgc_frame_find(&f, "boxes")].data;
@@ -264,5 +320,7 @@ int main(void)
     RUN(low_probability_frames_get_an_empty_boxes_record);
     RUN(bad_maps_transforms_and_probabilities_are_errors);
     RUN(a_coarse_map_gives_boxes_in_image_pixels);
+    RUN(select_keeps_strong_regions_strongest_first_up_to_k);
+    RUN(the_product_rule_drops_small_and_weak_regions_the_paper_rule_keeps_all);
     return check_done();
 }

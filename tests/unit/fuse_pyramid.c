@@ -1,5 +1,8 @@
+#include <math.h>
+#include <string.h>
 /* Bilinear resize (align corners off) against hand values, min-max normalisation, and
  * the pyramid's combinations on synthetic frames. */
+#include "../../lib/blur.h"
 #include "../../lib/fuse.h"
 #include "check.h"
 
@@ -98,7 +101,7 @@ static void pgcam_is_the_sum_of_resized_normalised_scales(void)
     add_2d(&f, "image", 4, 4, NULL);
     add_2d(&f, "cam.s1", 4, 4, (float[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8});
     add_2d(&f, "cam.s2", 2, 2, (float[]){1, 2, 3, 5});
-    pgc_fuse_opts o = {PGC_FUSE_SUM, 0, 0};
+    pgc_fuse_opts o = {PGC_FUSE_SUM, 0, 0, 0};
     pgc_err e;
     EXPECT(pgc_fuse_frame(&f, &o, &e) == 0);
     int p = pgc_frame_find(&f, "pgcam");
@@ -130,14 +133,14 @@ static void a_subset_of_scales_and_drop(void)
     add_2d(&f, "image", 2, 2, NULL);
     add_2d(&f, "cam.s1", 2, 2, (float[]){0, 1, 0, 0});
     add_2d(&f, "cam.s4", 1, 1, (float[]){3});
-    pgc_fuse_opts o = {PGC_FUSE_SUM, 1u << 4, 1};
+    pgc_fuse_opts o = {PGC_FUSE_SUM, 1u << 4, 1, 0};
     EXPECT(pgc_fuse_frame(&f, &o, NULL) == 0);
     int p = pgc_frame_find(&f, "pgcam");
     const float *m = f.rec[p].data;
     for (int i = 0; i < 4; i++) EXPECT(m[i] == 0); // constant s4 -> zeros
     EXPECT(!f.drop[1] && f.drop[2]);
     // running again replaces pgcam rather than adding a second one
-    o = (pgc_fuse_opts){PGC_FUSE_MAX, 0, 0};
+    o = (pgc_fuse_opts){PGC_FUSE_MAX, 0, 0, 0};
     EXPECT(pgc_fuse_frame(&f, &o, NULL) == 0);
     EXPECT(f.n == 4 && pgc_frame_find(&f, "pgcam") == p);
     EXPECT(((float *)f.rec[p].data)[1] == 1);
@@ -147,7 +150,7 @@ static void a_subset_of_scales_and_drop(void)
 static void nan_missing_maps_and_missing_image_are_errors(void)
 {
     pgc_frame f = {0};
-    pgc_fuse_opts o = {PGC_FUSE_SUM, 0, 0};
+    pgc_fuse_opts o = {PGC_FUSE_SUM, 0, 0, 0};
     pgc_err e;
     add_2d(&f, "cam.s1", 2, 2, NULL);
     EXPECT(pgc_fuse_frame(&f, &o, &e) == PGC_EINPUT && strstr(e.msg, "no image"));
@@ -163,6 +166,67 @@ static void nan_missing_maps_and_missing_image_are_errors(void)
     pgc_frame_free(&f);
 }
 
+static void gaussian_blur_keeps_constants_matches_the_2d_sum_and_flattens_dots(void)
+{
+    enum { H = 12, W = 15 };
+    float m[H * W], tmp[H * W];
+    for (int i = 0; i < H * W; i++) m[i] = 0.25f;
+    pgc_blur_gaussian(m, H, W, 1.5, tmp);
+    int flat = 1;
+    for (int i = 0; i < H * W; i++) flat &= fabsf(m[i] - 0.25f) < 1e-6f;
+    EXPECT(flat); /* the border renormalises, so nothing darkens at the edge */
+    /* an impulse far from the border: the 2-D Gaussian sum, written out */
+    for (int i = 0; i < H * W; i++) m[i] = 0;
+    m[6 * W + 7] = 1;
+    pgc_blur_gaussian(m, H, W, 1.0, tmp);
+    double z = 0;
+    for (int k = -3; k <= 3; k++) z += exp(-0.5 * k * k);
+    double worst = 0;
+    for (int y = 4; y <= 8; y++) /* every tap of these pixels lies inside */
+        for (int x = 4; x <= 10; x++) {
+            double want = exp(-0.5 * ((y - 6) * (y - 6) + (x - 7) * (x - 7))) / (z * z);
+            worst = fmax(worst, fabs(m[y * W + x] - want));
+        }
+    EXPECT(worst < 1e-6);
+    EXPECT(m[6 * W + 7] > m[6 * W + 8] && m[6 * W + 8] == m[6 * W + 6]);
+    /* the transposed convolutions' 2x2 dots: one pixel of four lit, everywhere */
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) m[y * W + x] = (y % 2 == 0 && x % 2 == 0);
+    pgc_blur_gaussian(m, H, W, 1.0, tmp);
+    float lo = 1, hi = 0;
+    for (int y = 3; y < H - 3; y++)
+        for (int x = 3; x < W - 3; x++) lo = fminf(lo, m[y * W + x]), hi = fmaxf(hi, m[y * W + x]);
+    EXPECT(hi - lo < 0.05f && lo > 0.2f); /* about the mean 0.25, no holes between dots */
+    /* sigma 0 leaves the map alone */
+    float one[4] = {1, 2, 3, 4}, t4[4];
+    pgc_blur_gaussian(one, 2, 2, 0, t4);
+    EXPECT(one[0] == 1 && one[3] == 4);
+}
+
+static void fuse_blur_smooths_before_normalising_and_says_so(void)
+{
+    pgc_frame f = {0};
+    pgc_err e;
+    pgc_record *img = pgc_frame_add(&f, &e), *cam = pgc_frame_add(&f, &e);
+    EXPECT(img && cam && pgc_record_f32_2d(img, 8, 8, &e) == 0 && pgc_record_f32_2d(cam, 8, 8, &e) == 0);
+    pgc_meta_set(img, "name", "image", &e);
+    pgc_meta_set(cam, "name", "cam.s1", &e);
+    pgc_meta_set(cam, "scale", "1", &e);
+    float *c = cam->data;
+    for (int i = 0; i < 64; i++) c[i] = (i / 8) % 2 == 0 && i % 2 == 0;
+    pgc_fuse_opts o = {PGC_FUSE_SUM, 0, 0, 1.0};
+    EXPECT(pgc_fuse_frame(&f, &o, &e) == 0);
+    int k = pgc_frame_find(&f, "pgcam");
+    EXPECT(k >= 0);
+    char b[16];
+    EXPECT(k >= 0 && pgc_meta_get(&f.rec[k], "blur", b, sizeof b) && !strcmp(b, "1"));
+    const float *p = k >= 0 ? f.rec[k].data : NULL;
+    float mx = 0;
+    for (int i = 0; p && i < 64; i++) mx = fmaxf(mx, p[i]);
+    EXPECT(p && mx == 1 && p[3 * 8 + 3] > 0.3f); /* a former hole between dots is lit */
+    pgc_frame_free(&f);
+}
+
 int main(void)
 {
     RUN(upsampling_2x2_to_4x4_matches_hand_values);
@@ -174,5 +238,7 @@ int main(void)
     RUN(pgcam_is_the_sum_of_resized_normalised_scales);
     RUN(a_subset_of_scales_and_drop);
     RUN(nan_missing_maps_and_missing_image_are_errors);
+    RUN(gaussian_blur_keeps_constants_matches_the_2d_sum_and_flattens_dots);
+    RUN(fuse_blur_smooths_before_normalising_and_says_so);
     return check_done();
 }
