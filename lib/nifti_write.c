@@ -118,7 +118,7 @@ int pgc_nifti_write_f32(const char *path, const pgc_nifti *grid, const char *des
     sink s = {a.fd, NULL};
     if (gz) {
         int fd2 = dup(a.fd);
-        if (fd2 < 0 || !(s.gz = gzdopen(fd2, "wb6"))) {
+        if (fd2 < 0 || !(s.gz = gzdopen(fd2, "wb1"))) {
             if (fd2 >= 0) close(fd2);
             pgc_atomic_abort(&a);
             return pgc_errf(e, PGC_ENOMEM, "cannot write '%s': out of memory", path);

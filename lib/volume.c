@@ -110,11 +110,12 @@ static float sample(const float *m, size_t h, size_t w, double x, double y)
     return (float)(top + fy * (bot - top));
 }
 
-/* Per in-plane axis: the frame's image must either lie inside the source slice (a crop)
- * or hold it (a pad); anything else is a frame from another grid. */
+/* Per in-plane axis: the frame's image must lie inside the source slice (a crop), hold
+ * it (a pad), or match it; 2 when it matches. */
 static int fits(double a0, double a1, double n)
 {
-    const double tol = 1e-3 * (n > 1 ? n : 1);
+    const double tol = 1e-3;
+    if (fabs(a0) <= tol && fabs(a1 - n) <= tol) return 2;
     return (a0 >= -tol && a1 <= n + tol) || (a0 <= tol && a1 >= n - tol);
 }
 
@@ -174,7 +175,9 @@ int pgc_volume_add(pgc_volume *v, const pgc_frame *f, const pgc_volume_opts *o, 
     if (ih) {
         float img[4] = {0, 0, (float)iw, (float)ih}, src[4];
         pgc_transform_box(&t, img, src);
-        if (!fits(src[0], src[2], (double)W) || !fits(src[1], src[3], (double)H))
+        /* pgc-slice's images match the slice; pgc-prep's square keeps one side whole */
+        int fx = fits(src[0], src[2], (double)W), fy = fits(src[1], src[3], (double)H);
+        if (!fx || !fy || (fx != 2 && fy != 2))
             return pgc_errf(e, PGC_EINPUT, "frame '%s' does not fit the grid of '%s' (its image "
                             "covers source pixels %g..%g x %g..%g of %zux%zu)", id, v->source,
                             src[0], src[2], src[1], src[3], W, H);
