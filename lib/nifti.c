@@ -265,6 +265,8 @@ static int parse_header(const unsigned char *buf, int hsize, int be, const char 
         for (int i = 0; i < 3; i++) qo[i] = rd_f32(&h, 268 + 4 * (size_t)i);
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 4; j++) srow[i][j] = rd_f32(&h, 280 + 16 * (size_t)i + 4 * (size_t)j);
+        v->xyzt_units = buf[123];
+        v->dim_info = buf[39];
         if (dtype_bytes(v->datatype) && bitpix != (int)(8 * dtype_bytes(v->datatype)))
             return BAD("cannot read '%s': bitpix %d does not match datatype %d", name, bitpix,
                        v->datatype);
@@ -288,12 +290,19 @@ static int parse_header(const unsigned char *buf, int hsize, int be, const char 
         for (int i = 0; i < 3; i++) qo[i] = rd_f64(&h, 376 + 8 * (size_t)i);
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 4; j++) srow[i][j] = rd_f64(&h, 400 + 32 * (size_t)i + 8 * (size_t)j);
+        v->xyzt_units = rd_i32(&h, 500);
+        v->dim_info = buf[524];
         if (dtype_bytes(v->datatype) && bitpix != (int)(8 * dtype_bytes(v->datatype)))
             return BAD("cannot read '%s': bitpix %d does not match datatype %d", name, bitpix,
                        v->datatype);
     }
     v->version = v2 ? 2 : 1;
     v->big_endian = be;
+    v->dim0 = (int)dim[0];
+    memcpy(v->pixdim_raw, pix, sizeof pix);
+    v->quatern[0] = qb, v->quatern[1] = qc, v->quatern[2] = qd;
+    memcpy(v->qoffset, qo, sizeof qo);
+    memcpy(v->srow, srow, sizeof srow);
 
     size_t bpv = dtype_bytes(v->datatype);
     if (!bpv)
@@ -391,7 +400,7 @@ static void convert(const unsigned char *raw, size_t n, int dt, int swap, double
     }
 }
 
-static int read_volume(src *s, pgc_nifti *v, pgc_err *e)
+static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
 {
     const char *name = s->name;
     unsigned char buf[540];
@@ -411,6 +420,7 @@ static int read_volume(src *s, pgc_nifti *v, pgc_err *e)
     if (s->in_size && s->gz && need > s->in_size * DEFLATE_MAX_RATIO + (1u << 20))
         return BAD("cannot read '%s': truncated (%llu gzip bytes cannot hold %llu bytes of "
                    "volume)", name, (unsigned long long)s->in_size, (unsigned long long)need);
+    if (header_only) return PGC_OK;
     if ((rc = src_read(s, NULL, v->vox_offset - (uint64_t)hsize, "header extensions", e)))
         return rc;
 
@@ -441,7 +451,7 @@ static int read_volume(src *s, pgc_nifti *v, pgc_err *e)
     return src_finish(s, e);
 }
 
-static int read_src(src *s, pgc_nifti *v, pgc_err *e)
+static int read_src(src *s, pgc_nifti *v, int header_only, pgc_err *e)
 {
     unsigned char magic[2] = {0, 0};
     /* Peek at the first two bytes to tell gzip from plain, then start over. */
@@ -459,7 +469,7 @@ static int read_src(src *s, pgc_nifti *v, pgc_err *e)
             return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", s->name);
         s->z_live = 1;
     }
-    int rc = read_volume(s, v, e);
+    int rc = read_volume(s, v, header_only, e);
     if (s->z_live) inflateEnd(&s->z);
     if (rc) v->dims[0] = v->dims[1] = v->dims[2] = 0;
     return rc;
@@ -470,12 +480,12 @@ int pgc_nifti_read_mem(const void *buf, size_t len, const char *name, pgc_nifti 
     src *s = calloc(1, sizeof *s);
     if (!s) return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", name);
     s->mem = buf, s->mem_len = len, s->in_size = len, s->name = name;
-    int rc = read_src(s, v, e);
+    int rc = read_src(s, v, 0, e);
     free(s);
     return rc;
 }
 
-int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e)
+static int read_path(const char *path, pgc_nifti *v, int header_only, pgc_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return pgc_errf(e, PGC_EINPUT, "cannot read '%s': %s", path, strerror(errno));
@@ -487,10 +497,20 @@ int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e)
     s->f = f, s->name = path;
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) s->in_size = (uint64_t)st.st_size;
-    int rc = read_src(s, v, e);
+    int rc = read_src(s, v, header_only, e);
     free(s);
     fclose(f);
     return rc;
+}
+
+int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e)
+{
+    return read_path(path, v, 0, e);
+}
+
+int pgc_nifti_read_header_file(const char *path, pgc_nifti *v, pgc_err *e)
+{
+    return read_path(path, v, 1, e);
 }
 
 void pgc_nifti_free(pgc_nifti *v)

@@ -27,12 +27,22 @@ typedef struct {
     double m[3][3];       /* voxel index -> world (RAS+, mm): the linear part */
     double offset[3];     /* world position of voxel (0, 0, 0) */
     uint64_t vox_offset;  /* byte offset of the data in the (uncompressed) file */
+    /* The header's geometry as stored, so that a writer can give a new volume the same
+     * grid (lib/nifti_write.h): dim[0], pixdim[0..7], the quaternion and its offset, the
+     * sform rows, the units and dim_info, untouched by the checks above. */
+    int dim0;
+    double pixdim_raw[8];
+    double quatern[3], qoffset[3];
+    double srow[3][4];
+    int xyzt_units, dim_info;
     float *data;          /* (dims[2], dims[1], dims[0]): i fastest, as on disk */
     size_t cap;           /* voxels allocated at data, reused by the next read */
 } pgc_nifti;
 
 /* Reads a whole volume. Errors read "cannot read '<path>': <problem>". */
 int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e);
+/* The header only: every field above but data (left as it was). */
+int pgc_nifti_read_header_file(const char *path, pgc_nifti *v, pgc_err *e);
 /* The same from memory; name is used in messages only. */
 int pgc_nifti_read_mem(const void *buf, size_t len, const char *name, pgc_nifti *v,
                        pgc_err *e);

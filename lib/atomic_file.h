@@ -1,0 +1,29 @@
+/* Files that appear whole or not at all: written under a temporary name beside the
+ * target, then moved into place. Without replace an existing target is never touched
+ * (link(2) refuses it atomically, so two writers cannot both win). */
+#ifndef PGC_ATOMIC_FILE_H
+#define PGC_ATOMIC_FILE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+typedef struct {
+    char *path, *tmp; /* owned copies */
+    int fd;           /* open on tmp until commit or abort */
+    int replace;
+} pgc_atomic_file;
+
+/* Creates "<path>.tmpXXXXXX". PGC_EINPUT when path exists and !replace ("'<path>'
+ * exists; use --force to replace it") or the directory is not writable. */
+int pgc_atomic_open(pgc_atomic_file *a, const char *path, int replace, pgc_err *e);
+/* Flushes the temporary file to disk, closes it and moves it to path. The caller has
+ * closed any FILE* or gzFile it made on a->fd, setting a->fd to -1 (or leaves it to
+ * commit). On failure the temporary file is removed. Frees a's strings either way. */
+int pgc_atomic_commit(pgc_atomic_file *a, pgc_err *e);
+/* Removes the temporary file and frees a (safe on a zeroed or committed a). */
+void pgc_atomic_abort(pgc_atomic_file *a);
+/* True when path exists (any kind of file). */
+int pgc_path_exists(const char *path);
+
+#endif
