@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch's speed on the networks nn_bench measures, for a side-by-side comparison.
 
-The same networks (dcfpn.md: dcfpn w16 and w32, ResNet-50 with a 1-channel stem), the same
+The same networks (format/network.md: dcfpn w16 and w32, ResNet-50 with a 1-channel stem), the same
 input (one channel, size x size, normal noise), batch sizes, modes and thread count as
 tests/bench/nn_bench.c, and rows in nn_bench's layout with a trailing `torch` tag:
     torch_bench.py                        the suite: dcfpn w16, w32, resnet50, batch 1 and 8
@@ -52,7 +52,7 @@ def double_conv(cin, cout):
 
 
 class DCFPN(nn.Module):
-    """dcfpn.md's DC-FPN with dense connections, X(p) materialised."""
+    """format/network.md's DC-FPN with dense connections, X(p) materialised."""
 
     def __init__(self, w):
         super().__init__()
