@@ -2,7 +2,7 @@
 # Installs the Debian packages pgcam needs to build and test, when they are missing.
 # As root it runs apt-get; otherwise it names the exact command and fails.
 set -eu
-need="make gcc libc6-dev libpng-dev zlib1g-dev libopenblas-dev python3"
+need="make gcc libc6-dev libpng-dev zlib1g-dev libopenblas-dev python3 parallel"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
