@@ -118,6 +118,11 @@ demo: all
 test: all
 	@BIN=$(BINDIR) UNIT=$(BUILD)/t bash tests/run.sh
 
+# Not part of test: the Slurm job-array recipe on a one-node Slurm it starts and stops
+# (installs Debian's slurm-wlm and munge when missing; needs root).
+test-slurm: all
+	@BIN=$(BINDIR) bash tests/slurm/run.sh
+
 bench: all
 	@BIN=$(BINDIR) BENCH=$(BUILD)/b bash tests/bench/run.sh
 
@@ -155,6 +160,6 @@ clean:
 	rm -rf build bin
 
 FORCE:
-.PHONY: all demo test bench gpu-check fuzz install clean FORCE
+.PHONY: all demo test test-slurm bench gpu-check fuzz install clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)
