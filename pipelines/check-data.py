@@ -124,16 +124,16 @@ class Checker:
                 q.wait()
                 p.wait()
                 err.seek(0)
-                p.stderr = err.read()
+                errtext = err.read()
             for path, d in zip(todo, got):
                 dims[path] = d
             if p.returncode == 0:
                 break
             if len(got) >= len(todo):  # every frame out, then a failure: report it once
-                self.problem(todo[-1], "pgc-slice failed after reading it: " + last_line(p.stderr))
+                self.problem(todo[-1], "pgc-slice failed after reading it: " + last_line(errtext))
                 break
             bad = todo[len(got)]
-            msg = last_line(p.stderr)
+            msg = last_line(errtext)
             msg = re.sub(r"^pgc-slice: cannot read '[^']*': ", "", msg)
             self.problem(bad, f"not readable by pgc-slice: {msg}")
             todo = todo[len(got) + 1:]

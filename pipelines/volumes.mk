@@ -17,7 +17,10 @@ MODEL   ?= $(TOP)/examples/model/dcfpn.model
 JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
 # GNU parallel's host list, e.g. SSHLOGIN=8/node1,8/node2 (each with pgcam at the same path)
 SSHLOGIN ?=
-export MODEL SIZE THREADS FRAC SCALES AXIS MINFG EVERY BIN PGC_DEVICE KEEP
+SETTINGS := MODEL SIZE THREADS FRAC SCALES AXIS MINFG EVERY BIN PGC_DEVICE KEEP
+export $(SETTINGS)
+# over ssh the settings travel with each job (parallel --env)
+REMOTE_ENV = $(foreach v,$(SETTINGS),$(if $($(v)),--env $(v)))
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 .DELETE_ON_ERROR:
@@ -46,7 +49,7 @@ parallel:
 	@mkdir -p $(OUT)
 	awk -F, '{ sub(/\r$$/, "") } NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; next } \
 	         !/^[ \t]*$$/ { print $$c["id"] }' $(VOLUMES) | \
-	  parallel --halt soon,fail=1 --jobs $(JOBS) $(if $(SSHLOGIN),--sshlogin $(SSHLOGIN)) \
+	  parallel --halt soon,fail=1 --jobs $(JOBS) $(if $(SSHLOGIN),--sshlogin $(SSHLOGIN) $(REMOTE_ENV)) \
 	    --joblog $(OUT)/parallel.log $(abspath $(RUN)) $(abspath $(VOLUMES)) {} $(abspath $(OUT))
 	$(MERGE) $(OUT) $(VOLUMES)
 
