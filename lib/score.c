@@ -1,6 +1,6 @@
-/* Scores (dcfpn.md, "Boxes and scoring").
+/* Scores (format/network.md, section 7).
  *
- * Choices the brief or dcfpn.md leave open, fixed here:
+ * Choices the paper leaves open, fixed here (and stated in format/network.md):
  * - IoU precision / recall / F1 at delta: predicted and ground truth boxes are matched
  *   one to one (greedy, largest IoU first), a match needs IoU >= delta; precision =
  *   matches / predicted boxes, recall = matches / ground truth boxes.

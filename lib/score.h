@@ -1,5 +1,5 @@
-/* Localisation and classification scores over a set of frames (dcfpn.md, "Boxes and
- * scoring"; MaxBoxAccV2 from Choe et al. 2020). Boxes are float[4] x0 y0 x1 y1,
+/* Localisation and classification scores over a set of frames (format/network.md,
+ * section 7; MaxBoxAccV2 from Choe et al. 2020). Boxes are float[4] x0 y0 x1 y1,
  * half-open. Add frames one at a time; only the classification scores keep one entry per
  * frame (ROC AUC needs every probability), everything else is a fixed set of counters. */
 #ifndef PGC_SCORE_H
@@ -18,7 +18,7 @@
 
 extern const double pgc_score_delta[PGC_SCORE_NDELTA];
 
-/* a / b, or 0 when b is 0 (dcfpn.md: any 0/0 in a score is reported as 0). */
+/* a / b, or 0 when b is 0 (format/network.md: any 0/0 in a score is reported as 0). */
 double pgc_ratio(double a, double b);
 double pgc_box_area(const float b[4]);     /* 0 for an empty box */
 double pgc_box_iobb(const float b[4], const float g[4]); /* area(b n g) / area(b) */
