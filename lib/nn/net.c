@@ -377,8 +377,7 @@ int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, in
     if (!pgc_arch_known(arch))
         return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s' (known: %s)", arch,
                         pgc_arch_list());
-    if (width < 1 || width > 1024 || n < 1 || h < 16 || w < 16 || h % 16 || w % 16 ||
-        h > 8192 || w > 8192)
+    if (width < 1 || width > 1024 || n < 1 || h < 0 || w < 0 || !pgc_input_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT,
                         "bad network size: width %d, batch %d, input %dx%d (multiples of 16)",
                         width, n, h, w);
@@ -428,7 +427,7 @@ void pgc_net_free(pgc_net *net)
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e)
 {
     if (n == net->n && h == net->h && w == net->w) return PGC_OK;
-    if (n < 1 || h < 16 || w < 16 || h % 16 || w % 16 || h > 8192 || w > 8192)
+    if (n < 1 || h < 0 || w < 0 || !pgc_input_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT, "bad input size %dx%d (multiples of 16)", h, w);
     /* parameters live in backend memory tied to the context: keep the context's memory
      * by moving the parameter arrays over before the old context goes */

@@ -12,6 +12,16 @@
 #define PGC_NAME_MAX 64
 #define PGC_MAX_SCALES 5
 
+/* The one rule for a network's input size, wherever a size comes from (a stream, a
+ * model file, an option): H and W multiples of 16 from 16 to PGC_MAX_SIDE. 0 is not a
+ * size (the model loader reads 0 as "the trained size"). */
+#define PGC_MAX_SIDE 8192
+static inline int pgc_input_size_ok(unsigned long long h, unsigned long long w)
+{
+    return h >= 16 && w >= 16 && h <= PGC_MAX_SIDE && w <= PGC_MAX_SIDE && h % 16 == 0 &&
+           w % 16 == 0;
+}
+
 /* One named parameter or running statistic: a slice of the net's p[] (trained) or s[]
  * (running statistics) arrays. */
 typedef struct {

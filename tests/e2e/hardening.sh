@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What a hostile probe found behind the readers (issue 11): each row of its table is a
+# behaviour here, named by what the filters do now. Streams no command would write come
+# from tests/data/mkstream.py.
+. "$(dirname "$0")/lib.sh"
+MKS="python3 $TOP/tests/data/mkstream.py"
+MODEL=$EX/model/dcfpn.model
+# fails_with PATTERN CMD...: runs CMD, shows its stderr, and fails unless it matches.
+fails_with() {
+    local pat=$1; shift
+    "$@" > /dev/null 2> "$T/.err"; local rc=$?
+    cat "$T/.err" >&2
+    grep -q -- "$pat" "$T/.err" || return 99
+    return $rc
+}
+
+# D1: one size rule (multiples of 16 from 16 to 8192) wherever an image meets a network.
+for d in 0x0 0x16 16x0 8x16; do
+    expect_exit 1 "pgc-infer refuses a ${d} image, naming the frame (D1)" "
+        $MKS 'frame: a;name: image|f32|$d' > s.pgc &&
+        fails_with \"frame .a.: image is $d; H and W must be multiples of 16\" pgc-infer -m $MODEL < s.pgc"
+done
+expect_exit 1 "pgc-train refuses a 0x0 labelled image, naming the file and the frame (D1, D16)" "
+    $MKS 'frame: z;name: image;label: tumour|f32|0x0' > s.pgc &&
+    fails_with \"cannot train on .s.pgc.: frame .z.: image is 0x0\" pgc-train s.pgc -o m.model --threads 1"
