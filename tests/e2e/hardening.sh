@@ -23,3 +23,11 @@ done
 expect_exit 1 "pgc-train refuses a 0x0 labelled image, naming the file and the frame (D1, D16)" "
     $MKS 'frame: z;name: image;label: tumour|f32|0x0' > s.pgc &&
     fails_with \"cannot train on .s.pgc.: frame .z.: image is 0x0\" pgc-train s.pgc -o m.model --threads 1"
+
+# D2, D3: pgc-score on frames that lack a label, or carry an empty map.
+expect_ok "pgc-score scores PNG frames sliced without --labels (D2)" '
+    python3 $TOP/tests/data/mkpng.py grey8 16 16 a.png > /dev/null &&
+    pgc-slice a.png | pgc-score > s.tsv && grep -q "^frames	1$" s.tsv'
+expect_exit 1 "pgc-score refuses an empty pgcam beside a truth box, naming the frame (D3)" "
+    $MKS 'frame: a;name: truth|f32|1x4|0,0,2,2' 'frame: a;name: pgcam|f32|0x16' > s.pgc &&
+    fails_with \"frame .a.: pgcam is 0 x 16, an empty map\" pgc-score s.pgc"
