@@ -168,6 +168,7 @@ int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int check
     for (int i = 0; i < net->npar; i++)
         if (net->par[i].count > most) most = net->par[i].count;
     float *host = malloc((most ? most : 1) * sizeof(float));
+    const char *bad = NULL; /* the first parameter holding NaN or infinity */
     if (!host) o.oom = 1;
     for (int i = 0; i < net->npar && !o.oom; i++) {
         const pgc_param *p = &net->par[i];
@@ -184,10 +185,17 @@ int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int check
         int parts = checkpoint && !p->stat ? 3 : 1;
         for (int k = 0; k < parts; k++) {
             net->be->download(net->ctx, host, src[k], p->count);
+            for (size_t j = 0; j < p->count && !bad; j++)
+                if (!isfinite(host[j])) bad = p->name;
             ob_floats(&o, host, p->count);
         }
     }
     free(host);
+    if (bad && !o.oom) { /* a reader refuses it: say so now, not at the next load */
+        free(o.b);
+        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': the network's '%s' holds NaN or "
+                        "infinity (training diverged)", path, bad);
+    }
     unsigned char *crc = ob_take(&o, 4);
     if (o.oom || !crc) {
         free(o.b);
@@ -269,7 +277,8 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     memset(mi, 0, sizeof *mi);
     mi->checkpoint = get32(b + 12) & 1;
     uint32_t width = get32(b + 16), h = get32(b + 20), w = get32(b + 24);
-    mi->step = (long)get64(b + 32);
+    uint64_t step = get64(b + 32);
+    mi->step = (long)step;
     uint32_t mlen = get32(b + 40);
     memcpy(mi->arch, b + 48, 16);
     mi->arch[16] = 0;
@@ -279,6 +288,9 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     if (!pgc_arch_known(mi->arch))
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': unknown architecture '%.16s'",
                         path, mi->arch);
+    if (step > PGC_MODEL_MAX_STEP)
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': step count %llu is beyond %llu",
+                        path, (unsigned long long)step, (unsigned long long)PGC_MODEL_MAX_STEP);
     if (mlen > PGC_MODEL_MAX_META || mlen > f->n - HDR - 4)
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad metadata length %u", path, mlen);
     mi->width = (int)width, mi->h = (int)h, mi->w = (int)w;
@@ -312,6 +324,17 @@ int pgc_model_load(const char *path, const pgc_nn_backend *be, int n, int h, int
         return rc;
     }
     pgc_net *net = NULL;
+    {   /* the values the header's width implies must fit in the file, before any is made */
+        size_t np, ns;
+        if ((rc = pgc_net_count_params(mi.arch, mi.width, &np, &ns, e))) goto fail;
+        uint64_t need = 4 * ((uint64_t)np * (mi.checkpoint ? 3 : 1) + ns);
+        if (need > f.n - HDR - 4 - get32(f.b + 40)) {
+            rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %s width %d needs %llu bytes "
+                          "of values, the file holds %zu", path, mi.arch, mi.width,
+                          (unsigned long long)need, f.n);
+            goto fail;
+        }
+    }
     rc = pgc_net_create(&net, be, mi.arch, mi.width, n, h ? h : mi.h, w ? w : mi.w, threads, 0, e);
     if (rc) goto fail;
     net->step = mi.step;

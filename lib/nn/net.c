@@ -424,6 +424,23 @@ void pgc_net_free(pgc_net *net)
     free(net);
 }
 
+int pgc_net_count_params(const char *arch, int width, size_t *np, size_t *ns, pgc_err *e)
+{
+    *np = *ns = 0;
+    if (!pgc_arch_known(arch)) return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s'", arch);
+    if (width < 1 || width > 1024) return pgc_errf(e, PGC_EINPUT, "bad network width %d", width);
+    pgc_net *net = calloc(1, sizeof *net);
+    if (!net) return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    net->be = pgc_nn_backend_cpu();
+    snprintf(net->arch, sizeof net->arch, "%s", arch);
+    net->width = width, net->n = 1, net->h = 16, net->w = 16;
+    int rc = pgc_arch_build(net) || net->build_err
+                 ? pgc_errf(e, PGC_EINPUT, "cannot build %s (width %d)", arch, width) : PGC_OK;
+    for (int i = 0; i < net->npar; i++) *(net->par[i].stat ? ns : np) += net->par[i].count;
+    pgc_net_free(net); /* only the graph's description: no context, no tensors */
+    return rc;
+}
+
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e)
 {
     if (n == net->n && h == net->h && w == net->w) return PGC_OK;
@@ -758,7 +775,7 @@ double pgc_softmax_xent(int n, const float *logits, const int *labels, const flo
         double e0 = exp(z[0] - m), e1 = exp(z[1] - m), s = e0 + e1;
         double p[2] = {e0 / s, e1 / s};
         double wi = (w ? w[y] : 1.0) / wsum;
-        loss -= wi * log(p[y] > 1e-300 ? p[y] : 1e-300);
+        loss -= wi * log(p[y] > 1e-300 || isnan(p[y]) ? p[y] : 1e-300); /* NaN shows */
         if (dlogits)
             for (int k = 0; k < 2; k++) dlogits[2 * i + k] = (float)(wi * (p[k] - (k == y)));
         hits += (z[1] > z[0]) == (y == 1);

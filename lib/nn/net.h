@@ -96,6 +96,10 @@ const char *pgc_arch_list(void);
 int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
                    int n, int h, int w, int threads, unsigned long long seed, pgc_err *e);
 void pgc_net_free(pgc_net *net);
+/* The number of trained values (*np) and running statistics (*ns) of arch at width, as
+ * a model file holds them (unpadded), without allocating them: for checking a file's
+ * size before building its net. */
+int pgc_net_count_params(const char *arch, int width, size_t *np, size_t *ns, pgc_err *e);
 /* Rebuilds the graph for another batch or input size, keeping the parameters. */
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e);
 

@@ -31,3 +31,23 @@ expect_ok "pgc-score scores PNG frames sliced without --labels (D2)" '
 expect_exit 1 "pgc-score refuses an empty pgcam beside a truth box, naming the frame (D3)" "
     $MKS 'frame: a;name: truth|f32|1x4|0,0,2,2' 'frame: a;name: pgcam|f32|0x16' > s.pgc &&
     fails_with \"frame .a.: pgcam is 0 x 16, an empty map\" pgc-score s.pgc"
+
+# D4: a checkpoint's step count is range-checked; NaN stops training with one line.
+SYN=$UNIT/nn_synth; case $SYN in /*) ;; *) SYN=$TOP/$SYN ;; esac
+"$SYN" "$T/train.pgc" 16 32 1 > /dev/null
+TR="pgc-train train.pgc --width 2 --batch 4 --threads 1"
+# set_u64 FILE OFFSET VALUE: writes a model header field and mends the checksum.
+set_u64() {
+    python3 -c '
+import struct, sys, zlib
+p, at, v = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+b = bytearray(open(p, "rb").read())
+struct.pack_into("<Q", b, at, v)
+struct.pack_into("<I", b, len(b) - 4, zlib.crc32(bytes(b[:-4])))
+open(p, "wb").write(b)' "$@"
+}
+for step in 9223372036854775808 18446744073709551615; do
+    expect_exit 1 "pgc-train --resume refuses a checkpoint claiming $step steps (D4)" "
+        $TR --iters 1 --checkpoint ck$step.pgm -o m$step.model 2>/dev/null && set_u64 ck$step.pgm 32 $step &&
+        fails_with \"ck$step.pgm.*step count $step\" $TR --iters 2 --resume ck$step.pgm -o r.model"
+done
