@@ -213,11 +213,17 @@ const char *pgc_meta_get(const pgc_record *r, const char *key, char *buf, size_t
     return buf;
 }
 
+/* The limit holds whatever room the buffer has: a reused buffer may be larger. */
 static int meta_reserve(pgc_record *r, size_t need, pgc_err *e)
 {
-    if (need + 1 <= r->meta_cap) return PGC_OK;
-    if (need > PGC_MAX_META)
+    if (need > PGC_MAX_META) {
+        char id[128];
+        if (pgc_meta_get(r, "frame", id, sizeof id))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': metadata longer than %u bytes", id,
+                            PGC_MAX_META);
         return pgc_errf(e, PGC_EINPUT, "metadata longer than %u bytes", PGC_MAX_META);
+    }
+    if (need + 1 <= r->meta_cap) return PGC_OK;
     size_t cap = r->meta_cap ? r->meta_cap : 256;
     while (cap < need + 1) cap *= 2;
     char *m = realloc(r->meta, cap);
@@ -308,6 +314,8 @@ int pgc_record_is(const pgc_record *r, const char *name)
 int pgc_meta_check(const char *meta, size_t len, pgc_err *e)
 {
     const char *p = meta, *stop = meta + len;
+    if (len > PGC_MAX_META)
+        return pgc_errf(e, PGC_EINPUT, "metadata of %zu bytes is longer than %u", len, PGC_MAX_META);
     if (memchr(meta, 0, len)) return pgc_errf(e, PGC_EINPUT, "metadata holds a NUL byte");
     while (p < stop) {
         const char *nl = memchr(p, '\n', stop - p);
@@ -649,10 +657,15 @@ static int start(pgc_writer *w, pgc_err *e)
 int pgc_writer_put(pgc_writer *w, const pgc_record *r, pgc_err *e)
 {
     uint64_t nbytes = 0;
-    int rc = check_shape(r->dtype, r->rank, r->dims, &nbytes, e);
-    if (!rc) rc = pgc_meta_check(r->meta ? r->meta : "", r->meta_len, e);
-    if (!rc) rc = start(w, e);
-    if (rc) return rc;
+    pgc_err why;
+    int rc = check_shape(r->dtype, r->rank, r->dims, &nbytes, &why);
+    if (!rc) rc = pgc_meta_check(r->meta ? r->meta : "", r->meta_len, &why);
+    if (rc) {
+        char id[128];
+        if (!r->meta_len || !pgc_meta_get(r, "frame", id, sizeof id)) snprintf(id, sizeof id, "?");
+        return pgc_errf(e, rc, "cannot write '%s': a record of frame '%s': %s", w->name, id, why.msg);
+    }
+    if ((rc = start(w, e))) return rc;
     unsigned char h[RECORD_HEADER] = {0};
     memcpy(h, "PGCR", 4);
     h[4] = 1;

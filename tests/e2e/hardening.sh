@@ -51,3 +51,17 @@ for step in 9223372036854775808 18446744073709551615; do
         $TR --iters 1 --checkpoint ck$step.pgm -o m$step.model 2>/dev/null && set_u64 ck$step.pgm 32 $step &&
         fails_with \"ck$step.pgm.*step count $step\" $TR --iters 2 --resume ck$step.pgm -o r.model"
 done
+
+# D5: the 1 MiB metadata limit holds on write as on read.
+# big_meta FILE BYTES: frame a's image metadata, BYTES long, in lines a reader takes.
+big_meta() {
+    python3 -c '
+import sys
+n, s, i = int(sys.argv[2]), "frame: a\nname: image\n", 0
+while len(s) < n - 4100:
+    s += "k%d: %s\n" % (i, "x" * 4000); i += 1
+open(sys.argv[1], "w").write(s + "z: " + "y" * (n - len(s) - 4) + "\n")' "$@"
+}
+expect_exit 1 "pgc-prep refuses to grow a record past 1 MiB of metadata, naming the frame (D5, D16)" "
+    big_meta m.txt 1048576 && $MKS '@m.txt|u8|16x16' > s.pgc && pgc-info s.pgc > /dev/null &&
+    fails_with \"frame .a.: metadata longer than 1048576 bytes\" pgc-prep --size 16 < s.pgc"

@@ -3,8 +3,11 @@
 #include "check.h"
 
 #include "../../lib/nn/net.h"
+#include "../../lib/stream.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void a_nan_probability_makes_the_loss_nan_not_a_large_number(void)
 {
@@ -36,9 +39,58 @@ static void parameters_are_counted_without_building_the_net(void)
     EXPECT(pgc_net_count_params("vgg", 2, &np, &ns, &e) == PGC_EINPUT);
 }
 
+/* A record whose metadata is n bytes of valid lines, frame 'big' first. */
+static void big_record(pgc_record *r, size_t n)
+{
+    pgc_meta_clear(r);
+    pgc_meta_set(r, "frame", "big", NULL);
+    char v[4001];
+    memset(v, 'x', 4000), v[4000] = 0;
+    for (int i = 0; r->meta_len + 4100 < n; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        EXPECT(pgc_meta_set(r, k, v, NULL) == 0);
+    }
+    v[n - r->meta_len - 4] = 0;
+    EXPECT(pgc_meta_set(r, "z", v, NULL) == 0);
+    EXPECT(r->meta_len == n);
+}
+
+static void metadata_never_grows_past_1_mib_even_in_a_roomy_buffer(void)
+{
+    /* D5: the limit was checked only when the buffer had to grow */
+    pgc_record r = {0};
+    big_record(&r, PGC_MAX_META);
+    EXPECT(r.meta_cap > PGC_MAX_META + 1); /* room for more: the case that slipped */
+    pgc_err e = {{0}};
+    EXPECT(pgc_meta_set(&r, "norm", "none", &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "frame 'big'") && strstr(e.msg, "longer than 1048576"));
+    EXPECT(r.meta_len == PGC_MAX_META);
+    pgc_record_free(&r);
+}
+
+static void the_writer_refuses_metadata_no_reader_would_take(void)
+{
+    pgc_record r = {0};
+    big_record(&r, PGC_MAX_META);
+    r.meta_len = PGC_MAX_META + 1; /* as a caller filling the buffer by hand might */
+    r.meta[PGC_MAX_META - 1] = 'y', r.meta[PGC_MAX_META] = '\n', r.meta[PGC_MAX_META + 1] = 0;
+    pgc_record_f32_2d(&r, 1, 1, NULL);
+    int fd = open("/dev/null", O_WRONLY);
+    pgc_err e = {{0}};
+    pgc_writer *w = pgc_writer_open(fd, "out.pgc", &e);
+    EXPECT(pgc_writer_put(w, &r, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "'out.pgc'") && strstr(e.msg, "frame 'big'") && strstr(e.msg, "longer"));
+    pgc_writer_close(w, &e);
+    close(fd);
+    pgc_record_free(&r);
+}
+
 int main(void)
 {
     RUN(a_nan_probability_makes_the_loss_nan_not_a_large_number);
     RUN(parameters_are_counted_without_building_the_net);
+    RUN(metadata_never_grows_past_1_mib_even_in_a_roomy_buffer);
+    RUN(the_writer_refuses_metadata_no_reader_would_take);
     return check_done();
 }
