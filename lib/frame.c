@@ -37,6 +37,30 @@ static const char *frame_of(const pgc_record *r, char *buf, size_t n)
     return v ? v : (buf[0] = 0, buf);
 }
 
+/* A frame is whole and one: its id not seen before in this stream (the records of a frame
+ * are adjacent, stream.md), checked as it starts; and one image in it, checked as it
+ * ends. Frames without an id are exempt from the first: there is nothing to confuse. */
+static int frame_starts(pgc_reader *rd, const char *id, pgc_err *e)
+{
+    if (!id[0]) return PGC_OK;
+    int rc = pgc_reader_frame_again(rd, id, e);
+    if (rc == 1)
+        return pgc_errf(e, PGC_EINPUT, "'%s': frame '%s' appears again at byte %llu (the records "
+                        "of a frame must be adjacent, its id unique)", pgc_reader_name(rd), id,
+                        (unsigned long long)pgc_reader_offset(rd));
+    return rc;
+}
+
+static int frame_ends(pgc_reader *rd, const pgc_frame *f, const char *id, pgc_err *e)
+{
+    int images = 0;
+    for (int i = 0; i < f->n; i++) images += pgc_record_is(&f->rec[i], "image");
+    if (images > 1)
+        return pgc_errf(e, PGC_EINPUT, "'%s': frame '%s' holds %d image records (one a frame)",
+                        pgc_reader_name(rd), id[0] ? id : "(no id)", images);
+    return PGC_OK;
+}
+
 int pgc_frame_read(pgc_reader *rd, pgc_frame *f, pgc_err *e)
 {
     char id[4096], other[4096];
@@ -48,15 +72,17 @@ int pgc_frame_read(pgc_reader *rd, pgc_frame *f, pgc_err *e)
         if (rc <= 0) {
             f->n--;
             if (rc < 0) return rc;
+            if (f->n && (rc = frame_ends(rd, f, id, e))) return rc;
             return f->n > 0;
         }
         if (f->n == 1) {
-            frame_of(r, id, sizeof id);
+            if ((rc = frame_starts(rd, frame_of(r, id, sizeof id), e))) return rc;
             continue;
         }
         if (strcmp(frame_of(r, other, sizeof other), id)) {
             pgc_reader_unread(rd, r);
             f->n--;
+            if ((rc = frame_ends(rd, f, id, e))) return rc;
             return 1;
         }
     }

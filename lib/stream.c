@@ -344,6 +344,8 @@ struct pgc_reader {
     pgc_record pending;
     int has_pending;
     uint64_t pending_offset;
+    uint64_t *ids;        /* hashes of the frame ids seen, open addressing, 0 = free */
+    size_t nids, ids_cap;
 };
 
 pgc_reader *pgc_reader_open(int fd, const char *name, pgc_err *e)
@@ -362,7 +364,39 @@ void pgc_reader_free(pgc_reader *rd)
 {
     if (!rd) return;
     pgc_record_free(&rd->pending);
+    free(rd->ids);
     free(rd);
+}
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static int ids_insert(uint64_t *tab, size_t cap, uint64_t h)
+{
+    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (tab[i] == h) return 1;
+        if (!tab[i]) return tab[i] = h, 0;
+    }
+}
+
+int pgc_reader_frame_again(pgc_reader *rd, const char *id, pgc_err *e)
+{
+    if (2 * (rd->nids + 1) > rd->ids_cap) {
+        size_t cap = rd->ids_cap ? 2 * rd->ids_cap : 1024;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu frame ids", rd->nids);
+        for (size_t i = 0; i < rd->ids_cap; i++)
+            if (rd->ids[i]) ids_insert(t, cap, rd->ids[i]);
+        free(rd->ids);
+        rd->ids = t, rd->ids_cap = cap;
+    }
+    if (ids_insert(rd->ids, rd->ids_cap, id_hash(id))) return 1;
+    rd->nids++;
+    return 0;
 }
 
 const char *pgc_reader_name(const pgc_reader *rd) { return rd->name; }
@@ -524,6 +558,9 @@ int pgc_reader_next(pgc_reader *rd, pgc_record *r, pgc_err *e)
                 return pgc_errf(e, PGC_EINPUT, "'%s': %lld stray bytes after the end of the stream", rd->name, got);
             rc = check_stream_header(h, rd->name, e);
             if (rc) return pgc_errf(e, PGC_EINPUT, "'%s': data after the end of the stream is not a pgcam stream", rd->name);
+            /* frame ids are unique within a stream: a concatenated one starts afresh */
+            if (rd->ids) memset(rd->ids, 0, rd->ids_cap * sizeof *rd->ids);
+            rd->nids = 0;
             continue;
         }
         rc = read_exact(rd, r->meta, meta_len, e);

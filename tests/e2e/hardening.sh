@@ -65,3 +65,18 @@ open(sys.argv[1], "w").write(s + "z: " + "y" * (n - len(s) - 4) + "\n")' "$@"
 expect_exit 1 "pgc-prep refuses to grow a record past 1 MiB of metadata, naming the frame (D5, D16)" "
     big_meta m.txt 1048576 && $MKS '@m.txt|u8|16x16' > s.pgc && pgc-info s.pgc > /dev/null &&
     fails_with \"frame .a.: metadata longer than 1048576 bytes\" pgc-prep --size 16 < s.pgc"
+
+# D6: a frame is its adjacent records: an id that comes back, or two images, is refused.
+IMG='name: image|f32|16x16'
+expect_exit 1 "pgc-score refuses frames a, b, a interleaved, naming the frame and its byte (D6)" "
+    $MKS 'frame: a;$IMG' 'frame: b;$IMG' 'frame: a;name: truth|f32|1x4|0,0,2,2' > s.pgc &&
+    fails_with \"'s.pgc': frame 'a' appears again at byte 2496\" pgc-score s.pgc"
+expect_exit 1 "pgc-prep refuses a frame whose truth comes after another frame (D6)" "
+    $MKS 'frame: a;$IMG' 'frame: b;$IMG' 'frame: a;name: truth|f32|1x4|0,0,2,2' > s.pgc &&
+    fails_with \"frame 'a' appears again\" pgc-prep --size 16 < s.pgc"
+expect_exit 1 "pgc-infer refuses a frame with two images (D6)" "
+    $MKS 'frame: a;$IMG' 'frame: a;$IMG' > s.pgc &&
+    fails_with \"frame 'a' holds 2 image records\" pgc-infer -m $MODEL < s.pgc"
+expect_ok "a stream concatenated with itself is two streams, each whole (D6)" "
+    $MKS 'frame: a;$IMG' 'frame: b;$IMG' > s.pgc && cat s.pgc s.pgc | pgc-score > o.tsv &&
+    grep -q '^frames	4$' o.tsv"
