@@ -80,3 +80,13 @@ expect_exit 1 "pgc-infer refuses a frame with two images (D6)" "
 expect_ok "a stream concatenated with itself is two streams, each whole (D6)" "
     $MKS 'frame: a;$IMG' 'frame: b;$IMG' > s.pgc && cat s.pgc s.pgc | pgc-score > o.tsv &&
     grep -q '^frames	4$' o.tsv"
+
+# D11: --help that cannot be written says so.
+for cmd in $(cd "$BIN" && ls pgc-* | grep -v '\.so$'); do
+    expect_exit 1 "$cmd --help onto a full disk says it could not write (D11)" "
+        fails_with \"$cmd: cannot write the help to standard output: No space left\" bash -c '$cmd --help > /dev/full'"
+    expect_exit 1 "$cmd --help onto a closed stdout says it could not write (D11)" "
+        fails_with \"$cmd: cannot write the help\" bash -c '$cmd --help >&-'"
+done
+expect_ok "--help into a pipe closed early is not an error (D11)" '
+    pgc-train --help | head -c 1 > /dev/null && test ${PIPESTATUS[0]} = 0'
