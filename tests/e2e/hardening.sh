@@ -90,3 +90,30 @@ for cmd in $(cd "$BIN" && ls pgc-* | grep -v '\.so$'); do
 done
 expect_ok "--help into a pipe closed early is not an error (D11)" '
     pgc-train --help | head -c 1 > /dev/null && test ${PIPESTATUS[0]} = 0'
+
+# D9, D10: every file written follows -o's rule (--force to replace) and fails loudly.
+expect_exit 1 "pgc-train keeps an existing --checkpoint unless --force (D9)" "
+    echo keep > ck.old && fails_with \"'ck.old' exists; use --force\" $TR --iters 1 --checkpoint ck.old -o c1.model &&
+    grep -qx keep ck.old"
+expect_exit 1 "pgc-train keeps an existing --log unless --force (D9)" "
+    echo keep > l.old && fails_with \"'l.old' exists; use --force\" $TR --iters 1 --log l.old -o c2.model"
+expect_ok "pgc-train --force replaces them; --resume continues its own checkpoint and log (D9)" "
+    echo old > ck3 && echo old > l3 && $TR --iters 2 --checkpoint ck3 --log l3 -o c3.model --force 2>/dev/null &&
+    ! grep -q old l3 && $TR --iters 4 --resume ck3 --checkpoint ck3 --log l3 -o c4.model 2>/dev/null &&
+    test \$(grep -c '^[0-9]' l3) = 2"
+expect_ok "pgc-train --log onto a full disk fails naming the log (D10)" "
+    $TR --iters 1 --log /dev/full -o c5.model 2> err; test \$? = 1 &&
+    tail -n 1 err | grep -q \"^pgc-train: cannot write '/dev/full': No space left\""
+expect_exit 1 "pgc-score keeps an existing --per-frame file unless --force (D9)" "
+    $MKS 'frame: a;$IMG' > s.pgc && echo keep > pf.tsv &&
+    fails_with \"'pf.tsv' exists; use --force\" pgc-score --per-frame pf.tsv s.pgc && grep -qx keep pf.tsv"
+expect_ok "pgc-score --per-frame --force replaces it, leaving no temporary file (D9)" "
+    $MKS 'frame: a;$IMG' > s.pgc && echo keep > pf.tsv &&
+    pgc-score --per-frame pf.tsv --force s.pgc > /dev/null && grep -q '^a	' pf.tsv &&
+    test \"\$(ls pf.tsv*)\" = pf.tsv"
+expect_exit 1 "pgc-score --per-frame that fails midway leaves the old file (D9)" "
+    $MKS 'frame: a;$IMG' 'frame: b;$IMG' 'frame: a;$IMG' > s.pgc && echo keep > pf.tsv &&
+    fails_with 'appears again' pgc-score --per-frame pf.tsv --force s.pgc && grep -qx keep pf.tsv &&
+    test \"\$(ls pf.tsv*)\" = pf.tsv"
+expect_exit 1 "pgc-score --per-frame onto a full disk fails naming it (D10)" "
+    $MKS 'frame: a;$IMG' > s.pgc && fails_with \"cannot write '/dev/full'\" pgc-score --per-frame /dev/full s.pgc"
