@@ -311,9 +311,63 @@ int pgc_record_is(const pgc_record *r, const char *name)
     return v && !strcmp(v, name);
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if there is none:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80) return 1;
+    size_t k = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+    if (!k || k > n) return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if (p[0] == 0xe0 && p[1] < 0xa0) return 0; /* overlong */
+    if (p[0] == 0xed && p[1] > 0x9f) return 0; /* surrogate */
+    if (p[0] == 0xf0 && p[1] < 0x90) return 0; /* overlong */
+    if (p[0] == 0xf4 && p[1] > 0x8f) return 0; /* above U+10FFFF */
+    return k;
+}
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/* The first key that appears twice in a checked block, or NULL (*oom on no memory). A
+ * hash table of line offsets: linear in the number of lines. */
+static const char *meta_repeated_key(const char *meta, size_t len, size_t lines, int *oom)
+{
+    size_t cap = 16;
+    while (cap < 2 * lines) cap *= 2;
+    uint32_t small[16] = {0}, *tab = cap == 16 ? small : calloc(cap, sizeof *tab);
+    if (!tab) return *oom = 1, NULL;
+    const char *dup = NULL;
+    for (const char *p = meta, *stop = meta + len; p < stop && !dup;) {
+        const char *colon = memchr(p, ':', stop - p), *nl = memchr(p, '\n', stop - p);
+        size_t kl = (size_t)(colon - p);
+        for (size_t i = key_hash(p, kl) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+            if (!tab[i]) {
+                tab[i] = (uint32_t)(p - meta) + 1;
+                break;
+            }
+            const char *q = meta + tab[i] - 1;
+            if (!memcmp(q, p, kl) && q[kl] == ':') {
+                dup = p;
+                break;
+            }
+        }
+        p = nl + 1;
+    }
+    if (tab != small) free(tab);
+    return dup;
+}
+
 int pgc_meta_check(const char *meta, size_t len, pgc_err *e)
 {
     const char *p = meta, *stop = meta + len;
+    size_t lines = 0;
     if (len > PGC_MAX_META)
         return pgc_errf(e, PGC_EINPUT, "metadata of %zu bytes is longer than %u", len, PGC_MAX_META);
     if (memchr(meta, 0, len)) return pgc_errf(e, PGC_EINPUT, "metadata holds a NUL byte");
@@ -326,8 +380,22 @@ int pgc_meta_check(const char *meta, size_t len, pgc_err *e)
                             (int)(nl - p > 60 ? 60 : nl - p), p);
         if (nl - colon - 2 >= 4096)
             return pgc_errf(e, PGC_EINPUT, "metadata value longer than 4095 bytes");
+        for (const char *q = colon + 2; q < nl;) {
+            size_t k = utf8_len((const unsigned char *)q, (size_t)(nl - q));
+            if (!k)
+                return pgc_errf(e, PGC_EINPUT, "metadata value of '%.*s' is not UTF-8 (byte 0x%02x)",
+                                (int)(colon - p), p, (unsigned char)*q);
+            q += k;
+        }
+        lines++;
         p = nl + 1;
     }
+    int oom = 0;
+    const char *dup = meta_repeated_key(meta, len, lines, &oom);
+    if (oom) return pgc_errf(e, PGC_ENOMEM, "out of memory checking %zu metadata lines", lines);
+    if (dup)
+        return pgc_errf(e, PGC_EINPUT, "metadata key '%.*s' appears twice",
+                        (int)((const char *)memchr(dup, ':', meta + len - dup) - dup), dup);
     return PGC_OK;
 }
 

@@ -117,3 +117,16 @@ expect_exit 1 "pgc-score --per-frame that fails midway leaves the old file (D9)"
     test \"\$(ls pf.tsv*)\" = pf.tsv"
 expect_exit 1 "pgc-score --per-frame onto a full disk fails naming it (D10)" "
     $MKS 'frame: a;$IMG' > s.pgc && fails_with \"cannot write '/dev/full'\" pgc-score --per-frame /dev/full s.pgc"
+
+# D8: metadata is UTF-8 with unique keys (stream.md), checked as it is read.
+expect_exit 1 "pgc-info --json refuses metadata that is not UTF-8, naming the file (D8)" "
+    printf 'frame: a\nsource: caf\351.png\n' > m.txt && $MKS '@m.txt|u8|2x2' > s.pgc &&
+    fails_with \"'s.pgc': record at byte 64: metadata value of 'source' is not UTF-8\" pgc-info --json s.pgc"
+expect_exit 1 "pgc-info --json refuses a key given twice (D8)" "
+    $MKS 'frame: a;name: image;frame: b|u8|2x2' > s.pgc &&
+    fails_with \"'s.pgc': record at byte 64: metadata key 'frame' appears twice\" pgc-info --json s.pgc"
+expect_ok "UTF-8 metadata reaches pgc-info --json as valid JSON (D8)" "
+    printf 'frame: a\nsource: caf\303\251.png\n' > m.txt && $MKS '@m.txt|u8|2x2' > s.pgc &&
+    pgc-info --json s.pgc > j.txt &&
+    python3 -c 'import json; [json.loads(l) for l in open(\"j.txt\", encoding=\"utf-8\")]' &&
+    grep -q \"\$(printf 'caf\303\251')\" j.txt"

@@ -86,11 +86,50 @@ static void the_writer_refuses_metadata_no_reader_would_take(void)
     pgc_record_free(&r);
 }
 
+static int meta_ok(const char *m)
+{
+    return pgc_meta_check(m, strlen(m), NULL) == PGC_OK;
+}
+
+static void metadata_values_are_utf8_as_stream_md_says(void)
+{
+    /* D8: bytes >= 0x80 went through to pgc-info --json as invalid UTF-8 */
+    EXPECT(meta_ok("source: caf\xc3\xa9.png\nnote: \xf0\x9f\xa7\xa0 \xe2\x82\xac\n"));
+    EXPECT(!meta_ok("source: caf\xe9.png\n"));        /* Latin-1 */
+    EXPECT(!meta_ok("a: \x80\n"));                     /* a lone continuation byte */
+    EXPECT(!meta_ok("a: \xc0\x80\n"));                 /* overlong NUL */
+    EXPECT(!meta_ok("a: \xe0\x80\xaf\n"));             /* overlong '/' */
+    EXPECT(!meta_ok("a: \xed\xa0\x80\n"));             /* a surrogate */
+    EXPECT(!meta_ok("a: \xf4\x90\x80\x80\n"));         /* above U+10FFFF */
+    EXPECT(!meta_ok("a: \xe2\x82\n"));                 /* cut short by the newline */
+    pgc_err e;
+    EXPECT(pgc_meta_check("k: x\xff\n", 6, &e) == PGC_EINPUT && strstr(e.msg, "'k'") &&
+           strstr(e.msg, "UTF-8"));
+}
+
+static void metadata_keys_are_unique_as_stream_md_says(void)
+{
+    EXPECT(!meta_ok("frame: a\nname: image\nframe: b\n"));
+    EXPECT(meta_ok("a: 1\nab: 2\nb: 3\nba: 4\n")); /* a prefix is another key */
+    pgc_err e;
+    EXPECT(pgc_meta_check("x: 1\nk: 1\nk: 2\n", 15, &e) == PGC_EINPUT &&
+           strstr(e.msg, "key 'k' appears twice"));
+    /* many lines: the table grows, and the repeat is still found */
+    char *m = malloc(5000 * 16), *q = m;
+    for (int i = 0; i < 5000; i++) q += sprintf(q, "k%d: %d\n", i, i);
+    EXPECT(pgc_meta_check(m, (size_t)(q - m), NULL) == PGC_OK);
+    q += sprintf(q, "k4321: again\n");
+    EXPECT(pgc_meta_check(m, (size_t)(q - m), &e) == PGC_EINPUT && strstr(e.msg, "'k4321'"));
+    free(m);
+}
+
 int main(void)
 {
     RUN(a_nan_probability_makes_the_loss_nan_not_a_large_number);
     RUN(parameters_are_counted_without_building_the_net);
     RUN(metadata_never_grows_past_1_mib_even_in_a_roomy_buffer);
     RUN(the_writer_refuses_metadata_no_reader_would_take);
+    RUN(metadata_values_are_utf8_as_stream_md_says);
+    RUN(metadata_keys_are_unique_as_stream_md_says);
     return check_done();
 }
