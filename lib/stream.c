@@ -533,7 +533,13 @@ static int parse_record_header(const unsigned char *h, const char *name, uint64_
         return pgc_errf(e, PGC_EINPUT, "'%s': corrupt stream (no record tag at byte %llu)", name,
                         (unsigned long long)offset);
     *kind = h[4];
-    if (*kind == 2) return PGC_OK;
+    if (*kind == 2) { /* "every other field zero": a set one is a writer we do not know */
+        for (int i = 5; i < RECORD_HEADER; i++)
+            if (h[i])
+                return pgc_errf(e, PGC_EINPUT, "'%s': end-of-stream record at byte %llu has byte %d "
+                                "set (its fields are all zero)", name, (unsigned long long)offset, i);
+        return PGC_OK;
+    }
     if (*kind != 1)
         return pgc_errf(e, PGC_EINPUT, "'%s': unknown record kind %d at byte %llu", name, *kind,
                         (unsigned long long)offset);

@@ -130,3 +130,10 @@ expect_ok "UTF-8 metadata reaches pgc-info --json as valid JSON (D8)" "
     pgc-info --json s.pgc > j.txt &&
     python3 -c 'import json; [json.loads(l) for l in open(\"j.txt\", encoding=\"utf-8\")]' &&
     grep -q \"\$(printf 'caf\303\251')\" j.txt"
+
+# D18: an end-of-stream record is all zero but its tag and kind.
+for f in dtype=5 rank=1 dim0=3; do
+    expect_exit 1 "pgc-info refuses an end-of-stream record with $f (D18)" "
+        $MKS --no-end 'frame: a;$IMG' 'END|$f' > s.pgc &&
+        fails_with \"'s.pgc': end-of-stream record at byte 1280 has byte\" pgc-info s.pgc"
+done
