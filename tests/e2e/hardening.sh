@@ -137,3 +137,10 @@ for f in dtype=5 rank=1 dim0=3; do
         $MKS --no-end 'frame: a;$IMG' 'END|$f' > s.pgc &&
         fails_with \"'s.pgc': end-of-stream record at byte 1280 has byte\" pgc-info s.pgc"
 done
+
+# D12: a palette PNG with a tRNS chunk is read, its alpha ignored as RGBA's is.
+expect_ok "pgc-slice reads a palette PNG with transparency as the same greys (D12)" "
+    python3 $TOP/tests/data/mkpng.py palette-trns 16 16 t.png > /dev/null &&
+    python3 $TOP/tests/data/mkpng.py palette 16 16 p.png > /dev/null &&
+    pgc-slice t.png | pgc-npy --export tx && pgc-slice p.png | pgc-npy --export px &&
+    cmp tx/t.image.npy px/p.image.npy"
