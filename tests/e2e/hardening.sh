@@ -144,3 +144,15 @@ expect_ok "pgc-slice reads a palette PNG with transparency as the same greys (D1
     python3 $TOP/tests/data/mkpng.py palette 16 16 p.png > /dev/null &&
     pgc-slice t.png | pgc-npy --export tx && pgc-slice p.png | pgc-npy --export px &&
     cmp tx/t.image.npy px/p.image.npy"
+
+# D13: one rule for a transform, pgc-box's as pgc-prep's: bounded, invertible.
+for tf in "1e300 0 0 0 1e300 0" "0 0 0 0 0 0" "1e10 0 0 0 1 0" "1 2 0 2 4 0"; do
+    expect_exit 1 "pgc-box refuses the transform '$tf' (D13)" "
+        $MKS 'frame: a;name: pgcam;transform: $tf|f32|16x16|0,1' > s.pgc &&
+        fails_with \"frame 'a': pgcam has a bad transform '$tf'\" pgc-box < s.pgc"
+    expect_exit 1 "pgc-prep refuses the transform '$tf' (D13)" "
+        $MKS 'frame: a;name: image;transform: $tf|f32|16x16|0,1' > s.pgc &&
+        fails_with \"bad transform '$tf'\" pgc-prep < s.pgc"
+done
+expect_ok "pgc-box maps boxes through a plain scale and shift (D13)" "
+    $MKS 'frame: a;name: pgcam;transform: 2 0 10 0 2 20|f32|16x16|0,1' > s.pgc && pgc-box < s.pgc > b.pgc"
