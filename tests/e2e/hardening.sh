@@ -156,3 +156,17 @@ for tf in "1e300 0 0 0 1e300 0" "0 0 0 0 0 0" "1e10 0 0 0 1 0" "1 2 0 2 4 0"; do
 done
 expect_ok "pgc-box maps boxes through a plain scale and shift (D13)" "
     $MKS 'frame: a;name: pgcam;transform: 2 0 10 0 2 20|f32|16x16|0,1' > s.pgc && pgc-box < s.pgc > b.pgc"
+
+# D14, D15: one file per frame: ids that would share a name are refused, long ids fit.
+TWO="$MKS 'frame: t1c:axial:7;$IMG' 'frame: t1c_axial_7;$IMG'"
+expect_exit 1 "pgc-render names both frames that would make one file (D14)" "
+    $TWO > s.pgc && fails_with \"frames 't1c:axial:7' and 't1c_axial_7' both make the file name 'r/t1c_axial_7.png'\" pgc-render -o r s.pgc"
+expect_exit 1 "pgc-render --force still loses neither frame (D14)" "
+    $TWO > s.pgc && fails_with \"both make the file name\" pgc-render -o r --force s.pgc"
+expect_exit 1 "pgc-npy --export --force names both frames that would make one file (D14)" "
+    $TWO > s.pgc && fails_with \"frames 't1c:axial:7' record 'image' and 't1c_axial_7' record 'image' both make\" pgc-npy --export x --force < s.pgc"
+LONG=$(printf 'v%.0s' $(seq 4095))
+expect_ok "pgc-npy --export and pgc-render take a 4095-character frame id (D15)" "
+    $MKS 'frame: $LONG;$IMG' 'frame: ${LONG%v}w;$IMG' > s.pgc && pgc-npy --export x15 < s.pgc &&
+    test \$(ls x15 | wc -l) = 4 && pgc-render -o r15 < s.pgc && test \$(ls r15 | wc -l) = 2 &&
+    test \$(grep -lx 'frame: $LONG' x15/*.meta | wc -l) = 1"
