@@ -238,6 +238,9 @@ int pgc_meta_set(pgc_record *r, const char *key, const char *value, pgc_err *e)
     size_t kl = strlen(key), vl = strlen(value);
     if (!key_ok(key, kl)) return pgc_errf(e, PGC_EINPUT, "bad metadata key '%s'", key);
     if (memchr(value, '\n', vl)) return pgc_errf(e, PGC_EINPUT, "metadata value of '%s' has a newline", key);
+    if (vl > PGC_MAX_META_VALUE) /* what every reader refuses: refused here, where it is named */
+        return pgc_errf(e, PGC_EINPUT, "metadata value of '%s' is %zu bytes, longer than %d", key,
+                        vl, PGC_MAX_META_VALUE);
     size_t line_len = kl + 2 + vl + 1;
     char *end, *line = r->meta_len ? meta_find(r, key, &end) : NULL;
     size_t old = line ? (size_t)(end - line) : 0;
@@ -378,8 +381,9 @@ int pgc_meta_check(const char *meta, size_t len, pgc_err *e)
         if (!colon || colon + 1 >= nl + 1 || colon[1] != ' ' || !key_ok(p, colon - p))
             return pgc_errf(e, PGC_EINPUT, "bad metadata line '%.*s'",
                             (int)(nl - p > 60 ? 60 : nl - p), p);
-        if (nl - colon - 2 >= 4096)
-            return pgc_errf(e, PGC_EINPUT, "metadata value longer than 4095 bytes");
+        if (nl - colon - 2 > PGC_MAX_META_VALUE)
+            return pgc_errf(e, PGC_EINPUT, "metadata value of '%.*s' is longer than %d bytes",
+                            (int)(colon - p), p, PGC_MAX_META_VALUE);
         for (const char *q = colon + 2; q < nl;) {
             size_t k = utf8_len((const unsigned char *)q, (size_t)(nl - q));
             if (!k)

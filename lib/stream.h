@@ -18,6 +18,7 @@ typedef enum {
 
 #define PGC_MAX_RANK 4
 #define PGC_MAX_META (1u << 20)          /* metadata bytes in one record */
+#define PGC_MAX_META_VALUE 4095          /* bytes in one metadata value */
 #define PGC_MAX_PAYLOAD (1ull << 31)     /* payload bytes in one record */
 #define PGC_MAX_DIM (1ull << 31)
 

@@ -170,3 +170,9 @@ expect_ok "pgc-npy --export and pgc-render take a 4095-character frame id (D15)"
     $MKS 'frame: $LONG;$IMG' 'frame: ${LONG%v}w;$IMG' > s.pgc && pgc-npy --export x15 < s.pgc &&
     test \$(ls x15 | wc -l) = 4 && pgc-render -o r15 < s.pgc && test \$(ls r15 | wc -l) = 2 &&
     test \$(grep -lx 'frame: $LONG' x15/*.meta | wc -l) = 1"
+
+# D16: a message names the file (and the frame) it is about.
+expect_exit 1 "pgc-npy --import names the .meta file and line of a value past 4095 bytes (D16)" "
+    $MKS 'frame: a;$IMG' | pgc-npy --export x16 &&
+    printf 'note: %05000d\n' 0 >> x16/a.image.meta &&
+    fails_with \"cannot read 'x16/a.image.meta': line 4: metadata value of 'note' is 5000 bytes\" pgc-npy --import x16/a.image.npy"

@@ -123,6 +123,20 @@ static void metadata_keys_are_unique_as_stream_md_says(void)
     free(m);
 }
 
+static void a_value_no_reader_would_take_is_refused_when_set(void)
+{
+    /* D16: it was refused only by the writer, far from the file it came from */
+    pgc_record r = {0};
+    char v[4097];
+    memset(v, 'x', 4096), v[4096] = 0;
+    pgc_err e = {{0}};
+    EXPECT(pgc_meta_set(&r, "note", v, &e) == PGC_EINPUT && strstr(e.msg, "'note' is 4096 bytes"));
+    v[4095] = 0;
+    EXPECT(pgc_meta_set(&r, "note", v, &e) == 0);
+    EXPECT(pgc_meta_check(r.meta, r.meta_len, &e) == 0);
+    pgc_record_free(&r);
+}
+
 int main(void)
 {
     RUN(a_nan_probability_makes_the_loss_nan_not_a_large_number);
@@ -131,5 +145,6 @@ int main(void)
     RUN(the_writer_refuses_metadata_no_reader_would_take);
     RUN(metadata_values_are_utf8_as_stream_md_says);
     RUN(metadata_keys_are_unique_as_stream_md_says);
+    RUN(a_value_no_reader_would_take_is_refused_when_set);
     return check_done();
 }
