@@ -176,3 +176,15 @@ expect_exit 1 "pgc-npy --import names the .meta file and line of a value past 40
     $MKS 'frame: a;$IMG' | pgc-npy --export x16 &&
     printf 'note: %05000d\n' 0 >> x16/a.image.meta &&
     fails_with \"cannot read 'x16/a.image.meta': line 4: metadata value of 'note' is 5000 bytes\" pgc-npy --import x16/a.image.npy"
+
+# D17: pgc-slice reads a pipe, which can be read once only.
+expect_ok "pgc-slice reads a PNG piped to /dev/stdin as it reads the file (D17)" "
+    python3 $TOP/tests/data/mkpng.py grey8 16 16 a.png > /dev/null &&
+    cat a.png | pgc-slice /dev/stdin | pgc-npy --export p17 && pgc-slice a.png | pgc-npy --export f17 &&
+    cmp p17/stdin.image.npy f17/a.image.npy"
+expect_ok "pgc-slice reads a NIfTI volume piped to /dev/stdin (D17)" "
+    cat $EX/volume/tcga_du_7294_t1c_slab.nii.gz | pgc-slice /dev/stdin > p.pgc &&
+    pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz > f.pgc &&
+    test \$(pgc-info p.pgc | wc -l) = \$(pgc-info f.pgc | wc -l) && test \$(pgc-info p.pgc | wc -l) -gt 0"
+expect_exit 1 "pgc-slice names an empty pipe (D17)" "
+    fails_with \"cannot read '/dev/stdin': empty file\" bash -c 'true | pgc-slice /dev/stdin'"
