@@ -188,3 +188,9 @@ expect_ok "pgc-slice reads a NIfTI volume piped to /dev/stdin (D17)" "
     test \$(pgc-info p.pgc | wc -l) = \$(pgc-info f.pgc | wc -l) && test \$(pgc-info p.pgc | wc -l) -gt 0"
 expect_exit 1 "pgc-slice names an empty pipe (D17)" "
     fails_with \"cannot read '/dev/stdin': empty file\" bash -c 'true | pgc-slice /dev/stdin'"
+
+# D19: a CSV from a spreadsheet: a byte order mark, lines ending in CR.
+expect_ok "pgc-slice --labels reads a CSV with a BOM and CR line ends (D19)" "
+    python3 $TOP/tests/data/mkpng.py grey8 16 16 a.png > /dev/null &&
+    printf '\357\273\277file,label\ra.png,tumour\r' > l.csv &&
+    pgc-slice --labels l.csv a.png | pgc-info | grep -q ' label=tumour '"
