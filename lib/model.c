@@ -2,6 +2,7 @@
  * (size, magic, version, CRC) before any of it is believed. */
 #include "model.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -102,12 +104,38 @@ static int write_all(int fd, const unsigned char *b, size_t n)
     return 0;
 }
 
+/* A save killed midway (kill -9) leaves its PATH.tmpXXXXXX behind: the next save of
+ * PATH removes those more than a minute old (a younger one may be another save's). */
+static void remove_stale_tmp(const char *path)
+{
+    char *d = strdup(path), *b = strdup(path);
+    DIR *dp = d && b ? opendir(dirname(d)) : NULL;
+    if (dp) {
+        const char *base = basename(b);
+        size_t bl = strlen(base);
+        time_t now = time(NULL);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            const char *n = de->d_name;
+            struct stat st;
+            if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp", 4) || strlen(n + bl + 4) != 6 ||
+                fstatat(dirfd(dp), n, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+                now - st.st_mtime < 60)
+                continue;
+            unlinkat(dirfd(dp), n, 0);
+        }
+        closedir(dp);
+    }
+    free(d), free(b);
+}
+
 static int write_atomic(const char *path, const unsigned char *b, size_t n, int replace,
                         pgc_err *e)
 {
     struct stat st;
     if (!replace && stat(path, &st) == 0)
         return pgc_errf(e, PGC_EINPUT, "'%s' exists; use --force to replace it", path);
+    remove_stale_tmp(path);
     size_t len = strlen(path);
     char *tmp = malloc(len + 16), *dirbuf = strdup(path);
     if (!tmp || !dirbuf) {

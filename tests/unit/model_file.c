@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -229,6 +230,34 @@ static void a_nan_weight_is_neither_written_nor_read(void)
     pgc_net_free(a);
 }
 
+/* Makes path with its modification time age seconds ago. */
+static void make_aged(const char *p, long age)
+{
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) close(fd);
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age, t[1] = t[0];
+    utimensat(AT_FDCWD, p, t, 0);
+}
+
+static void a_save_removes_what_a_killed_save_left_behind(void)
+{
+    /* R3: kill -9 during a save left PATH.tmpXXXXXX forever */
+    pgc_net *a = small_net();
+    pgc_err e;
+    make_aged(path("k.pgm.tmpAbC123"), 3600); /* a killed save's, an hour ago */
+    make_aged(path("k.pgm.tmpNow456"), 0);    /* maybe another save's, now */
+    make_aged(path("k.pgm.tmp.keep"), 3600);  /* not one of ours */
+    make_aged(path("j.pgm.tmpAbC123"), 3600); /* another file's */
+    EXPECT(pgc_model_save(path("k.pgm"), a, 32, 32, 1, NULL, 1, &e) == 0);
+    EXPECT(file_size(path("k.pgm.tmpAbC123")) == -1);
+    EXPECT(file_size(path("k.pgm.tmpNow456")) == 0);
+    EXPECT(file_size(path("k.pgm.tmp.keep")) == 0 && file_size(path("j.pgm.tmpAbC123")) == 0);
+    EXPECT(file_size(path("k.pgm")) > 0);
+    pgc_net_free(a);
+}
+
 static void a_step_count_beyond_2_to_the_40_is_refused(void)
 {
     pgc_net *a = small_net();
@@ -263,6 +292,7 @@ int main(void)
     RUN(something_else_is_refused_by_its_magic);
     RUN(a_newer_major_version_and_a_wrong_shape_are_refused);
     RUN(a_nan_weight_is_neither_written_nor_read);
+    RUN(a_save_removes_what_a_killed_save_left_behind);
     RUN(a_step_count_beyond_2_to_the_40_is_refused);
     RUN(a_width_the_file_is_too_short_for_is_refused_before_building);
     char cmd[512];
