@@ -341,9 +341,10 @@ int main(int argc, char **argv)
                 cli_fail("frame '%s': image is %s of rank %d, not f32 'y x' (run pgc-prep first)",
                          id, pgc_dtype_name(r->dtype), r->rank);
             uint64_t h = r->dims[0], w = r->dims[1];
-            if (h % 16 || w % 16 || h > 8192 || w > 8192)
-                cli_fail("frame '%s': image is %llux%llu; H and W must be multiples of 16 up to 8192 "
-                         "(pgc-prep --size)", id, (unsigned long long)h, (unsigned long long)w);
+            if (!pgc_input_size_ok(h, w))
+                cli_fail("frame '%s': image is %llux%llu; H and W must be multiples of 16 from 16 "
+                         "to %d (pgc-prep --size)", id, (unsigned long long)h, (unsigned long long)w,
+                         PGC_MAX_SIDE);
             const float *x = r->data;
             for (size_t k = 0; k < h * w; k++)
                 if (!isfinite(x[k])) cli_fail("frame '%s': image holds NaN or infinity", id);

@@ -33,19 +33,6 @@ static const char usage[] =
 
 /* ---- export */
 
-static void sanitise(const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-    if (in[0] == '.' || in[0] == '\0') out[n++] = '_'; /* no hidden files, no "..", no "" */
-    for (const char *p = in; *p && n + 1 < cap; p++) {
-        char c = *p;
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        out[n++] = ok ? c : '_';
-    }
-    out[n] = '\0';
-}
-
 /* Creates path (refusing to replace a file unless force) and writes the n bytes of
  * each part. Removes what it wrote on failure. */
 static void write_file(const char *path, int force, const void *a, size_t na, const void *b,
@@ -87,18 +74,22 @@ static void export_stream(const char *dir, int force, const char *input)
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) cli_fail("cannot write to '%s': not a directory", dir);
     pgc_reader *rd = cli_reader(input);
     pgc_record r = {0};
-    char frame[4096], name[256], sf[256], sn[128], path[4096], hdr[512];
+    /* frame and name stay apart and fit a file name: 176 + 1 + 64 + ".meta" < 255 */
+    char frame[4096], name[256], sf[177], sn[65], path[4096], hdr[512], id[4400];
     char *meta = NULL;
     size_t meta_cap = 0;
+    static pgc_names written; /* static: reachable when an error exits */
     for (unsigned long n = 0; cli_next(rd, &r) == 1; n++) {
         if (!pgc_meta_get(&r, "frame", frame, sizeof frame)) snprintf(frame, sizeof frame, "rec%lu", n);
         if (!pgc_meta_get(&r, "name", name, sizeof name)) snprintf(name, sizeof name, "tensor");
-        sanitise(frame, sf, sizeof sf);
-        sanitise(name, sn, sizeof sn);
+        pgc_frame_filename(frame, sf, sizeof sf);
+        pgc_frame_filename(name, sn, sizeof sn);
         size_t hl;
         pgc_err e;
         if (pgc_npy_header(r.dtype, r.rank, r.dims, hdr, sizeof hdr, &hl, &e)) cli_die(PGC_EINPUT, &e);
         snprintf(path, sizeof path, "%s/%s.%s.npy", dir, sf, sn);
+        snprintf(id, sizeof id, "%s' record '%s", frame, name); /* reads: frame 'f' record 'n' */
+        if (pgc_names_claim(&written, path, id, &e)) cli_die(PGC_EINPUT, &e);
         write_file(path, force, hdr, hl, r.data, (size_t)pgc_record_nbytes(&r));
 
         size_t need = r.meta_len + 64;
@@ -116,6 +107,7 @@ static void export_stream(const char *dir, int force, const char *input)
         write_file(path, force, meta, (size_t)ml + r.meta_len, NULL, 0);
     }
     free(meta);
+    pgc_names_free(&written);
     pgc_record_free(&r);
     pgc_reader_free(rd);
 }

@@ -19,7 +19,8 @@ static const char usage[] =
     "and a colour bar (inferno, 0 at the bottom, 1 at the top). Maps are min-max scaled and\n"
     "blended over the slice with a weight of A times the map's value. A frame without the\n"
     "map is drawn as the slice with its boxes. The frame id becomes the file name with\n"
-    "characters other than A-Z a-z 0-9 . _ - replaced by '_'.\n"
+    "characters other than A-Z a-z 0-9 . _ - replaced by '_' (a long id is cut and gets a\n"
+    "hash); two frames that would make one name are refused, even with --force.\n"
     "  -o DIR        the output directory (made if missing)\n"
     "  --map NAME    the fused map (default pgcam)\n"
     "  --alpha A     colour weight where the map is 1 (default 0.6)\n"
@@ -52,12 +53,17 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
     if (!c->dir) cli_usage("-o DIR is required");
 }
 
-/* Writes the canvas to dir/<frame>.png, refusing to replace a file unless force. */
-static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame)
+/* Writes the canvas to dir/<frame>.png, refusing to replace a file unless force, and a
+ * name this run has written already (two frame ids that make one name). */
+static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame,
+                      pgc_names *written)
 {
     char base[200], path[4096];
     pgc_render_filename(frame, base, sizeof base);
     snprintf(path, sizeof path, "%s/%s.png", c->dir, base);
+    pgc_err ne;
+    int nrc = pgc_names_claim(written, path, frame, &ne);
+    if (nrc) cli_die(nrc, &ne);
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (c->force ? O_TRUNC : O_EXCL), 0644);
     if (fd < 0 && errno == EEXIST)
         cli_fail("will not replace '%s' (frame '%s'); use --force", path, frame);
@@ -87,16 +93,18 @@ int main(int argc, char **argv)
     pgc_writer *w = c.pass ? cli_writer() : NULL;
     pgc_frame f = {0};
     pgc_canvas cv = {0};
+    static pgc_names written; /* static: reachable when an error exits */
     while (cli_frame(rd, &f)) {
         pgc_err e;
-        char id[256];
+        char id[4096];
         int rc = pgc_render_frame(&f, &c.render, &cv, &e);
         if (rc) cli_die(rc, &e);
-        write_png(&c, &cv, pgc_frame_id(&f, id, sizeof id));
+        write_png(&c, &cv, pgc_frame_id(&f, id, sizeof id), &written);
         if (w) cli_put_frame(w, &f);
     }
     if (w) cli_close(w);
     pgc_canvas_free(&cv);
+    pgc_names_free(&written);
     pgc_frame_free(&f);
     pgc_reader_free(rd);
     return 0;

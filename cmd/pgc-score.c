@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/csv.h"
 #include "../lib/score.h"
 #include "common/cli.h"
 
 static const char usage[] =
-    "usage: pgc-score [--truth CSV] [--per-frame FILE] [--prob-threshold P] [FILE]\n"
+    "usage: pgc-score [--truth CSV] [--per-frame FILE [--force]] [--prob-threshold P] [FILE]\n"
     "Scores a stream (FILE, default standard input) and writes 'metric<TAB>value' lines with\n"
     "a header to standard output:\n"
     "  frames_boxes, gt_boxes, pred_boxes, tp, fp, fn, iobb_precision, iobb_recall, iobb_f1,\n"
@@ -37,18 +39,21 @@ static const char usage[] =
     "  --truth CSV          truth boxes file,x0,y0,x1,y1 in source pixels, looked up by the\n"
     "                       basename of each frame's source (a file not listed has no\n"
     "                       boxes), compared with boxes.src; instead of truth records\n"
-    "  --per-frame FILE     also write one TSV line per frame to FILE\n"
+    "  --per-frame FILE     also write one TSV line per frame to FILE (refused if it\n"
+    "                       exists, unless --force; written whole or not at all)\n"
+    "  --force              replace the --per-frame FILE\n"
     "  --prob-threshold P   classification threshold (default 0.5)\n"
     "  -h, --help           this help\n";
 
 typedef struct {
     const char *truth, *per_frame, *input;
     double prob_threshold;
+    int force;
 } cmdline;
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){NULL, NULL, NULL, 0.5};
+    *c = (cmdline){NULL, NULL, NULL, 0.5, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int takes = !strcmp(a, "--truth") || !strcmp(a, "--per-frame") ||
@@ -57,6 +62,7 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
         if (!strcmp(a, "--truth")) c->truth = argv[++i];
         else if (!strcmp(a, "--per-frame")) c->per_frame = argv[++i];
         else if (!strcmp(a, "--prob-threshold")) c->prob_threshold = cli_double(a, argv[++i], 0, 1);
+        else if (!strcmp(a, "--force")) c->force = 1;
         else cli_operand(a, &c->input);
     }
 }
@@ -89,6 +95,39 @@ static void check_written(FILE *f, const char *name)
     cli_fail("cannot write '%s': %s", name, strerror(errno));
 }
 
+/* The --per-frame file is written beside itself and renamed into place at the end, so
+ * a failure leaves what was there; a device (/dev/stdout) is written directly. */
+static char *per_frame_tmp; /* removed at exit until renamed */
+static void per_frame_cleanup(void)
+{
+    if (per_frame_tmp) unlink(per_frame_tmp);
+}
+
+static FILE *per_frame_open(const char *path, int force)
+{
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "w");
+        if (!f) cli_fail("cannot write '%s': %s", path, strerror(errno));
+        return f;
+    }
+    if (exists && !force) cli_fail("'%s' exists; use --force to replace it", path);
+    size_t n = strlen(path) + 16;
+    if (!(per_frame_tmp = malloc(n))) cli_fail("out of memory");
+    snprintf(per_frame_tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(per_frame_tmp);
+    if (fd < 0) {
+        free(per_frame_tmp), per_frame_tmp = NULL;
+        cli_fail("cannot write '%s': %s", path, strerror(errno));
+    }
+    atexit(per_frame_cleanup);
+    fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "w");
+    if (!f) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    return f;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -101,8 +140,7 @@ int main(int argc, char **argv)
     pgc_reader *rd = cli_reader(c.input);
     FILE *pf = NULL;
     if (c.per_frame) {
-        if (!(pf = fopen(c.per_frame, "w")))
-            cli_fail("cannot write '%s': %s", c.per_frame, strerror(errno));
+        pf = per_frame_open(c.per_frame, c.force);
         fputs("frame\tgt\tpred\ttp\tfp\tfn\tbest_iou\tpointing\tlabel\tprob\n", pf);
     }
     pgc_score s;
@@ -130,7 +168,9 @@ int main(int argc, char **argv)
         cli_warn("warning: no frame's source is listed in '%s'", c.truth);
     if (pf) {
         check_written(pf, c.per_frame);
-        fclose(pf);
+        if (fclose(pf) || (per_frame_tmp && rename(per_frame_tmp, c.per_frame)))
+            cli_fail("cannot write '%s': %s", c.per_frame, strerror(errno));
+        free(per_frame_tmp), per_frame_tmp = NULL;
     }
     pgc_metric m[PGC_SCORE_NMETRICS];
     int n = pgc_score_metrics(&s, m);

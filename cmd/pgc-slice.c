@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../lib/csv.h"
 #include "../lib/nifti.h"
@@ -133,10 +134,11 @@ typedef struct {
     pgc_regions reg;
 } slicer;
 
-static void slice_png(slicer *s, const char *path)
+/* buf: the file's bytes when it was read whole already (a pipe), else NULL. */
+static void slice_png(slicer *s, const char *path, const void *buf, size_t len)
 {
     pgc_err e;
-    int rc = pgc_png_read_file(path, &s->png, &e);
+    int rc = buf ? pgc_png_read_mem(buf, len, path, &s->png, &e) : pgc_png_read_file(path, &s->png, &e);
     if (rc) cli_die(rc, &e);
     char frame[1100];
     pgc_slice_frame_id(path, frame, sizeof frame);
@@ -225,11 +227,12 @@ static void slice_view(slicer *s, const char *path, const char *base, const pgc_
     }
 }
 
-static void slice_volume(slicer *s, const char *path)
+static void slice_volume(slicer *s, const char *path, const void *buf, size_t len)
 {
     pgc_err e;
-    int rc;
-    if ((rc = pgc_nifti_read_file(path, &s->vol, &e))) cli_die(rc, &e);
+    int rc = buf ? pgc_nifti_read_mem(buf, len, path, &s->vol, &e)
+                 : pgc_nifti_read_file(path, &s->vol, &e);
+    if (rc) cli_die(rc, &e);
     if (s->o->seg) {
         if ((rc = pgc_nifti_read_file(s->o->seg, &s->seg, &e))) cli_die(rc, &e);
         const size_t *a = s->vol.dims, *b = s->seg.dims;
@@ -264,20 +267,46 @@ static void slicer_free(slicer *s)
     pgc_regions_free(&s->reg);
 }
 
+/* Bytes read whole from something that cannot be read twice (a pipe, /dev/stdin): at
+ * most this many. A file is read by path, as often as its reader needs. */
+#define PIPE_MAX ((size_t)1 << 30)
+
 /* PNG or NIfTI, by the first bytes. */
 static void slice_file(slicer *s, const char *path)
 {
     unsigned char head[8] = {0};
     FILE *f = fopen(path, "rb");
     if (!f) cli_fail("cannot read '%s': %s", path, strerror(errno));
-    size_t n = fread(head, 1, sizeof head, f);
+    struct stat st;
+    unsigned char *buf = NULL; /* the whole input, when it is not a regular file */
+    size_t n = 0;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        size_t cap = 0;
+        for (;;) {
+            if (n == cap) {
+                if (cap == PIPE_MAX) cli_fail("cannot read '%s': more than %zu MiB from a pipe",
+                                              path, PIPE_MAX >> 20);
+                cap = cap ? 2 * cap : 1 << 16;
+                unsigned char *b = realloc(buf, cap);
+                if (!b) cli_fail("cannot read '%s': out of memory", path);
+                buf = b;
+            }
+            size_t k = fread(buf + n, 1, cap - n, f);
+            n += k;
+            if (k == 0) break;
+        }
+        memcpy(head, buf, n < sizeof head ? n : sizeof head);
+    } else {
+        n = fread(head, 1, sizeof head, f);
+    }
     int bad = ferror(f);
     fclose(f);
     if (bad) cli_fail("cannot read '%s': %s", path, strerror(errno));
-    if (pgc_png_sniff(head, n)) slice_png(s, path);
-    else if (pgc_nifti_sniff(head, n)) slice_volume(s, path);
+    if (pgc_png_sniff(head, n)) slice_png(s, path, buf, n);
+    else if (pgc_nifti_sniff(head, n)) slice_volume(s, path, buf, n);
     else if (n == 0) cli_fail("cannot read '%s': empty file", path);
     else cli_fail("cannot read '%s': neither a PNG nor a NIfTI file", path);
+    free(buf);
 }
 
 static void slice_list(slicer *s, const char *list)

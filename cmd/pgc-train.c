@@ -25,7 +25,7 @@ static const char USAGE[] =
     "labels only: boxes and masks in FILE are never read.\n"
     "\n"
     "  -o MODEL              the trained model (refused if it exists, unless --force)\n"
-    "  --force               replace MODEL\n"
+    "  --force               replace MODEL, and an existing --checkpoint or --log\n"
     "  --arch NAME           dcfpn (default), fpn, multigap, multigap-dc, resnet50\n"
     "  --width N             network width w (default 16; resnet50: base width, 64 standard)\n"
     "  --batch N             images per step (default 16)\n"
@@ -285,6 +285,13 @@ static void prep_meta(pgc_dataset *ds, char *buf, size_t n)
     if (norm[0]) snprintf(buf + at, n - at, "prep-norm: %s\n", norm);
 }
 
+/* Whether two paths name one file (a checkpoint resumed from and written again). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -294,6 +301,12 @@ int main(int argc, char **argv)
     struct stat st;
     if (!o.force && stat(o.out, &st) == 0)
         cli_fail("'%s' exists; use --force to replace it", o.out);
+    /* the same rule for every file written: a checkpoint resumed from is continued, a log
+     * resumed is appended to; any other existing file needs --force (a device does not) */
+    if (!o.force && o.ckpt && stat(o.ckpt, &st) == 0 && !(o.resume && same_file(o.ckpt, o.resume)))
+        cli_fail("'%s' exists; use --force to replace it", o.ckpt);
+    if (!o.force && o.log && !o.resume && stat(o.log, &st) == 0 && S_ISREG(st.st_mode))
+        cli_fail("'%s' exists; use --force to replace it", o.log);
     const pgc_nn_backend *be = cli_backend(o.device);
 
     pgc_err e;
@@ -433,7 +446,7 @@ int main(int argc, char **argv)
                     (double)correct_sum / seen_since_log, lr, seen_since_log / fmax(tn - last_log, 1e-9));
             if (do_val) fprintf(log, "\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n", vm.acc, vm.sens, vm.spec, vm.auc, vtype);
             else fprintf(log, "\t\t\t\t\t\n");
-            fflush(log);
+            if (fflush(log) || ferror(log)) cli_fail("cannot write '%s': %s", o.log, strerror(errno));
             loss_sum = 0, correct_sum = 0, seen_since_log = 0, steps_since_log = 0, last_log = tn;
         }
         if (tn - last_report >= 10 || done == iters) {
@@ -456,7 +469,7 @@ int main(int argc, char **argv)
     if (pgc_model_save(o.out, net, ds.h, ds.w, 0, meta, o.force, &e)) cli_die(PGC_EINPUT, &e);
     cli_warn("wrote '%s' after %ld steps (%ld this run) in %.0f s", o.out, net->step,
              net->step - start, now() - t0);
-    if (log && fclose(log)) cli_fail("cannot write '%s'", o.log);
+    if (log && (ferror(log) | fclose(log))) cli_fail("cannot write '%s': %s", o.log, strerror(errno));
     pgc_net_free(net);
     pgc_dataset_close(&ds);
     if (o.val) pgc_dataset_close(&vs);

@@ -88,11 +88,15 @@ int pgc_affine_parse(const char *s, pgc_affine *t)
     for (int i = 0; i < 6; i++) {
         char *end;
         v[i] = strtod(p, &end);
-        if (end == p || !isfinite(v[i])) return PGC_EINPUT;
+        if (end == p || !(fabs(v[i]) <= PGC_AFFINE_MAX)) return PGC_EINPUT;
         p = end;
     }
     while (*p == ' ' || *p == '\t') p++;
     if (*p) return PGC_EINPUT;
+    /* invertible, by a margin relative to its own scale (what pgc-prep inverts) */
+    double det = v[0] * v[4] - v[1] * v[3];
+    double scale = fabs(v[0]) + fabs(v[1]) + fabs(v[3]) + fabs(v[4]);
+    if (!(fabs(det) > 1e-12 * scale * scale)) return PGC_EINPUT;
     *t = (pgc_affine){v[0], v[1], v[2], v[3], v[4], v[5]};
     return PGC_OK;
 }
@@ -105,7 +109,8 @@ int pgc_affine_of(const pgc_record *r, const char *frame, pgc_affine *t, pgc_err
         return PGC_OK;
     }
     if (pgc_affine_parse(buf, t))
-        return pgc_errf(e, PGC_EINPUT, "frame '%s': %s has a bad transform '%s' (want six numbers)",
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': %s has a bad transform '%s' (want six numbers "
+                        "of at most 1e9, an invertible map)",
                         frame, pgc_meta_get(r, "name", name, sizeof name) ? name : "a record", buf);
     return PGC_OK;
 }

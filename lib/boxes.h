@@ -52,7 +52,10 @@ typedef struct {
 } pgc_affine;
 
 extern const pgc_affine pgc_affine_identity;
-/* Parses "a b c d e f" (six finite numbers). 0 or PGC_EINPUT. */
+/* Parses "a b c d e f": six numbers of magnitude at most PGC_AFFINE_MAX making an
+ * invertible map (|ae - bd| > 1e-12 (|a|+|b|+|d|+|e|)^2), the one rule for every
+ * `transform` read (pgc-prep's too). 0 or PGC_EINPUT. */
+#define PGC_AFFINE_MAX 1e9
 int pgc_affine_parse(const char *s, pgc_affine *t);
 /* The record's `transform`, or the identity when it has none; frame names the frame in
  * messages. 0 or PGC_EINPUT. */

@@ -157,10 +157,15 @@ int pgc_csv_parse(const char *buf, size_t len, const char *name, pgc_csv *t, pgc
     if (len > PGC_CSV_MAX_BYTES)
         return pgc_errf(e, PGC_EINPUT, "cannot read '%s': larger than %u MiB", name,
                         PGC_CSV_MAX_BYTES >> 20);
+    /* A UTF-8 byte order mark (spreadsheets write one) is not part of the first column's
+     * name; lines may end in LF, CR LF or a lone CR (old Mac), all read as LF. */
+    if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) buf += 3, len -= 3;
     t->text = malloc(len + 1);
     if (!t->text) return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", name);
     if (len) memcpy(t->text, buf, len);
     t->text[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if (t->text[i] == '\r' && t->text[i + 1] != '\n') t->text[i] = '\n';
     int rc = csv_split(t, len, name, e);
     if (rc) pgc_csv_free(t);
     return rc;

@@ -26,4 +26,22 @@ const char *pgc_frame_id(const pgc_frame *f, char *buf, size_t bufsz);
 /* Writes every record not dropped, in order. 0, PGC_EPIPE or PGC_EINPUT. */
 int pgc_frame_write(pgc_writer *w, const pgc_frame *f, pgc_err *e);
 
+/* A file name for a frame id: [A-Za-z0-9._-] kept, other bytes '_', no leading '.',
+ * "frame" for an empty id. An id longer than bufsz - 1 keeps its first bufsz - 18 bytes
+ * and gets '~' and 16 hex digits of its hash, so that long ids sharing a prefix stay
+ * apart and the name stays short enough for a file system (bufsz >= 32). */
+void pgc_frame_filename(const char *id, char *buf, size_t bufsz);
+
+/* The files one run has written, each with the id it was written for: two ids that make
+ * one name (t1c:axial:7 and t1c_axial_7), or one written twice, are caught before the
+ * second write. Zero-initialise, then pgc_names_free. */
+typedef struct {
+    struct pgc_name_ent *tab;
+    size_t n, cap;
+} pgc_names;
+/* 0 when file is new (it is remembered); PGC_EINPUT, e naming both ids, when it was
+ * claimed before; PGC_ENOMEM. */
+int pgc_names_claim(pgc_names *s, const char *file, const char *id, pgc_err *e);
+void pgc_names_free(pgc_names *s);
+
 #endif

@@ -2,6 +2,7 @@
  * (size, magic, version, CRC) before any of it is believed. */
 #include "model.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -102,12 +104,38 @@ static int write_all(int fd, const unsigned char *b, size_t n)
     return 0;
 }
 
+/* A save killed midway (kill -9) leaves its PATH.tmpXXXXXX behind: the next save of
+ * PATH removes those more than a minute old (a younger one may be another save's). */
+static void remove_stale_tmp(const char *path)
+{
+    char *d = strdup(path), *b = strdup(path);
+    DIR *dp = d && b ? opendir(dirname(d)) : NULL;
+    if (dp) {
+        const char *base = basename(b);
+        size_t bl = strlen(base);
+        time_t now = time(NULL);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            const char *n = de->d_name;
+            struct stat st;
+            if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp", 4) || strlen(n + bl + 4) != 6 ||
+                fstatat(dirfd(dp), n, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+                now - st.st_mtime < 60)
+                continue;
+            unlinkat(dirfd(dp), n, 0);
+        }
+        closedir(dp);
+    }
+    free(d), free(b);
+}
+
 static int write_atomic(const char *path, const unsigned char *b, size_t n, int replace,
                         pgc_err *e)
 {
     struct stat st;
     if (!replace && stat(path, &st) == 0)
         return pgc_errf(e, PGC_EINPUT, "'%s' exists; use --force to replace it", path);
+    remove_stale_tmp(path);
     size_t len = strlen(path);
     char *tmp = malloc(len + 16), *dirbuf = strdup(path);
     if (!tmp || !dirbuf) {
@@ -169,6 +197,7 @@ int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int check
     for (int i = 0; i < net->npar; i++)
         if (net->par[i].count > most) most = net->par[i].count;
     float *host = malloc((most ? most : 1) * sizeof(float));
+    const char *bad = NULL; /* the first parameter holding NaN or infinity */
     if (!host) o.oom = 1;
     for (int i = 0; i < net->npar && !o.oom; i++) {
         const pgc_param *p = &net->par[i];
@@ -185,10 +214,17 @@ int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int check
         int parts = checkpoint && !p->stat ? 3 : 1;
         for (int k = 0; k < parts; k++) {
             net->be->download(net->ctx, host, src[k], p->count);
+            for (size_t j = 0; j < p->count && !bad; j++)
+                if (!isfinite(host[j])) bad = p->name;
             ob_floats(&o, host, p->count);
         }
     }
     free(host);
+    if (bad && !o.oom) { /* a reader refuses it: say so now, not at the next load */
+        free(o.b);
+        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': the network's '%s' holds NaN or "
+                        "infinity (training diverged)", path, bad);
+    }
     unsigned char *crc = ob_take(&o, 4);
     if (o.oom || !crc) {
         free(o.b);
@@ -325,16 +361,20 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     memset(mi, 0, sizeof *mi);
     mi->checkpoint = get32(b + 12) & 1;
     uint32_t width = get32(b + 16), h = get32(b + 20), w = get32(b + 24);
-    mi->step = (long)get64(b + 32);
+    uint64_t step = get64(b + 32);
+    mi->step = (long)step;
     uint32_t mlen = get32(b + 40);
     memcpy(mi->arch, b + 48, 16);
     mi->arch[16] = 0;
-    if (width < 1 || width > 1024 || h < 16 || w < 16 || h > 8192 || w > 8192 || h % 16 || w % 16)
+    if (width < 1 || width > 1024 || !pgc_input_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad sizes (width %u, %ux%u)",
                         path, width, h, w);
     if (!pgc_arch_known(mi->arch))
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': unknown architecture '%.16s'",
                         path, mi->arch);
+    if (step > PGC_MODEL_MAX_STEP)
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': step count %llu is beyond %llu",
+                        path, (unsigned long long)step, (unsigned long long)PGC_MODEL_MAX_STEP);
     if (mlen > PGC_MODEL_MAX_META || mlen > f->n - HDR - 4)
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad metadata length %u", path, mlen);
     /* 1.0 files hold zero here: two classes */
@@ -374,6 +414,17 @@ int pgc_model_load(const char *path, const pgc_nn_backend *be, int n, int h, int
         return rc;
     }
     pgc_net *net = NULL;
+    {   /* the values the header's width implies must fit in the file, before any is made */
+        size_t np, ns;
+        if ((rc = pgc_net_count_params(mi.arch, mi.width, mi.nclass, &np, &ns, e))) goto fail;
+        uint64_t need = 4 * ((uint64_t)np * (mi.checkpoint ? 3 : 1) + ns);
+        if (need > f.n - HDR - 4 - get32(f.b + 40)) {
+            rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %s width %d needs %llu bytes "
+                          "of values, the file holds %zu", path, mi.arch, mi.width,
+                          (unsigned long long)need, f.n);
+            goto fail;
+        }
+    }
     rc = pgc_net_create_ex(&net, be, mi.arch, mi.width, mi.nclass, 0, n, h ? h : mi.h,
                            w ? w : mi.w, threads, 0, e);
     if (rc) goto fail;

@@ -7,6 +7,7 @@
 #include "nn/net.h"
 
 #define PGC_MODEL_MAX_META (1u << 20)
+#define PGC_MODEL_MAX_STEP (1ull << 40) /* Adam steps a file may claim */
 
 #define PGC_CLASS_NAME_MAX 32
 

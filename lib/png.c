@@ -106,7 +106,10 @@ static int png_decode(png_structp png, png_infop info, struct png_ctx *c, pgc_pn
 
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+    /* alpha is dropped: the channel itself, or the one a palette's tRNS expands to */
+    if ((color & PNG_COLOR_MASK_ALPHA) ||
+        (color == PNG_COLOR_TYPE_PALETTE && png_get_valid(png, info, PNG_INFO_tRNS)))
+        png_set_strip_alpha(png);
     if (depth == 16) {
         const uint16_t one = 1;
         if (*(const unsigned char *)&one) png_set_swap(png); /* PNG is big-endian */

@@ -1,4 +1,5 @@
 #include "prep.h"
+#include "boxes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,17 +13,11 @@ int pgc_transform_get(const pgc_record *r, pgc_transform *t, pgc_err *e)
     char buf[512];
     *t = PGC_TRANSFORM_IDENTITY;
     if (!pgc_meta_get(r, "transform", buf, sizeof buf)) return 0;
-    double v[6];
-    char *p = buf, *end;
-    for (int i = 0; i < 6; i++) {
-        v[i] = strtod(p, &end);
-        if (end == p || !isfinite(v[i]))
-            return pgc_errf(e, PGC_EINPUT, "bad transform '%.100s' (want six numbers)", buf);
-        p = end;
-    }
-    while (*p == ' ') p++;
-    if (*p) return pgc_errf(e, PGC_EINPUT, "bad transform '%.100s' (want six numbers)", buf);
-    pgc_transform got = {v[0], v[1], v[2], v[3], v[4], v[5]}, inv;
+    pgc_affine v;
+    if (pgc_affine_parse(buf, &v)) /* the one rule for a transform */
+        return pgc_errf(e, PGC_EINPUT, "bad transform '%.100s' (want six numbers of at most "
+                        "1e9, an invertible map)", buf);
+    pgc_transform got = {v.a, v.b, v.c, v.d, v.e, v.f}, inv;
     if (pgc_transform_invert(&got, &inv, NULL))
         return pgc_errf(e, PGC_EINPUT, "bad transform '%.100s' (singular)", buf);
     *t = got;

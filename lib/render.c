@@ -251,14 +251,5 @@ int pgc_render_png(const pgc_canvas *c, FILE *fp, const char *name, pgc_err *e)
 
 void pgc_render_filename(const char *frame, char *buf, size_t bufsz)
 {
-    size_t n = 0;
-    for (const char *p = frame; *p && n + 1 < bufsz; p++) {
-        char ch = *p;
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 ch == '.' || ch == '_' || ch == '-';
-        buf[n] = ok && !(n == 0 && ch == '.') ? ch : '_';
-        n++;
-    }
-    buf[n] = 0;
-    if (!n) snprintf(buf, bufsz, "frame");
+    pgc_frame_filename(frame, buf, bufsz);
 }

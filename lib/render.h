@@ -37,8 +37,7 @@ int pgc_render_frame(const pgc_frame *f, const pgc_render_opts *o, pgc_canvas *c
 /* Writes c as an 8-bit RGB PNG to fp; name is used in messages. */
 int pgc_render_png(const pgc_canvas *c, FILE *fp, const char *name, pgc_err *e);
 
-/* A file name for a frame id: [A-Za-z0-9._-] kept, other bytes '_', no leading '.',
- * "frame" for an empty id, at most bufsz - 1 bytes (bufsz >= 8). */
+/* A file name for a frame id: pgc_frame_filename's (frame.h), bufsz >= 32. */
 void pgc_render_filename(const char *frame, char *buf, size_t bufsz);
 
 #endif

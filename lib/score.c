@@ -180,6 +180,7 @@ int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
 {
     if (!ng) return PGC_OK; // both scores need an object to find
     size_t hw = h * w;
+    if (!hw) return pgc_errf(e, PGC_EINPUT, "map of %zu x %zu pixels is empty", h, w);
     if (hw > s->norm_cap) {
         float *nm = realloc(s->norm, hw * sizeof *nm);
         if (!nm) return pgc_errf(e, PGC_ENOMEM, "out of memory for a %zu x %zu map", h, w);
@@ -288,17 +289,18 @@ static int boxes_of(const pgc_record *r, const char *what, const char *id, const
     return PGC_OK;
 }
 
-/* The frame's weak label: 1 tumour, 0 none, -1 absent; PGC_EINPUT when unknown. */
-static int frame_label(const pgc_frame *f, const char *id, pgc_err *e)
+/* The frame's weak label into *label: 1 tumour, 0 none, -1 absent. PGC_EINPUT when it
+ * is neither (a separate code: -1 is PGC_EINPUT too, so an absent label is not an error). */
+static int frame_label(const pgc_frame *f, const char *id, int *label, pgc_err *e)
 {
     char buf[64];
     int i = pgc_frame_find(f, "image");
     const char *v = i >= 0 ? pgc_meta_get(&f->rec[i], "label", buf, sizeof buf) : NULL;
     for (i = 0; !v && i < f->n; i++) v = pgc_meta_get(&f->rec[i], "label", buf, sizeof buf);
-    if (!v) return -1;
-    if (!strcmp(v, "tumour")) return 1;
-    if (!strcmp(v, "none")) return 0;
-    return pgc_errf(e, PGC_EINPUT, "frame '%s': bad label '%s' (want tumour or none)", id, v);
+    *label = !v ? -1 : !strcmp(v, "tumour") ? 1 : !strcmp(v, "none") ? 0 : -2;
+    if (*label == -2)
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': bad label '%s' (want tumour or none)", id, v);
+    return PGC_OK;
 }
 
 static int class_slot(pgc_score *s, const char *name)
@@ -366,6 +368,9 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
         const pgc_record *m = &f->rec[mi];
         if (m->dtype != PGC_DT_F32 || m->rank != 2)
             return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is not f32 (y x)", id);
+        if (!m->dims[0] || !m->dims[1])
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is %llu x %llu, an empty map", id,
+                            (unsigned long long)m->dims[0], (unsigned long long)m->dims[1]);
         int ii = pgc_frame_find(f, "image");
         if (ii >= 0 && memcmp(f->rec[ii].dims, m->dims, 2 * sizeof m->dims[0]))
             return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is %llu x %llu but the image is "
@@ -379,8 +384,8 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
         if (rc) return rc;
     }
 
-    int label = frame_label(f, id, e);
-    if (label == PGC_EINPUT) return label;
+    int label;
+    if ((rc = frame_label(f, id, &label, e))) return rc;
     row->label = label;
     row->has_label = label >= 0;
     rc = pgc_frame_prob(f, &row->prob, e);

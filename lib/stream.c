@@ -213,11 +213,17 @@ const char *pgc_meta_get(const pgc_record *r, const char *key, char *buf, size_t
     return buf;
 }
 
+/* The limit holds whatever room the buffer has: a reused buffer may be larger. */
 static int meta_reserve(pgc_record *r, size_t need, pgc_err *e)
 {
-    if (need + 1 <= r->meta_cap) return PGC_OK;
-    if (need > PGC_MAX_META)
+    if (need > PGC_MAX_META) {
+        char id[128];
+        if (pgc_meta_get(r, "frame", id, sizeof id))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': metadata longer than %u bytes", id,
+                            PGC_MAX_META);
         return pgc_errf(e, PGC_EINPUT, "metadata longer than %u bytes", PGC_MAX_META);
+    }
+    if (need + 1 <= r->meta_cap) return PGC_OK;
     size_t cap = r->meta_cap ? r->meta_cap : 256;
     while (cap < need + 1) cap *= 2;
     char *m = realloc(r->meta, cap);
@@ -232,6 +238,9 @@ int pgc_meta_set(pgc_record *r, const char *key, const char *value, pgc_err *e)
     size_t kl = strlen(key), vl = strlen(value);
     if (!key_ok(key, kl)) return pgc_errf(e, PGC_EINPUT, "bad metadata key '%s'", key);
     if (memchr(value, '\n', vl)) return pgc_errf(e, PGC_EINPUT, "metadata value of '%s' has a newline", key);
+    if (vl > PGC_MAX_META_VALUE) /* what every reader refuses: refused here, where it is named */
+        return pgc_errf(e, PGC_EINPUT, "metadata value of '%s' is %zu bytes, longer than %d", key,
+                        vl, PGC_MAX_META_VALUE);
     size_t line_len = kl + 2 + vl + 1;
     char *end, *line = r->meta_len ? meta_find(r, key, &end) : NULL;
     size_t old = line ? (size_t)(end - line) : 0;
@@ -305,9 +314,65 @@ int pgc_record_is(const pgc_record *r, const char *name)
     return v && !strcmp(v, name);
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if there is none:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80) return 1;
+    size_t k = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+    if (!k || k > n) return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if (p[0] == 0xe0 && p[1] < 0xa0) return 0; /* overlong */
+    if (p[0] == 0xed && p[1] > 0x9f) return 0; /* surrogate */
+    if (p[0] == 0xf0 && p[1] < 0x90) return 0; /* overlong */
+    if (p[0] == 0xf4 && p[1] > 0x8f) return 0; /* above U+10FFFF */
+    return k;
+}
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/* The first key that appears twice in a checked block, or NULL (*oom on no memory). A
+ * hash table of line offsets: linear in the number of lines. */
+static const char *meta_repeated_key(const char *meta, size_t len, size_t lines, int *oom)
+{
+    size_t cap = 16;
+    while (cap < 2 * lines) cap *= 2;
+    uint32_t small[16] = {0}, *tab = cap == 16 ? small : calloc(cap, sizeof *tab);
+    if (!tab) return *oom = 1, NULL;
+    const char *dup = NULL;
+    for (const char *p = meta, *stop = meta + len; p < stop && !dup;) {
+        const char *colon = memchr(p, ':', stop - p), *nl = memchr(p, '\n', stop - p);
+        size_t kl = (size_t)(colon - p);
+        for (size_t i = key_hash(p, kl) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+            if (!tab[i]) {
+                tab[i] = (uint32_t)(p - meta) + 1;
+                break;
+            }
+            const char *q = meta + tab[i] - 1;
+            if (!memcmp(q, p, kl) && q[kl] == ':') {
+                dup = p;
+                break;
+            }
+        }
+        p = nl + 1;
+    }
+    if (tab != small) free(tab);
+    return dup;
+}
+
 int pgc_meta_check(const char *meta, size_t len, pgc_err *e)
 {
     const char *p = meta, *stop = meta + len;
+    size_t lines = 0;
+    if (len > PGC_MAX_META)
+        return pgc_errf(e, PGC_EINPUT, "metadata of %zu bytes is longer than %u", len, PGC_MAX_META);
     if (memchr(meta, 0, len)) return pgc_errf(e, PGC_EINPUT, "metadata holds a NUL byte");
     while (p < stop) {
         const char *nl = memchr(p, '\n', stop - p);
@@ -316,10 +381,25 @@ int pgc_meta_check(const char *meta, size_t len, pgc_err *e)
         if (!colon || colon + 1 >= nl + 1 || colon[1] != ' ' || !key_ok(p, colon - p))
             return pgc_errf(e, PGC_EINPUT, "bad metadata line '%.*s'",
                             (int)(nl - p > 60 ? 60 : nl - p), p);
-        if (nl - colon - 2 >= 4096)
-            return pgc_errf(e, PGC_EINPUT, "metadata value longer than 4095 bytes");
+        if (nl - colon - 2 > PGC_MAX_META_VALUE)
+            return pgc_errf(e, PGC_EINPUT, "metadata value of '%.*s' is longer than %d bytes",
+                            (int)(colon - p), p, PGC_MAX_META_VALUE);
+        for (const char *q = colon + 2; q < nl;) {
+            size_t k = utf8_len((const unsigned char *)q, (size_t)(nl - q));
+            if (!k)
+                return pgc_errf(e, PGC_EINPUT, "metadata value of '%.*s' is not UTF-8 (byte 0x%02x)",
+                                (int)(colon - p), p, (unsigned char)*q);
+            q += k;
+        }
+        lines++;
         p = nl + 1;
     }
+    int oom = 0;
+    const char *dup = meta_repeated_key(meta, len, lines, &oom);
+    if (oom) return pgc_errf(e, PGC_ENOMEM, "out of memory checking %zu metadata lines", lines);
+    if (dup)
+        return pgc_errf(e, PGC_EINPUT, "metadata key '%.*s' appears twice",
+                        (int)((const char *)memchr(dup, ':', meta + len - dup) - dup), dup);
     return PGC_OK;
 }
 
@@ -336,6 +416,8 @@ struct pgc_reader {
     pgc_record pending;
     int has_pending;
     uint64_t pending_offset;
+    uint64_t *ids;        /* hashes of the frame ids seen, open addressing, 0 = free */
+    size_t nids, ids_cap;
 };
 
 pgc_reader *pgc_reader_open(int fd, const char *name, pgc_err *e)
@@ -354,7 +436,39 @@ void pgc_reader_free(pgc_reader *rd)
 {
     if (!rd) return;
     pgc_record_free(&rd->pending);
+    free(rd->ids);
     free(rd);
+}
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static int ids_insert(uint64_t *tab, size_t cap, uint64_t h)
+{
+    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (tab[i] == h) return 1;
+        if (!tab[i]) return tab[i] = h, 0;
+    }
+}
+
+int pgc_reader_frame_again(pgc_reader *rd, const char *id, pgc_err *e)
+{
+    if (2 * (rd->nids + 1) > rd->ids_cap) {
+        size_t cap = rd->ids_cap ? 2 * rd->ids_cap : 1024;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu frame ids", rd->nids);
+        for (size_t i = 0; i < rd->ids_cap; i++)
+            if (rd->ids[i]) ids_insert(t, cap, rd->ids[i]);
+        free(rd->ids);
+        rd->ids = t, rd->ids_cap = cap;
+    }
+    if (ids_insert(rd->ids, rd->ids_cap, id_hash(id))) return 1;
+    rd->nids++;
+    return 0;
 }
 
 const char *pgc_reader_name(const pgc_reader *rd) { return rd->name; }
@@ -423,7 +537,13 @@ static int parse_record_header(const unsigned char *h, const char *name, uint64_
         return pgc_errf(e, PGC_EINPUT, "'%s': corrupt stream (no record tag at byte %llu)", name,
                         (unsigned long long)offset);
     *kind = h[4];
-    if (*kind == 2) return PGC_OK;
+    if (*kind == 2) { /* "every other field zero": a set one is a writer we do not know */
+        for (int i = 5; i < RECORD_HEADER; i++)
+            if (h[i])
+                return pgc_errf(e, PGC_EINPUT, "'%s': end-of-stream record at byte %llu has byte %d "
+                                "set (its fields are all zero)", name, (unsigned long long)offset, i);
+        return PGC_OK;
+    }
     if (*kind != 1)
         return pgc_errf(e, PGC_EINPUT, "'%s': unknown record kind %d at byte %llu", name, *kind,
                         (unsigned long long)offset);
@@ -516,6 +636,9 @@ int pgc_reader_next(pgc_reader *rd, pgc_record *r, pgc_err *e)
                 return pgc_errf(e, PGC_EINPUT, "'%s': %lld stray bytes after the end of the stream", rd->name, got);
             rc = check_stream_header(h, rd->name, e);
             if (rc) return pgc_errf(e, PGC_EINPUT, "'%s': data after the end of the stream is not a pgcam stream", rd->name);
+            /* frame ids are unique within a stream: a concatenated one starts afresh */
+            if (rd->ids) memset(rd->ids, 0, rd->ids_cap * sizeof *rd->ids);
+            rd->nids = 0;
             continue;
         }
         rc = read_exact(rd, r->meta, meta_len, e);
@@ -649,10 +772,15 @@ static int start(pgc_writer *w, pgc_err *e)
 int pgc_writer_put(pgc_writer *w, const pgc_record *r, pgc_err *e)
 {
     uint64_t nbytes = 0;
-    int rc = check_shape(r->dtype, r->rank, r->dims, &nbytes, e);
-    if (!rc) rc = pgc_meta_check(r->meta ? r->meta : "", r->meta_len, e);
-    if (!rc) rc = start(w, e);
-    if (rc) return rc;
+    pgc_err why;
+    int rc = check_shape(r->dtype, r->rank, r->dims, &nbytes, &why);
+    if (!rc) rc = pgc_meta_check(r->meta ? r->meta : "", r->meta_len, &why);
+    if (rc) {
+        char id[128];
+        if (!r->meta_len || !pgc_meta_get(r, "frame", id, sizeof id)) snprintf(id, sizeof id, "?");
+        return pgc_errf(e, rc, "cannot write '%s': a record of frame '%s': %s", w->name, id, why.msg);
+    }
+    if ((rc = start(w, e))) return rc;
     unsigned char h[RECORD_HEADER] = {0};
     memcpy(h, "PGCR", 4);
     h[4] = 1;

@@ -18,6 +18,7 @@ typedef enum {
 
 #define PGC_MAX_RANK 4
 #define PGC_MAX_META (1u << 20)          /* metadata bytes in one record */
+#define PGC_MAX_META_VALUE 4095          /* bytes in one metadata value */
 #define PGC_MAX_PAYLOAD (1ull << 31)     /* payload bytes in one record */
 #define PGC_MAX_DIM (1ull << 31)
 
@@ -77,6 +78,11 @@ void pgc_reader_unread(pgc_reader *rd, pgc_record *r);
 /* Byte offset, from the start of the input, of the record returned last. */
 uint64_t pgc_reader_offset(const pgc_reader *rd);
 const char *pgc_reader_name(const pgc_reader *rd);
+/* For the frame reader: notes that a frame with this id starts; 1 when one with the same
+ * id was started before in this stream (a frame cut in two), 0 when new, PGC_ENOMEM. A
+ * concatenated stream starts afresh.
+ * Remembers a 64-bit hash per id, 8 to 16 bytes a frame. */
+int pgc_reader_frame_again(pgc_reader *rd, const char *id, pgc_err *e);
 
 /* Reads one record at a known byte offset of a seekable file (for indexed access). */
 int pgc_record_pread(int fd, uint64_t offset, const char *name, pgc_record *r, pgc_err *e);

@@ -26,7 +26,11 @@ void cli_help(int argc, char **argv, const char *usage)
         if (!strcmp(argv[i], "--")) break;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
-            exit(fflush(stdout) ? 1 : 0);
+            if (!fflush(stdout) && !ferror(stdout)) exit(CLI_OK);
+            if (errno == EPIPE) exit(CLI_OK); /* | head: the reader has what it wanted */
+            fprintf(stderr, "%s: cannot write the help to standard output: %s\n", prog,
+                    strerror(errno));
+            exit(CLI_EINPUT);
         }
     }
 }

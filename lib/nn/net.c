@@ -391,8 +391,7 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
     if (!pgc_arch_known(arch))
         return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s' (known: %s)", arch,
                         pgc_arch_list());
-    if (width < 1 || width > 1024 || n < 1 || h < 16 || w < 16 || h % 16 || w % 16 ||
-        h > 8192 || w > 8192)
+    if (width < 1 || width > 1024 || n < 1 || h < 0 || w < 0 || !pgc_input_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT,
                         "bad network size: width %d, batch %d, input %dx%d (multiples of 16)",
                         width, n, h, w);
@@ -441,10 +440,28 @@ void pgc_net_free(pgc_net *net)
     free(net);
 }
 
+int pgc_net_count_params(const char *arch, int width, int nclass, size_t *np, size_t *ns,
+                         pgc_err *e)
+{
+    *np = *ns = 0;
+    if (!pgc_arch_known(arch)) return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s'", arch);
+    if (width < 1 || width > 1024) return pgc_errf(e, PGC_EINPUT, "bad network width %d", width);
+    pgc_net *net = calloc(1, sizeof *net);
+    if (!net) return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    net->be = pgc_nn_backend_cpu();
+    snprintf(net->arch, sizeof net->arch, "%s", arch);
+    net->width = width, net->n = 1, net->h = 16, net->w = 16, net->nclass = nclass;
+    int rc = pgc_arch_build(net) || net->build_err
+                 ? pgc_errf(e, PGC_EINPUT, "cannot build %s (width %d)", arch, width) : PGC_OK;
+    for (int i = 0; i < net->npar; i++) *(net->par[i].stat ? ns : np) += net->par[i].count;
+    pgc_net_free(net); /* only the graph's description: no context, no tensors */
+    return rc;
+}
+
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e)
 {
     if (n == net->n && h == net->h && w == net->w) return PGC_OK;
-    if (n < 1 || h < 16 || w < 16 || h % 16 || w % 16 || h > 8192 || w > 8192)
+    if (n < 1 || h < 0 || w < 0 || !pgc_input_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT, "bad input size %dx%d (multiples of 16)", h, w);
     /* parameters live in backend memory tied to the context: keep the context's memory
      * by moving the parameter arrays over before the old context goes */
@@ -785,7 +802,7 @@ double pgc_softmax_xent_k(int n, int k, const float *logits, const int *labels, 
         double wi = WEIGHT(y) / wsum;
         /* target mass: p_y, or the tumour classes' sum for a tumour of unknown type */
         double pt = y >= 0 ? p[y] : 1 - p[0];
-        loss -= wi * log(pt > 1e-300 ? pt : 1e-300);
+        loss -= wi * log(pt > 1e-300 || isnan(pt) ? pt : 1e-300); /* NaN shows */
         if (dlogits)
             for (int c = 0; c < k; c++) {
                 /* d(-log pt)/dz_c = p_c - [c in target] p_c / pt */

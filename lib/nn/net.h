@@ -12,6 +12,16 @@
 #define PGC_NAME_MAX 64
 #define PGC_MAX_SCALES 5
 
+/* The one rule for a network's input size, wherever a size comes from (a stream, a
+ * model file, an option): H and W multiples of 16 from 16 to PGC_MAX_SIDE. 0 is not a
+ * size (the model loader reads 0 as "the trained size"). */
+#define PGC_MAX_SIDE 8192
+static inline int pgc_input_size_ok(unsigned long long h, unsigned long long w)
+{
+    return h >= 16 && w >= 16 && h <= PGC_MAX_SIDE && w <= PGC_MAX_SIDE && h % 16 == 0 &&
+           w % 16 == 0;
+}
+
 /* One named parameter or running statistic: a slice of the net's p[] (trained) or s[]
  * (running statistics) arrays. */
 typedef struct {
@@ -97,6 +107,12 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
                       int nclass, unsigned flags, int n, int h, int w, int threads,
                       unsigned long long seed, pgc_err *e);
 void pgc_net_free(pgc_net *net);
+/* The number of trained values (*np) and running statistics (*ns) of arch at width with
+ * nclass outputs, as
+ * a model file holds them (unpadded), without allocating them: for checking a file's
+ * size before building its net. */
+int pgc_net_count_params(const char *arch, int width, int nclass, size_t *np, size_t *ns,
+                         pgc_err *e);
 /* Rebuilds the graph for another batch or input size, keeping the parameters. */
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e);
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes a small PNG with only the standard library, for the e2e tests.
 
-    mkpng.py KIND W H OUT.png     KIND: grey8 grey16 rgb rgba palette
+    mkpng.py KIND W H OUT.png     KIND: grey8 grey16 rgb rgba palette palette-trns
 Pixel (x, y) holds the pattern p = (7x + 13y) % 256 in every channel (grey16: p * 257;
-palette: index p % 4 into (p, p, p) greys). Prints the expected grey mean.
+palette: index p % 4 into (p, p, p) greys; palette-trns: the same with a tRNS chunk
+giving the entries alpha, which a reader ignores). Prints the expected grey mean.
 """
 import struct
 import sys
@@ -18,7 +19,7 @@ def chunk(tag, data):
 def main():
     kind, w, h, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     color, depth, plte = {"grey8": (0, 8), "grey16": (0, 16), "rgb": (2, 8),
-                          "rgba": (6, 8), "palette": (3, 8)}[kind] + (None,)
+                          "rgba": (6, 8), "palette": (3, 8), "palette-trns": (3, 8)}[kind] + (None,)
     rows, total = b"", 0
     for y in range(h):
         row = bytearray([0])  # filter type none
@@ -35,11 +36,13 @@ def main():
             else:
                 row.append(p % 4); total += [0, 85, 170, 255][p % 4]
         rows += bytes(row)
-    if kind == "palette":
+    if kind.startswith("palette"):
         plte = bytes(v for g in (0, 85, 170, 255) for v in (g, g, g))
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color, 0, 0, 0))
     if plte:
         png += chunk(b"PLTE", plte)
+    if kind == "palette-trns":
+        png += chunk(b"tRNS", bytes([0, 128, 255]))  # entry 3 opaque by omission
     png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
     open(out, "wb").write(png)
     print("%.4f" % (total / (w * h)))

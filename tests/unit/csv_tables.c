@@ -41,6 +41,28 @@ static void quotes_crlf_and_missing_final_newline_are_read(void)
     pgc_csv_free(&t);
 }
 
+static void a_byte_order_mark_and_lone_cr_line_ends_are_read(void)
+{
+    /* D19: Excel's UTF-8 CSV starts with EF BB BF; old Mac files end lines in CR */
+    const char s[] = "\xef\xbb\xbf" "file,label\ra.png,tumour\r\rb.png,\"no\rne\"\r";
+    pgc_csv t;
+    EXPECT(pgc_csv_parse(s, strlen(s), "s", &t, NULL) == PGC_OK);
+    EXPECT(pgc_csv_col(&t, "file") == 0 && t.nrow == 2);
+    if (t.nrow != 2 || t.ncol != 2) {
+        pgc_csv_free(&t);
+        return;
+    }
+    EXPECT_STR(pgc_csv_get(&t, 0, 1), "tumour");
+    EXPECT_STR(pgc_csv_get(&t, 1, 0), "b.png");
+    EXPECT(t.line[2] == 4);
+    pgc_csv_free(&t);
+    pgc_labels l;
+    const char *p = write_tmp("\xef\xbb\xbf" "file,label\ra.png,tumour\r");
+    EXPECT(p && pgc_labels_load(p, &l, NULL) == PGC_OK);
+    pgc_labels_free(&l);
+    unlink(tmp);
+}
+
 static void a_short_row_is_an_error_with_its_line(void)
 {
     const char s[] = "a,b\n1,2\n3\n";
@@ -135,6 +157,7 @@ int main(void)
 {
     RUN(header_names_the_columns);
     RUN(quotes_crlf_and_missing_final_newline_are_read);
+    RUN(a_byte_order_mark_and_lone_cr_line_ends_are_read);
     RUN(a_short_row_is_an_error_with_its_line);
     RUN(unterminated_quote_and_binary_are_errors);
     RUN(every_prefix_parses_or_fails_cleanly);

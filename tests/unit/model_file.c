@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -203,8 +204,8 @@ static void a_newer_major_version_and_a_wrong_shape_are_refused(void)
     patch(path("v"), 8, two, 2);
     EXPECT(refused(path("v"), "version 2."));
     EXPECT(pgc_model_save(path("w"), a, 32, 32, 0, NULL, 1, &e) == 0);
-    unsigned char w3[4] = {3, 0, 0, 0}; /* width 3: every shape is off */
-    patch(path("w"), 16, w3, 4);
+    unsigned char w1[4] = {1, 0, 0, 0}; /* width 1: every shape is off */
+    patch(path("w"), 16, w1, 4);
     EXPECT(refused(path("w"), "wrong shape"));
     EXPECT(pgc_model_save(path("a"), a, 32, 32, 0, NULL, 1, &e) == 0);
     patch(path("a"), 48, "vgg\0", 4);
@@ -212,12 +213,19 @@ static void a_newer_major_version_and_a_wrong_shape_are_refused(void)
     pgc_net_free(a);
 }
 
-static void a_nan_weight_is_refused(void)
+static void a_nan_weight_is_neither_written_nor_read(void)
 {
     pgc_net *a = small_net();
     pgc_err e;
     a->p[a->par[0].off + 3] = NAN;
+    EXPECT(pgc_model_save(path("nan"), a, 32, 32, 0, NULL, 1, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, path("nan")) && strstr(e.msg, a->par[0].name) && strstr(e.msg, "NaN"));
+    EXPECT(file_size(path("nan")) == -1);
+    a->p[a->par[0].off + 3] = 0;
     EXPECT(pgc_model_save(path("nan"), a, 32, 32, 0, NULL, 1, &e) == 0);
+    /* the first value of the first entry, after its name, kind, rank and dims */
+    long at = 64 + 2 + (long)strlen(a->par[0].name) + 2 + 4 * a->par[0].rank;
+    patch(path("nan"), at, (unsigned char[]){0, 0, 0xc0, 0x7f}, 4);
     EXPECT(refused(path("nan"), "NaN"));
     pgc_net_free(a);
 }
@@ -254,6 +262,56 @@ static void a_k_class_model_keeps_its_classes_and_a_1_0_file_reads_as_two(void)
     pgc_net_free(a);
 }
 
+/* Makes path with its modification time age seconds ago. */
+static void make_aged(const char *p, long age)
+{
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) close(fd);
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age, t[1] = t[0];
+    utimensat(AT_FDCWD, p, t, 0);
+}
+
+static void a_save_removes_what_a_killed_save_left_behind(void)
+{
+    /* R3: kill -9 during a save left PATH.tmpXXXXXX forever */
+    pgc_net *a = small_net();
+    pgc_err e;
+    make_aged(path("k.pgm.tmpAbC123"), 3600); /* a killed save's, an hour ago */
+    make_aged(path("k.pgm.tmpNow456"), 0);    /* maybe another save's, now */
+    make_aged(path("k.pgm.tmp.keep"), 3600);  /* not one of ours */
+    make_aged(path("j.pgm.tmpAbC123"), 3600); /* another file's */
+    EXPECT(pgc_model_save(path("k.pgm"), a, 32, 32, 1, NULL, 1, &e) == 0);
+    EXPECT(file_size(path("k.pgm.tmpAbC123")) == -1);
+    EXPECT(file_size(path("k.pgm.tmpNow456")) == 0);
+    EXPECT(file_size(path("k.pgm.tmp.keep")) == 0 && file_size(path("j.pgm.tmpAbC123")) == 0);
+    EXPECT(file_size(path("k.pgm")) > 0);
+    pgc_net_free(a);
+}
+
+static void a_step_count_beyond_2_to_the_40_is_refused(void)
+{
+    pgc_net *a = small_net();
+    pgc_err e;
+    EXPECT(pgc_model_save(path("st"), a, 32, 32, 1, NULL, 1, &e) == 0);
+    patch(path("st"), 32, (unsigned char[]){0, 0, 0, 0, 0, 0, 0, 0x80}, 8); /* 2^63 */
+    EXPECT(refused(path("st"), "step count 9223372036854775808"));
+    patch(path("st"), 32, (unsigned char[]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 8);
+    EXPECT(refused(path("st"), "step count"));
+    pgc_net_free(a);
+}
+
+static void a_width_the_file_is_too_short_for_is_refused_before_building(void)
+{
+    pgc_net *a = small_net(); /* width 2 */
+    pgc_err e;
+    EXPECT(pgc_model_save(path("wide"), a, 32, 32, 0, NULL, 1, &e) == 0);
+    patch(path("wide"), 16, (unsigned char[]){64, 0, 0, 0}, 4);
+    EXPECT(refused(path("wide"), "dcfpn width 64 needs"));
+    pgc_net_free(a);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) return 1;
@@ -265,7 +323,10 @@ int main(void)
     RUN(a_truncated_file_is_refused);
     RUN(something_else_is_refused_by_its_magic);
     RUN(a_newer_major_version_and_a_wrong_shape_are_refused);
-    RUN(a_nan_weight_is_refused);
+    RUN(a_nan_weight_is_neither_written_nor_read);
+    RUN(a_save_removes_what_a_killed_save_left_behind);
+    RUN(a_step_count_beyond_2_to_the_40_is_refused);
+    RUN(a_width_the_file_is_too_short_for_is_refused_before_building);
     RUN(a_k_class_model_keeps_its_classes_and_a_1_0_file_reads_as_two);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -142,8 +142,31 @@ static void frame_ids_become_safe_file_names(void)
     EXPECT_STR(b, "frame");
     pgc_render_filename("a b\xc3\xa9", b, sizeof b);
     EXPECT_STR(b, "a_b__");
-    pgc_render_filename("0123456789012345678901234567890123456789", b, 8);
-    EXPECT_STR(b, "0123456");
+    pgc_render_filename("0123456789012345678901234567890123456789", b, 32);
+    EXPECT(strlen(b) == 31 && !strncmp(b, "01234567890123~", 15)); /* cut, then a hash */
+    char c[32];
+    pgc_render_filename("0123456789012345678901234567890123456788", c, 32);
+    EXPECT(strcmp(b, c)); /* long ids sharing a prefix stay apart */
+}
+
+static void two_ids_that_make_one_file_name_are_caught(void)
+{
+    /* D14: t1c:axial:7 and t1c_axial_7 both become t1c_axial_7.png */
+    pgc_names s = {0};
+    pgc_err e;
+    char b[64];
+    pgc_render_filename("t1c:axial:7", b, sizeof b);
+    EXPECT(pgc_names_claim(&s, b, "t1c:axial:7", &e) == 0);
+    pgc_render_filename("t1c_axial_7", b, sizeof b);
+    EXPECT(pgc_names_claim(&s, b, "t1c_axial_7", &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "'t1c:axial:7' and 't1c_axial_7'"));
+    for (int i = 0; i < 1000; i++) { /* the table grows and still knows them all */
+        snprintf(b, sizeof b, "f%d", i);
+        EXPECT(pgc_names_claim(&s, b, b, &e) == 0);
+    }
+    EXPECT(pgc_names_claim(&s, "f500", "f500", &e) == PGC_EINPUT && strstr(e.msg, "twice"));
+    EXPECT(pgc_names_claim(&s, "t1c_axial_7", "x", &e) == PGC_EINPUT);
+    pgc_names_free(&s);
 }
 
 static void the_png_reads_back_pixel_for_pixel(void)
@@ -180,6 +203,7 @@ int main(void)
     RUN(bad_frames_are_errors);
     RUN(the_colour_map_runs_dark_to_light);
     RUN(frame_ids_become_safe_file_names);
+    RUN(two_ids_that_make_one_file_name_are_caught);
     RUN(the_png_reads_back_pixel_for_pixel);
     return check_done();
 }

@@ -355,6 +355,39 @@ static void a_confusion_matrix_counts_true_types_against_the_named_class(void)
     pgc_score_free(&s);
 }
 
+static void a_frame_without_a_label_is_scored_not_refused(void)
+{
+    pgc_frame f = {0};
+    pgc_record *im = add_rec(&f, "image");
+    pgc_record_f32_2d(im, 4, 4, NULL);
+    pgc_score s;
+    pgc_score_init(&s, 0.5);
+    pgc_score_row row;
+    pgc_err e = {{0}};
+    EXPECT(pgc_score_frame(&s, &f, NULL, &row, &e) == 0); // was -1 with no message
+    EXPECT(row.label == -1 && !row.has_label && metric_of(&s, "frames") == 1);
+    pgc_score_free(&s);
+    pgc_frame_free(&f);
+}
+
+static void an_empty_pgcam_map_is_refused_naming_the_frame(void)
+{
+    pgc_frame f = {0};
+    add_boxes(&f, "truth", (float[]){0, 0, 2, 2}, 1);
+    pgc_record *m = add_rec(&f, "pgcam");
+    pgc_record_f32_2d(m, 0, 0, NULL);
+    pgc_score s;
+    pgc_score_init(&s, 0.5);
+    pgc_err e = {{0}};
+    EXPECT(pgc_score_frame(&s, &f, NULL, NULL, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "frame 's1'") && strstr(e.msg, "empty"));
+    EXPECT(pgc_score_add_map(&s, NULL, 0, 16, &pgc_affine_identity, (float[]){0, 0, 2, 2}, 1,
+                             NULL, &e) == PGC_EINPUT);
+    EXPECT(s.map_frames == 0);
+    pgc_score_free(&s);
+    pgc_frame_free(&f);
+}
+
 int main(void)
 {
     RUN(iobb_is_intersection_over_the_predicted_box);
@@ -374,5 +407,7 @@ int main(void)
     RUN(frames_without_truth_count_for_classification_only);
     RUN(bad_labels_and_boxes_are_errors);
     RUN(a_confusion_matrix_counts_true_types_against_the_named_class);
+    RUN(a_frame_without_a_label_is_scored_not_refused);
+    RUN(an_empty_pgcam_map_is_refused_naming_the_frame);
     return check_done();
 }
