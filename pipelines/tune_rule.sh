@@ -11,20 +11,20 @@ for blur in 1 2 3; do
     for set in menin_val glio_val pit_val br_val; do
         "$bin/pgc-fuse" --scales all --blur $blur < "$d/$set.cam.pgc" > "$d/$set.fused$blur.pgc"
     done
-    for frac in 0.3 0.5; do for peak in 0.5 0.8; do for k in 1 3; do
+    for frac in 0.5 0.6 0.7 0.8 0.9; do for peak in 0.7; do for k in 1 2 3; do
         row="$blur	$frac	$peak	$k"
         f1s="" sum=0 boxes=0 frames=0
         for set in menin_val glio_val pit_val br_val; do
             "$bin/pgc-box" --rule product --frac $frac --min-peak $peak --max-boxes $k \
-                < "$d/$set.fused$blur.pgc" | "$bin/pgc-score" > "$d/tune.tsv"
-            f=$(awk -F'\t' '$1 == "iobb_f1" { print $2 }' "$d/tune.tsv")
+                < "$d/$set.fused$blur.pgc" | "$bin/pgc-score" > "$d/tune.part.tsv"
+            f=$(awk -F'\t' '$1 == "iobb_f1" { print $2 }' "$d/tune.part.tsv")
             f1s="$f1s	$f"; sum=$(awk -v a="$sum" -v b="$f" 'BEGIN { print a + b }')
-            boxes=$((boxes + $(awk -F'\t' '$1 == "pred_boxes" { print $2 }' "$d/tune.tsv")))
-            frames=$((frames + $(awk -F'\t' '$1 == "frames_boxes" { print $2 }' "$d/tune.tsv")))
+            boxes=$((boxes + $(awk -F'\t' '$1 == "pred_boxes" { print $2 }' "$d/tune.part.tsv")))
+            frames=$((frames + $(awk -F'\t' '$1 == "frames_boxes" { print $2 }' "$d/tune.part.tsv")))
         done
         printf '%s\t%.4f%s\t%.2f\n' "$row" "$(awk -v s="$sum" 'BEGIN { print s / 4 }')" "$f1s" \
             "$(awk -v b=$boxes -v n=$frames 'BEGIN { print n ? b / n : 0 }')"
     done; done; done
     rm -f "$d"/*.fused$blur.pgc
 done | sort -t$'\t' -k5,5gr
-rm -f "$d/tune.tsv"
+rm -f "$d/tune.part.tsv"
