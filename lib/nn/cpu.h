@@ -50,6 +50,24 @@ void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *
                                 const float *w, float *dx);
 void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
                                   const float *dy, float *dw);
+/* The two implementations behind the entries above, with the same interface: im2col +
+ * sgemm (any shape, the reference) and direct 3x3 stride-1 pad-1 (cpu_direct.c; only
+ * where pgc_cpu_direct_ok). Workspaces in floats, in the context's ws. */
+size_t pgc_cpu_im2col_workspace(const pgc_conv_desc *d);
+void pgc_cpu_im2col_forward(void *ctx, const pgc_conv_desc *d, const float *x,
+                            const float *w, float *y);
+void pgc_cpu_im2col_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
+                                  const float *w, float *dx);
+void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
+                                    const float *dy, float *dw);
+int pgc_cpu_direct_ok(const pgc_conv_desc *d);
+size_t pgc_cpu_direct_workspace(const pgc_conv_desc *d);
+void pgc_cpu_direct_forward(void *ctx, const pgc_conv_desc *d, const float *x,
+                            const float *w, float *y);
+void pgc_cpu_direct_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
+                                  const float *w, float *dx);
+void pgc_cpu_direct_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
+                                    const float *dy, float *dw);
 size_t pgc_cpu_upconv_workspace(const pgc_upconv_desc *d);
 void pgc_cpu_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
                             const float *w, float *y);

@@ -25,7 +25,7 @@ static int conv_group(const pgc_conv_desc *d)
     return (int)g;
 }
 
-size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)
+size_t pgc_cpu_im2col_workspace(const pgc_conv_desc *d)
 {
     return conv_per_image(d) * (size_t)conv_group(d);
 }
@@ -39,6 +39,12 @@ static void valid_range(int w, int wo, int s, int p, int kx, int *lo, int *hi)
     *hi = b <= 0 ? 0 : (b + s - 1) / s;
     if (*hi > wo) *hi = wo;
     if (*lo > *hi) *lo = *hi;
+}
+
+/* 1x1, stride 1, no padding: the im2col of one image is the image itself */
+static int is_pointwise(const pgc_conv_desc *d)
+{
+    return d->k == 1 && d->stride == 1 && d->pad == 0;
 }
 
 typedef struct {
@@ -165,7 +171,7 @@ static void from_cmajor(void *ctx, const float *src, int g, int c, size_t hw, fl
     pgc_cpu_for(ctx, c, from_cmajor_part, &j);
 }
 
-void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
+void pgc_cpu_im2col_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
                           float *y)
 {
     pgc_cpu_ctx *c = ctx;
@@ -176,16 +182,18 @@ void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, con
         int gi = d->n - i0 < g ? d->n - i0 : g;
         const float *xi = x + (size_t)i0 * d->cin * d->h * d->w;
         float *yi = y + (size_t)i0 * d->cout * hw;
-        im2col(ctx, d, gi, xi, col);
+        /* a 1x1 stride-1 convolution of one image is a GEMM on the image itself */
+        const float *b = gi == 1 && is_pointwise(d) ? xi : col;
+        if (b == col) im2col(ctx, d, gi, xi, col);
         float *out = gi == 1 ? yi : tmp;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout, (int)(gi * hw),
-                    (int)kk, 1.0f, w, (int)kk, col, (int)(gi * hw), 0.0f, out,
+                    (int)kk, 1.0f, w, (int)kk, b, (int)(gi * hw), 0.0f, out,
                     (int)(gi * hw));
         if (gi > 1) from_cmajor(ctx, tmp, gi, d->cout, hw, yi);
     }
 }
 
-void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
+void pgc_cpu_im2col_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
                                 const float *w, float *dx)
 {
     pgc_cpu_ctx *c = ctx;
@@ -195,15 +203,21 @@ void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *
     for (int i0 = 0; i0 < d->n; i0 += g) {
         int gi = d->n - i0 < g ? d->n - i0 : g;
         const float *dyi = dy + (size_t)i0 * d->cout * hw;
+        float *dxi = dx + (size_t)i0 * d->cin * d->h * d->w;
         if (gi > 1) to_cmajor(ctx, dyi, gi, d->cout, hw, tmp);
+        if (gi == 1 && is_pointwise(d)) { /* col2im would be dx += col: accumulate in place */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)hw, d->cout,
+                        1.0f, w, (int)kk, dyi, (int)hw, 1.0f, dxi, (int)hw);
+            continue;
+        }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)(gi * hw), d->cout,
                     1.0f, w, (int)kk, gi > 1 ? tmp : dyi, (int)(gi * hw), 0.0f, col,
                     (int)(gi * hw));
-        col2im(ctx, d, gi, col, dx + (size_t)i0 * d->cin * d->h * d->w);
+        col2im(ctx, d, gi, col, dxi);
     }
 }
 
-void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
+void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
                                   const float *dy, float *dw)
 {
     pgc_cpu_ctx *c = ctx;
@@ -213,12 +227,54 @@ void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float
     for (int i0 = 0; i0 < d->n; i0 += g) {
         int gi = d->n - i0 < g ? d->n - i0 : g;
         const float *dyi = dy + (size_t)i0 * d->cout * hw;
-        im2col(ctx, d, gi, x + (size_t)i0 * d->cin * d->h * d->w, col);
+        const float *xi = x + (size_t)i0 * d->cin * d->h * d->w;
+        const float *b = gi == 1 && is_pointwise(d) ? xi : col;
+        if (b == col) im2col(ctx, d, gi, xi, col);
         if (gi > 1) to_cmajor(ctx, dyi, gi, d->cout, hw, tmp);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, (int)kk, (int)(gi * hw),
-                    1.0f, gi > 1 ? tmp : dyi, (int)(gi * hw), col, (int)(gi * hw), 1.0f, dw,
+                    1.0f, gi > 1 ? tmp : dyi, (int)(gi * hw), b, (int)(gi * hw), 1.0f, dw,
                     (int)kk);
     }
+}
+
+/* ---- the backend's entries: the direct 3x3 kernel where it applies ---- */
+
+/* The direct kernel saves the 9x im2col copy (and col2im's 9x scatter in the backward),
+ * which costs about 1/cout (1/cin) of the GEMM's work: it matters where channels are
+ * few. With many channels on both sides OpenBLAS's blocked GEMM keeps the lead. */
+#define DIRECT_MAX_C 128
+
+static int use_direct(const pgc_conv_desc *d)
+{
+    return pgc_cpu_direct_ok(d) && (d->cin < DIRECT_MAX_C || d->cout < DIRECT_MAX_C);
+}
+
+size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)
+{
+    size_t a = pgc_cpu_im2col_workspace(d);
+    size_t b = use_direct(d) ? pgc_cpu_direct_workspace(d) : 0;
+    return a > b ? a : b;
+}
+
+void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
+                          float *y)
+{
+    if (use_direct(d)) pgc_cpu_direct_forward(ctx, d, x, w, y);
+    else pgc_cpu_im2col_forward(ctx, d, x, w, y);
+}
+
+void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
+                                const float *w, float *dx)
+{
+    if (use_direct(d)) pgc_cpu_direct_backward_data(ctx, d, dy, w, dx);
+    else pgc_cpu_im2col_backward_data(ctx, d, dy, w, dx);
+}
+
+void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
+                                  const float *dy, float *dw)
+{
+    if (use_direct(d)) pgc_cpu_direct_backward_filter(ctx, d, x, dy, dw);
+    else pgc_cpu_im2col_backward_filter(ctx, d, x, dy, dw);
 }
 
 /* Transposed 2x2/2 convolution of one part: G (Cout 4, hw) = W^T x per image, then each

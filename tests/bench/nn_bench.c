@@ -2,8 +2,14 @@
  * plus the Grad-CAM backward, and a training step, and the fraction of the machine's
  * peak FLOP rate (measured here with an FMA loop on every thread) that they reach.
  *   nn_bench                      the suite: dcfpn w16, w32, resnet50 at 224x224,
- *                                 batch 1 and 8
+ *                                 batch 1 and 8, then the training recipe's row (dcfpn
+ *                                 w8, 128x128, batch 16, train, 1 thread)
  *   nn_bench --arch A --width W --size S --batch B --mode infer|cam|train [--profile]
+ *   --steps N     exactly N timed steps (after the warm-up step) instead of --seconds:
+ *                 fixed work, for instruction counts (valgrind --tool=callgrind)
+ *   --no-peak     skip the FMA peak loop (%peak then reads "-")
+ * Each row runs in a child process, so that its peak resident memory (the child's
+ * ru_maxrss, the last column) is its own, not the high-water mark of the rows before.
  */
 #include "../../lib/nn/net.h"
 #include "../../lib/nn/rng.h"
@@ -13,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,10 +111,11 @@ static const char *const MODES[] = {"infer", "cam", "train"};
 typedef struct {
     double img_s, gflops;   /* per wall second */
     double img_cpu, gflops_cpu; /* per CPU second (all threads' time summed) */
+    double rss_mib;         /* peak resident memory of the process that ran the row */
 } result;
 
 static int run(const char *arch, int width, int size, int batch, int mode, int threads,
-               double secs, int profile, result *res)
+               double secs, long nsteps, int profile, result *res)
 {
     pgc_net *net;
     pgc_err e;
@@ -140,7 +150,7 @@ static int run(const char *arch, int width, int size, int batch, int mode, int t
             pgc_net_backward(net, dz);
         }
         if (it >= 1) steps++;
-        if (it >= 1 && now() - t0 >= secs) break;
+        if (it >= 1 && (nsteps > 0 ? steps >= nsteps : now() - t0 >= secs)) break;
     }
     double dt = now() - t0, dc = cpu_now() - c0;
     /* Training: backward-data and backward-filter each cost about one forward. Grad-CAM:
@@ -163,6 +173,55 @@ static int run(const char *arch, int width, int size, int batch, int mode, int t
     return 0;
 }
 
+/* run() in a child process: the child's ru_maxrss is this row's peak resident memory.
+ * Without fork (it failed), in this process, with its high-water mark so far. */
+static int run_row(const char *arch, int width, int size, int batch, int mode, int threads,
+                   double secs, long nsteps, int profile, result *res)
+{
+    int fd[2];
+    fflush(stdout);
+    pid_t pid = pipe(fd) ? -1 : fork();
+    if (pid == 0) {
+        close(fd[0]);
+        int rc = run(arch, width, size, batch, mode, threads, secs, nsteps, profile, res);
+        fflush(stdout);
+        ssize_t w = rc ? 0 : write(fd[1], res, sizeof *res);
+        _exit(rc || w != (ssize_t)sizeof *res);
+    }
+    if (pid < 0) {
+        struct rusage ru;
+        int rc = run(arch, width, size, batch, mode, threads, secs, nsteps, profile, res);
+        getrusage(RUSAGE_SELF, &ru);
+        res->rss_mib = ru.ru_maxrss / 1024.0;
+        return rc;
+    }
+    close(fd[1]);
+    ssize_t got = 0;
+    for (ssize_t r; got < (ssize_t)sizeof *res &&
+                    (r = read(fd[0], (char *)res + got, sizeof *res - got)) > 0;)
+        got += r;
+    close(fd[0]);
+    int st;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st) ||
+        got != (ssize_t)sizeof *res)
+        return 1;
+    res->rss_mib = ru.ru_maxrss / 1024.0;
+    return 0;
+}
+
+static void print_row(const char *arch, int width, int size, int batch, int mode, int threads,
+                      const result *res, double core)
+{
+    char peak[16];
+    if (core > 0) snprintf(peak, sizeof peak, "%6.1f%%", 100 * res->gflops_cpu / core);
+    else snprintf(peak, sizeof peak, "%7s", "-");
+    printf("%-10s %5d %5d %5d %-6s %10.2f %8.1f %10.2f %s %7d %8.0f\n", arch, width, size,
+           batch, MODES[mode], res->img_s, res->gflops, res->img_cpu, peak, threads,
+           res->rss_mib);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     const char *arch = NULL;
@@ -170,6 +229,8 @@ int main(int argc, char **argv)
     long nt = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = nt > 0 ? (int)nt : 1;
     double secs = 2;
+    long nsteps = 0;
+    int no_peak = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--arch")) arch = v, i++;
@@ -178,6 +239,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--batch")) batch = atoi(v), i++;
         else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
         else if (!strcmp(a, "--seconds")) secs = atof(v), i++;
+        else if (!strcmp(a, "--steps")) nsteps = atol(v), i++;
+        else if (!strcmp(a, "--no-peak")) no_peak = 1;
         else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--profile-cpu")) profile = 2;
         else if (!strcmp(a, "--mode")) {
@@ -186,27 +249,30 @@ int main(int argc, char **argv)
             i++;
         } else {
             fprintf(stderr, "usage: nn_bench [--arch A --width W --size S --batch B "
-                            "--mode infer|cam|train --threads T --seconds X --profile]\n");
+                            "--mode infer|cam|train --threads T --seconds X --steps N --no-peak "
+                            "--profile]\n");
             return 2;
         }
     }
-    int lanes;
-    double core;
-    double peak = peak_gflops(threads, &lanes, &core);
-    printf("peak: %.1f GFLOP/s f32 FMA (%d lanes) on %d threads in wall time; %.1f GFLOP per "
-           "CPU second per core\n", peak, lanes, threads, core);
-    printf("(%%peak: GFLOP per CPU second against a core's peak, steady on a shared machine)\n");
-    printf("%-10s %5s %5s %5s %-6s %10s %8s %10s %7s\n", "arch", "width", "size", "batch", "mode",
-           "images/s", "GFLOP/s", "img/cpu-s", "%peak");
+    int lanes = 0;
+    double core = 0;
+    if (!no_peak) {
+        double peak = peak_gflops(threads, &lanes, &core);
+        printf("peak: %.1f GFLOP/s f32 FMA (%d lanes) on %d threads in wall time; %.1f GFLOP "
+               "per CPU second per core\n", peak, lanes, threads, core);
+    }
+    printf("(%%peak: GFLOP per CPU second against a core's peak, steady on a shared machine; "
+           "peak MiB: the row's peak resident memory)\n");
+    printf("%-10s %5s %5s %5s %-6s %10s %8s %10s %7s %7s %8s\n", "arch", "width", "size",
+           "batch", "mode", "images/s", "GFLOP/s", "img/cpu-s", "%peak", "threads",
+           "peak MiB");
     result res;
     if (arch) {
         for (int m = 0; m < 3; m++) {
             if (mode >= 0 && m != mode) continue;
-            if (run(arch, width, size, batch, m, threads, secs, profile, &res)) return 1;
-            printf("%-10s %5d %5d %5d %-6s %10.2f %8.1f %10.2f %6.1f%%\n", arch, width, size,
-                   batch, MODES[m], res.img_s, res.gflops, res.img_cpu,
-                   100 * res.gflops_cpu / core);
-            fflush(stdout);
+            if (run_row(arch, width, size, batch, m, threads, secs, nsteps, profile, &res))
+                return 1;
+            print_row(arch, width, size, batch, m, threads, &res, core);
         }
         return 0;
     }
@@ -218,12 +284,15 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < 3; k++)
         for (int b = 0; b < 2; b++)
             for (int m = 0; m < 3; m++) {
-                if (run(nets[k].arch, nets[k].width, size, batches[b], m, threads, secs, 0, &res))
+                if (run_row(nets[k].arch, nets[k].width, size, batches[b], m, threads, secs,
+                            nsteps, 0, &res))
                     return 1;
-                printf("%-10s %5d %5d %5d %-6s %10.2f %8.1f %10.2f %6.1f%%\n", nets[k].arch,
-                       nets[k].width, size, batches[b], MODES[m], res.img_s, res.gflops,
-                       res.img_cpu, 100 * res.gflops_cpu / core);
-                fflush(stdout);
+                print_row(nets[k].arch, nets[k].width, size, batches[b], m, threads, &res,
+                          core);
             }
+    /* The configuration the project trains with for hours (issue 12): dcfpn w8 at
+     * 128x128, batch 16, two such runs sharing the two cores, one thread each. */
+    if (run_row("dcfpn", 8, 128, 16, TRAIN, 1, secs, nsteps, 0, &res)) return 1;
+    print_row("dcfpn", 8, 128, 16, TRAIN, 1, &res, core);
     return 0;
 }

@@ -4,7 +4,8 @@
 The same networks (format/network.md: dcfpn w16 and w32, ResNet-50 with a 1-channel stem), the same
 input (one channel, size x size, normal noise), batch sizes, modes and thread count as
 tests/bench/nn_bench.c, and rows in nn_bench's layout with a trailing `torch` tag:
-    torch_bench.py                        the suite: dcfpn w16, w32, resnet50, batch 1 and 8
+    torch_bench.py                        the suite: dcfpn w16, w32, resnet50, batch 1 and 8,
+                                          then dcfpn w8 128x128 batch 16 train on 1 thread
     torch_bench.py --arch A --width W --size S --batch B --mode infer|cam|train
 As in nn_bench, --batch applies only with --arch (the suite runs batches 1 and 8, or
 --batches). On a GPU (--device cuda, for tests/gpu_session.sh beside gpu_bench): the same
@@ -268,31 +269,37 @@ def main():
               f"(oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}); "
               f"dcfpn with X(p) materialised; GFLOP/s from the MACs torch executes")
     print(f"{'arch':<10} {'width':>5} {'size':>5} {'batch':>5} {'mode':<6} {'images/s':>10} "
-          f"{'GFLOP/s':>8} {'img/cpu-s':>10} {'%peak':>7}")
+          f"{'GFLOP/s':>8} {'img/cpu-s':>10} {'%peak':>7} {'threads':>7}")
 
     if a.arch and a.arch not in ("dcfpn", "resnet50"):
         print(f"# torch_bench: only dcfpn and resnet50 are written here; {a.arch} skipped")
         return 0
+    # (arch, width, size, batch, modes, threads); the suite ends with nn_bench's training
+    # recipe row: dcfpn w8 at 128x128, batch 16, training, one thread
     if a.arch:
-        jobs = [(a.arch, a.width, a.batch)]
+        jobs = [(a.arch, a.width, a.size, a.batch, MODES, a.threads)]
     else:
-        jobs = [(arch, w, b) for arch, w in (("dcfpn", 16), ("dcfpn", 32), ("resnet50", 64))
-                for b in batches]
-    for arch, width, batch in jobs:
-        for mode in MODES:
+        jobs = [(arch, w, a.size, b, MODES, a.threads)
+                for arch, w in (("dcfpn", 16), ("dcfpn", 32), ("resnet50", 64)) for b in batches]
+        if a.device == "cpu":
+            jobs.append(("dcfpn", 8, 128, 16, ("train",), 1))
+    for arch, width, size, batch, modes, threads in jobs:
+        if a.device == "cpu":
+            torch.set_num_threads(threads)
+        for mode in modes:
             if a.mode and mode != a.mode:
                 continue
             try:
-                img_s, gf, img_cpu, gf_cpu = run(arch, width, a.size, batch, mode, a.seconds,
+                img_s, gf, img_cpu, gf_cpu = run(arch, width, size, batch, mode, a.seconds,
                                                  a.device)
             except (RuntimeError, ValueError) as e:  # out of memory; BN over 1 value (train)
                 msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-                print(f"# {arch} {width} {a.size} {batch} {mode}: torch failed: {msg}",
+                print(f"# {arch} {width} {size} {batch} {mode}: torch failed: {msg}",
                       flush=True)
                 continue
             peak = f"{100 * gf_cpu / a.core_gflops:6.1f}%" if a.core_gflops > 0 else f"{'-':>7}"
-            print(f"{arch:<10} {width:5d} {a.size:5d} {batch:5d} {mode:<6} {img_s:10.2f} "
-                  f"{gf:8.1f} {img_cpu:10.2f} {peak} torch", flush=True)
+            print(f"{arch:<10} {width:5d} {size:5d} {batch:5d} {mode:<6} {img_s:10.2f} "
+                  f"{gf:8.1f} {img_cpu:10.2f} {peak} {threads:7d} torch", flush=True)
     return 0
 
 

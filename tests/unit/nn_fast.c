@@ -1,0 +1,74 @@
+/* The CPU backend's fast paths against their plain references, on shapes that reach
+ * every edge of the fast code (widths that are not a multiple of the vector width,
+ * channel counts that are not a multiple of the register block, one and several
+ * images, one and two threads). nn_layers checks the backend's entries against
+ * definitions and finite differences; this checks that each fast kernel computes what
+ * the reference it replaces computes. */
+#include "check.h"
+#include "nn_fd.h"
+
+#include "../../lib/nn/cpu.h"
+
+#include <stdlib.h>
+
+static int close_all(const char *what, const float *a, const float *b, size_t n, double tol)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= tol * (1 + fabs((double)b[i])))) {
+            if (bad < 3) printf("#   %s[%zu]: fast %.7g, reference %.7g\n", what, i, a[i], b[i]);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static void direct_case(int n, int cin, int h, int w, int cout, int threads)
+{
+    pgc_conv_desc d = {n, cin, h, w, cout, h, w, 3, 1, 1};
+    const pgc_nn_backend *be = pgc_nn_backend_cpu();
+    size_t nx = (size_t)n * cin * h * w, ny = (size_t)n * cout * h * w, nw = (size_t)cout * cin * 9;
+    float *x = malloc(nx * 4), *wt = malloc(nw * 4), *dy = malloc(ny * 4);
+    float *y0 = malloc(ny * 4), *y1 = malloc(ny * 4);
+    float *dx0 = malloc(nx * 4), *dx1 = malloc(nx * 4), *dw0 = malloc(nw * 4), *dw1 = malloc(nw * 4);
+    fill_normal(x, nx, 11, 1), fill_normal(wt, nw, 12, 0.3), fill_normal(dy, ny, 13, 1);
+    /* the backward passes accumulate: start both from the same non-zero values */
+    fill_normal(dx0, nx, 14, 1), memcpy(dx1, dx0, nx * 4);
+    fill_normal(dw0, nw, 15, 1), memcpy(dw1, dw0, nw * 4);
+    fill_normal(y1, ny, 16, 1); /* the forward overwrites */
+    size_t wa = pgc_cpu_im2col_workspace(&d), wb = pgc_cpu_direct_workspace(&d);
+    void *c = be->create((wa > wb ? wa : wb) * 4, threads);
+    EXPECT(pgc_cpu_direct_ok(&d));
+    pgc_cpu_im2col_forward(c, &d, x, wt, y0);
+    pgc_cpu_direct_forward(c, &d, x, wt, y1);
+    pgc_cpu_im2col_backward_data(c, &d, dy, wt, dx0);
+    pgc_cpu_direct_backward_data(c, &d, dy, wt, dx1);
+    pgc_cpu_im2col_backward_filter(c, &d, x, dy, dw0);
+    pgc_cpu_direct_backward_filter(c, &d, x, dy, dw1);
+    char what[64];
+    snprintf(what, sizeof what, "n%d c%d %dx%d o%d t%d y", n, cin, h, w, cout, threads);
+    EXPECT(close_all(what, y1, y0, ny, 1e-5) == 0);
+    what[strlen(what) - 1] = 0, strcat(what, "dx");
+    EXPECT(close_all(what, dx1, dx0, nx, 1e-5) == 0);
+    what[strlen(what) - 2] = 0, strcat(what, "dw");
+    EXPECT(close_all(what, dw1, dw0, nw, 1e-4) == 0);
+    be->destroy(c);
+    free(x), free(wt), free(dy), free(y0), free(y1), free(dx0), free(dx1), free(dw0), free(dw1);
+}
+
+static void direct_3x3_conv_matches_im2col_gemm_forward_and_backward(void)
+{
+    direct_case(1, 1, 16, 16, 8, 1);   /* the stem: one input channel */
+    direct_case(3, 5, 7, 9, 6, 1);     /* odd sizes, channels not a multiple of 4 */
+    direct_case(2, 8, 14, 14, 16, 2);  /* two threads */
+    direct_case(2, 16, 8, 8, 32, 2);
+    direct_case(1, 3, 1, 1, 2, 1);     /* a single pixel: every tap but the centre pads */
+    direct_case(1, 6, 40, 37, 5, 2);   /* several tiles and chunks per plane */
+}
+
+int main(void)
+{
+    RUN(direct_3x3_conv_matches_im2col_gemm_forward_and_backward);
+    return check_done();
+}
