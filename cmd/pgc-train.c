@@ -246,7 +246,7 @@ static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metr
     }
     *type_acc = typed ? (double)typed_hit / typed : 0;
     net->train = was;
-    pgc_metrics_compute(prob, lab, vs->n, m);
+    if (pgc_metrics_compute(prob, lab, vs->n, PGC_PROB_THRESHOLD, m, &e)) cli_die(PGC_ENOMEM, &e);
     free(prob);
     free(lab);
 }

@@ -22,8 +22,6 @@
 
 const double pgc_score_delta[PGC_SCORE_NDELTA] = {0.3, 0.5, 0.7};
 
-double pgc_ratio(double a, double b) { return b != 0 ? a / b : 0; }
-
 double pgc_box_area(const float b[4])
 {
     double w = (double)b[2] - b[0], h = (double)b[3] - b[1];
@@ -232,44 +230,7 @@ int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e)
     s->probs[s->cls_frames] = (float)prob;
     s->labels[s->cls_frames] = (unsigned char)!!tumour;
     s->cls_frames++;
-    int pred = prob >= s->prob_threshold;
-    if (pred && tumour) s->cls_tp++;
-    else if (pred) s->cls_fp++;
-    else if (tumour) s->cls_fn++;
-    else s->cls_tn++;
-    return PGC_OK;
-}
-
-typedef struct {
-    float p;
-    unsigned char y;
-} scored;
-
-static int scored_cmp(const void *pa, const void *pb)
-{
-    const scored *a = pa, *b = pb;
-    return (a->p > b->p) - (a->p < b->p);
-}
-
-int pgc_roc_auc(const float *p, const unsigned char *y, size_t n, double *auc, pgc_err *e)
-{
-    *auc = 0;
-    scored *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu probabilities", n);
-    for (size_t i = 0; i < n; i++) v[i] = (scored){p[i], y[i]};
-    qsort(v, n, sizeof *v, scored_cmp);
-    double rank_pos = 0, npos = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && v[j].p == v[i].p) j++;
-        double avg = (double)(i + 1 + j) / 2; // ranks i+1..j share their mean
-        for (size_t k = i; k < j; k++)
-            if (v[k].y) rank_pos += avg, npos++;
-        i = j;
-    }
-    double nneg = (double)n - npos;
-    *auc = pgc_ratio(rank_pos - npos * (npos + 1) / 2, npos * nneg);
-    free(v);
+    pgc_confusion_add(&s->cls, tumour, pgc_prob_is_tumour(prob, s->prob_threshold));
     return PGC_OK;
 }
 
@@ -418,9 +379,11 @@ int pgc_score_metrics(const pgc_score *s, pgc_metric *out)
 
     int nc = s->cls_frames ? 1 : 2;
     metric(out, &n, "frames_label", (double)s->cls_frames, 0);
-    metric(out, &n, "cls_accuracy", pgc_ratio(s->cls_tp + s->cls_tn, s->cls_frames), nc);
-    metric(out, &n, "sensitivity", pgc_ratio(s->cls_tp, s->cls_tp + s->cls_fn), nc);
-    metric(out, &n, "specificity", pgc_ratio(s->cls_tn, s->cls_tn + s->cls_fp), nc);
+    pgc_metrics cm;
+    pgc_metrics_from_confusion(&s->cls, &cm);
+    metric(out, &n, "cls_accuracy", cm.acc, nc);
+    metric(out, &n, "sensitivity", cm.sens, nc);
+    metric(out, &n, "specificity", cm.spec, nc);
     double auc = 0;
     int auc_kind = nc;
     if (s->cls_frames && pgc_roc_auc(s->probs, s->labels, (size_t)s->cls_frames, &auc, NULL))
