@@ -1,5 +1,6 @@
 # pgcam: `make` builds every binary into bin/; `make test` runs every test.
 # Knobs: SANITIZE=address,undefined  CUDA=auto|0|1  PREFIX=/usr/local  DESTDIR=
+#        CUDA_HOME NVCC CUDNN_INCLUDE CUDNN_LIB CUDNN_LINK CUBLAS_LIB CUBLAS_LINK (below)
 .SUFFIXES:
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -31,8 +32,16 @@ endif
 # backend is a plugin, pgc-cuda.so beside the binaries, that they dlopen only when a
 # GPU is asked for: the binaries themselves never link the CUDA libraries, so they
 # start (and fall back to the CPU) where those are missing.
-NVCC := $(CUDA_HOME)/bin/nvcc
-HAVE_CUDA := $(if $(filter 1,$(CUDA)),1,$(if $(filter auto,$(CUDA)),$(shell test -x $(NVCC) && test -f $(CUDA_HOME)/include/cudnn.h && echo 1),))
+# cuDNN and cuBLAS may live outside CUDA_HOME (a pip wheel such as nvidia-cudnn-cu13
+# ships include/ and lib/ of its own, and only libcudnn.so.9: CUDNN_LINK=-l:libcudnn.so.9);
+# tests/gpu_session.sh finds them and sets these.
+NVCC ?= $(CUDA_HOME)/bin/nvcc
+CUDNN_INCLUDE ?= $(CUDA_HOME)/include
+CUDNN_LIB ?= $(CUDA_HOME)/lib64
+CUDNN_LINK ?= -lcudnn
+CUBLAS_LIB ?= $(CUDA_HOME)/lib64
+CUBLAS_LINK ?= -lcublas
+HAVE_CUDA := $(if $(filter 1,$(CUDA)),1,$(if $(filter auto,$(CUDA)),$(shell test -x $(NVCC) && test -f $(CUDNN_INCLUDE)/cudnn.h && echo 1),))
 CU_SRC := $(shell find lib -name '*.cu' 2>/dev/null | sort)
 ifeq ($(HAVE_CUDA)$(if $(CU_SRC),y,),1y)
   CU_OBJ := $(CU_SRC:%.cu=$(BUILD)/%.o)
@@ -43,11 +52,12 @@ ifeq ($(HAVE_CUDA)$(if $(CU_SRC),y,),1y)
              -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
              -gencode arch=compute_90,code=compute_90
   CUDA_MSG := cuda: building the GPU plugin $(PLUGIN) with $(NVCC) for sm_80 and sm_90
+  CUDA_PATHS := $(CUDNN_INCLUDE) $(CUDNN_LIB) $(CUDNN_LINK) $(CUBLAS_LIB) $(CUBLAS_LINK)
 else
   CU_OBJ :=
   PLUGIN :=
   PLUGIN_COPIES :=
-  CUDA_MSG := cuda: $(if $(filter 0,$(CUDA)),disabled (CUDA=0),$(if $(HAVE_CUDA),no GPU sources in lib/,no nvcc with cuDNN at $(CUDA_HOME))), building the CPU path only
+  CUDA_MSG := cuda: $(if $(filter 0,$(CUDA)),disabled (CUDA=0),$(if $(HAVE_CUDA),no GPU sources in lib/,no nvcc ($(NVCC)) with cuDNN ($(CUDNN_INCLUDE)/cudnn.h))), building the CPU path only
 endif
 
 LIB_SRC  := $(shell find lib -name '*.c' | sort)
@@ -69,8 +79,8 @@ all: $(BINS) $(TESTS) $(BENCHES) $(PLUGIN) $(PLUGIN_COPIES)
 FLAGS_FILE := $(BUILD)/flags
 $(FLAGS_FILE): FORCE
 	@mkdir -p $(@D)
-	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVCC) $(NVFLAGS)' | cmp -s - $@ || \
-	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVCC) $(NVFLAGS)' > $@
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVCC) $(NVFLAGS) $(CUDA_PATHS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS) $(LDLIBS_ALL) $(HAVE_CUDA) $(NVCC) $(NVFLAGS) $(CUDA_PATHS)' > $@
 
 $(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(@D)
@@ -78,14 +88,14 @@ $(BUILD)/%.o: %.c $(FLAGS_FILE)
 
 $(BUILD)/%.o: %.cu $(FLAGS_FILE)
 	@mkdir -p $(@D)
-	$(NVCC) $(NVFLAGS) -I$(CUDA_HOME)/include -c -o $@ $<
+	$(NVCC) $(NVFLAGS) -I$(CUDA_HOME)/include $(if $(filter-out $(CUDA_HOME)/include,$(CUDNN_INCLUDE)),-I$(CUDNN_INCLUDE)) -c -o $@ $<
 
 # The CUDA runtime is linked in statically (nvcc's default); cuDNN and cuBLAS are found
 # through the rpath, or LD_LIBRARY_PATH where they live elsewhere.
 $(PLUGIN): $(CU_OBJ)
 	@mkdir -p $(@D)
-	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 \
-	  -lcudnn -lcublas
+	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -L$(CUDNN_LIB) -L$(CUBLAS_LIB) \
+	  -Xlinker -rpath,$(CUDNN_LIB):$(CUBLAS_LIB):$(CUDA_HOME)/lib64 $(CUDNN_LINK) $(CUBLAS_LINK)
 
 $(PLUGIN_COPIES): $(PLUGIN)
 	@mkdir -p $(@D)
@@ -117,6 +127,11 @@ demo: all
 
 test: all
 	@BIN=$(BINDIR) UNIT=$(BUILD)/t bash tests/run.sh
+
+# Not part of test: the Slurm job-array recipe on a one-node Slurm it starts and stops
+# (installs Debian's slurm-wlm and munge when missing; needs root).
+test-slurm: all
+	@BIN=$(BINDIR) bash tests/slurm/run.sh
 
 bench: all
 	@BIN=$(BINDIR) BENCH=$(BUILD)/b bash tests/bench/run.sh
@@ -155,6 +170,6 @@ clean:
 	rm -rf build bin
 
 FORCE:
-.PHONY: all demo test bench gpu-check fuzz install clean FORCE
+.PHONY: all demo test test-slurm bench gpu-check fuzz install clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

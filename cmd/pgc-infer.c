@@ -20,8 +20,9 @@ static const char USAGE[] =
     "Classifies the f32 `image` record of each frame (H and W multiples of 16) and adds,\n"
     "after the frame's own records: `prob` (the model's K classes, class 0 none: 0 none,\n"
     "1 tumour for a two-class model; metadata `prob` = P(tumour) = 1 - P(none), `pred`\n"
-    "tumour or none, `class` the most probable class), and per pyramid scale p `feat.sp`\n"
-    "and `grad.sp` (c y x), d score / d feature, with `cam-class` naming the score.\n"
+    "tumour or none, `class` the most probable class of a model of more than two), and\n"
+    "per pyramid scale p `feat.sp` and `grad.sp` (c y x), d score / d feature, with\n"
+    "`cam-class` naming the score.\n"
     "The image record gets a `prob` key. dcfpn/fpn/multigap*: scales s1..s4 = d1..d4,\n"
     "s5 = e5; resnet50: s1 = its last block.\n"
     "\n"
@@ -271,7 +272,7 @@ static void flush(infer *s)
             pgc_record *pr = &f->rec[f->n - 1];
             if (pgc_meta_setf(pr, "prob", &e, "%.6g", pt) ||
                 pgc_meta_set(pr, "pred", arg ? "tumour" : "none", &e) ||
-                pgc_meta_set(pr, "class", s->mi.classes[arg], &e))
+                (K > 2 && pgc_meta_set(pr, "class", s->mi.classes[arg], &e)))
                 cli_die(PGC_ENOMEM, &e);
             const char *cam_class = !s->o.grad ? NULL : named[b] >= 0 ? s->mi.classes[named[b]] : "tumour";
             for (int k = 0; k < net->nscales; k++) {

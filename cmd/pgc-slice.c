@@ -1,5 +1,5 @@
 /* pgc-slice: PNG images and NIfTI volumes in, one stream frame per slice out.
- * Reads: the files named (and in --list), the CSVs of ../shared/data, a segmentation.
+ * Reads: the files named (and in --list), labels.csv and boxes.csv (pipelines/README.md), a segmentation.
  * Writes: for each slice an `image` record and, when truth is known, a `truth` record. */
 #include <errno.h>
 #include <stdlib.h>

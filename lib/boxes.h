@@ -1,4 +1,4 @@
-/* Boxes from a map (dcfpn.md, "Boxes and scoring"): pixels strictly above frac * max,
+/* Boxes from a map (format/network.md, section 6): pixels strictly above frac * max,
  * 8-connected regions, one half-open box (x0, y0, x1, y1) per region; and boxes mapped
  * to source pixels through the `transform` metadata. */
 #ifndef PGC_BOXES_H

@@ -1,4 +1,4 @@
-/* Per-scale class activation maps (dcfpn.md, "Grad-CAM per scale, and the pyramid").
+/* Per-scale class activation maps (format/network.md, sections 4 and 5).
  *
  * All methods read A = feat and G = grad, (K, h, w), where G is the gradient of the
  * class logit y^c (pre-softmax) with respect to A. Sums run in double so that maps agree

@@ -1,5 +1,5 @@
 /* Class activation maps of one pyramid scale from its feature map A and the gradient
- * G = d y^c / d A of the class logit (dcfpn.md, "Grad-CAM per scale"). Every method
+ * G = d y^c / d A of the class logit (format/network.md, section 4). Every method
  * works on (K, h, w) and gives one raw (unnormalised) h x w map; pgc-fuse resizes and
  * normalises. */
 #ifndef PGC_CAM_H

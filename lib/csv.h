@@ -1,4 +1,4 @@
-/* The CSV tables of ../shared/data: a header row, then one row per record; fields may be
+/* The CSV tables of a data folder (pipelines/README.md): a header row, then one row per record; fields may be
  * quoted ("a,b", "say ""x"""). labels.csv (`file,label,...`) and boxes.csv
  * (`file,x0,y0,x1,y1,...`, half-open pixel boxes, several rows per file allowed) are
  * looked up by the basename of `file`. Whole tables are held in memory: they are small. */

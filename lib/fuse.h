@@ -1,5 +1,5 @@
 /* The pyramid: per-scale maps resized to the image, normalised and combined into PG-CAM
- * (dcfpn.md, "Grad-CAM per scale, and the pyramid"). */
+ * (format/network.md, sections 4 and 5). */
 #ifndef PGC_FUSE_H
 #define PGC_FUSE_H
 

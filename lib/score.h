@@ -1,5 +1,5 @@
-/* Localisation and classification scores over a set of frames (dcfpn.md, "Boxes and
- * scoring"; MaxBoxAccV2 from Choe et al. 2020). Boxes are float[4] x0 y0 x1 y1,
+/* Localisation and classification scores over a set of frames (format/network.md,
+ * section 7; MaxBoxAccV2 from Choe et al. 2020). Boxes are float[4] x0 y0 x1 y1,
  * half-open. Add frames one at a time; only the classification scores keep one entry per
  * frame (ROC AUC needs every probability), everything else is a fixed set of counters. */
 #ifndef PGC_SCORE_H
@@ -15,10 +15,11 @@
 #define PGC_SCORE_NDELTA 3 /* IoU thresholds 0.3, 0.5, 0.7 */
 #define PGC_SCORE_NTHR 100 /* CAM thresholds 0.00, 0.01, ..., 0.99 */
 #define PGC_IOBB_HIT 0.2   /* a hit is IOBB strictly above this */
+#define PGC_SCORE_MAX_CLASSES 17 /* class names in a confusion matrix (more are pooled) */
 
 extern const double pgc_score_delta[PGC_SCORE_NDELTA];
 
-/* pgc_ratio (metrics.h): dcfpn.md says any 0/0 in a score is reported as 0. */
+/* pgc_ratio (metrics.h): format/network.md says any 0/0 in a score is reported as 0. */
 double pgc_box_area(const float b[4]);     /* 0 for an empty box */
 double pgc_box_iobb(const float b[4], const float g[4]); /* area(b n g) / area(b) */
 double pgc_box_iou(const float a[4], const float b[4]);
@@ -65,6 +66,12 @@ typedef struct {
     float *probs;          /* (cls_frames) for ROC AUC */
     unsigned char *labels; /* (cls_frames) */
     size_t cls_cap;
+    /* tumour types: true class (none, or the image's tumour_type) against the `class`
+     * the model named (a K-class model's prob record); frames with both */
+    char cls_name[PGC_SCORE_MAX_CLASSES][32];
+    int ncls;
+    long confusion[PGC_SCORE_MAX_CLASSES][PGC_SCORE_MAX_CLASSES]; /* [true][predicted] */
+    long type_frames;
     pgc_mapboxes mb;       /* scratch */
     float *norm;           /* scratch: the map min-max normalised */
     size_t norm_cap;
@@ -81,6 +88,9 @@ int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
                       const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
                       pgc_err *e);
 int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e);
+/* One frame of type classification: its true class name (none or its tumour type) and
+ * the class the model named. After PGC_SCORE_MAX_CLASSES - 1 names, others are "other". */
+void pgc_score_add_type(pgc_score *s, const char *truth, const char *pred);
 
 /* Truth from outside the stream (a boxes.csv read with lib/csv, in source pixels), or
  * use = 0 for the frame's `truth` record (image pixels). */
@@ -98,12 +108,12 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
 
 /* One line of the report. */
 typedef struct {
-    char name[32];
+    char name[80];
     double value;
     int kind; /* 0 a count, 1 a fraction, 2 not available */
 } pgc_metric;
 
-#define PGC_SCORE_NMETRICS 40
+#define PGC_SCORE_NMETRICS (40 + 2 + PGC_SCORE_MAX_CLASSES * (PGC_SCORE_MAX_CLASSES + 1))
 /* Fills out (PGC_SCORE_NMETRICS entries at most) and returns how many. */
 int pgc_score_metrics(const pgc_score *s, pgc_metric *out);
 

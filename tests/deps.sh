@@ -3,8 +3,9 @@
 # As root it runs apt-get; otherwise it names the exact command and fails.
 set -eu
 # python3-nibabel: the independent reader of the NIfTI files pgc-volume writes;
-# dcm2niix and python3-pydicom: DICOM intake and its test (tests/e2e/dicom_intake.sh).
-need="make gcc libc6-dev libpng-dev zlib1g-dev libopenblas-dev python3 python3-nibabel dcm2niix python3-pydicom"
+# dcm2niix and python3-pydicom: DICOM intake and its test (tests/e2e/dicom_intake.sh);
+# parallel: GNU parallel, the scale-out recipe over volumes (tests/e2e/volumes_parallel.sh).
+need="make gcc libc6-dev libpng-dev zlib1g-dev libopenblas-dev python3 python3-nibabel dcm2niix python3-pydicom parallel"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,7 +2,7 @@
 """Writes golden tensors from PyTorch for tests/unit/nn_golden.c. Run with Debian's
 python3-torch:  /usr/bin/python3 tests/gen_golden.py
 
-tests/golden/dcfpn_w1.bin: a tiny dcfpn built exactly as shared/design/dcfpn.md writes
+tests/golden/dcfpn_w1.bin: a tiny dcfpn built exactly as format/network.md writes
 it (X(p) materialised, one 31w BN): weights, input, and every output in full.
 tests/golden/<arch>.bin for fpn, multigap, multigap-dc, resnet50: weights and input
 come from a formula that the C test computes too (xoshiro256** seeded by a hash of the
@@ -148,7 +148,7 @@ def formula(name, shape):
 
 
 class FPN(DCFPN):
-    """dcfpn.md's ablations: dense connections on or off, BN+GAP or multi-GAP head."""
+    """format/network.md's ablations: dense connections on or off, BN+GAP or multi-GAP head."""
 
     def __init__(self, w, dense, multigap):
         nn.Module.__init__(self)

@@ -21,7 +21,7 @@ BIN=$(cd "${BIN:-bin}" && pwd) UNIT=$(cd "${UNIT:-build/rel/t}" && pwd)
 BENCH=$(cd "${BENCH:-build/rel/b}" && pwd)
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 if [ ! -f "$BIN/pgc-cuda.so" ]; then
-    echo "gpu-check: no GPU plugin was built ($BIN/pgc-cuda.so): make needs nvcc and cuDNN at /usr/local/cuda"
+    echo "gpu-check: no GPU plugin was built ($BIN/pgc-cuda.so): make needs nvcc and cuDNN (CUDA_HOME, CUDNN_INCLUDE, CUDNN_LIB; tests/gpu_session.sh finds them)"
     exit 1
 fi
 probe=$("$UNIT/gpu_ops" memory)

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """PyTorch's speed on the networks nn_bench measures, for a side-by-side comparison.
 
-The same networks (dcfpn.md: dcfpn w16 and w32, ResNet-50 with a 1-channel stem), the same
+The same networks (format/network.md: dcfpn w16 and w32, ResNet-50 with a 1-channel stem), the same
 input (one channel, size x size, normal noise), batch sizes, modes and thread count as
 tests/bench/nn_bench.c, and rows in nn_bench's layout with a trailing `torch` tag:
     torch_bench.py                        the suite: dcfpn w16, w32, resnet50, batch 1 and 8
     torch_bench.py --arch A --width W --size S --batch B --mode infer|cam|train
-As in nn_bench, --batch applies only with --arch (the suite runs batches 1 and 8).
+As in nn_bench, --batch applies only with --arch (the suite runs batches 1 and 8, or
+--batches). On a GPU (--device cuda, for tests/gpu_session.sh beside gpu_bench): the same
+networks on the card, TF32 off unless --tf32 (which allows it for convolutions and
+matrix products, as PGC_GPU_FAST=1 does for pgcam); cuDNN's default algorithm choice in
+both (torch.backends.cudnn.benchmark stays off); each step ends with a synchronize.
 
 Modes:
     infer  eval mode under no_grad: forward only.
@@ -52,7 +56,7 @@ def double_conv(cin, cout):
 
 
 class DCFPN(nn.Module):
-    """dcfpn.md's DC-FPN with dense connections, X(p) materialised."""
+    """format/network.md's DC-FPN with dense connections, X(p) materialised."""
 
     def __init__(self, w):
         super().__init__()
@@ -180,11 +184,12 @@ class MacCounter:
 
 # ---- one measurement ----
 
-def run(arch, width, size, batch, mode, secs):
+def run(arch, width, size, batch, mode, secs, device="cpu"):
     torch.manual_seed(3)
-    net = build(arch, width)
-    x = torch.randn(batch, 1, size, size)
-    lab = torch.tensor([i & 1 for i in range(batch)])
+    net = build(arch, width).to(device)
+    x = torch.randn(batch, 1, size, size).to(device)
+    lab = torch.tensor([i & 1 for i in range(batch)]).to(device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     opt = None
     if mode == "train":
         net.train()
@@ -204,6 +209,7 @@ def run(arch, width, size, batch, mode, secs):
             z, _ = net(x)
             F.cross_entropy(z, lab).backward()
             opt.step()
+        sync()
 
     counter = MacCounter(net)
     step()  # the first step warms caches and the allocator (and counts the MACs)
@@ -232,16 +238,35 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--core-gflops", type=float, default=0.0,
                     help="a core's peak GFLOP per CPU second (nn_bench's), for %%peak")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--tf32", action="store_true", help="cuda: allow TF32 (default: FP32 math)")
+    ap.add_argument("--batches", default="1,8", help="the suite's batch sizes (default 1,8)")
     ap.add_argument("--profile", action="store_true", help="accepted for nn_bench's sake; ignored")
     ap.add_argument("--profile-cpu", action="store_true", help="accepted; ignored")
     a = ap.parse_args()
     if a.size <= 0 or a.size % 16 or a.batch <= 0 or a.threads <= 0:
         ap.error("size must be a positive multiple of 16; batch and threads positive")
 
+    try:
+        batches = [int(b) for b in a.batches.split(",")]
+        assert batches and min(batches) > 0
+    except (ValueError, AssertionError):
+        ap.error(f"--batches wants positive numbers separated by commas, not {a.batches!r}")
     torch.set_num_threads(a.threads)
-    print(f"torch {torch.__version__} on {torch.get_num_threads()} threads "
-          f"(oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}); "
-          f"dcfpn with X(p) materialised; GFLOP/s from the MACs torch executes")
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            print("torch_bench: torch has no usable CUDA device here", file=sys.stderr)
+            return 1
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        torch.backends.cudnn.allow_tf32 = a.tf32
+        print(f"torch {torch.__version__} on {torch.cuda.get_device_name(0)} (CUDA "
+              f"{torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}), "
+              f"{'TF32' if a.tf32 else 'FP32'}; dcfpn with X(p) materialised; "
+              f"GFLOP/s from the MACs torch executes")
+    else:
+        print(f"torch {torch.__version__} on {torch.get_num_threads()} threads "
+              f"(oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}); "
+              f"dcfpn with X(p) materialised; GFLOP/s from the MACs torch executes")
     print(f"{'arch':<10} {'width':>5} {'size':>5} {'batch':>5} {'mode':<6} {'images/s':>10} "
           f"{'GFLOP/s':>8} {'img/cpu-s':>10} {'%peak':>7}")
 
@@ -252,13 +277,14 @@ def main():
         jobs = [(a.arch, a.width, a.batch)]
     else:
         jobs = [(arch, w, b) for arch, w in (("dcfpn", 16), ("dcfpn", 32), ("resnet50", 64))
-                for b in (1, 8)]
+                for b in batches]
     for arch, width, batch in jobs:
         for mode in MODES:
             if a.mode and mode != a.mode:
                 continue
             try:
-                img_s, gf, img_cpu, gf_cpu = run(arch, width, a.size, batch, mode, a.seconds)
+                img_s, gf, img_cpu, gf_cpu = run(arch, width, a.size, batch, mode, a.seconds,
+                                                 a.device)
             except (RuntimeError, ValueError) as e:  # out of memory; BN over 1 value (train)
                 msg = str(e).splitlines()[0] if str(e) else type(e).__name__
                 print(f"# {arch} {width} {a.size} {batch} {mode}: torch failed: {msg}",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-check against an independent implementation: a few lines of Python written from
-# dcfpn.md (not from lib/) recompute every CAM method and PG-CAM on the `random` fixture
+# format/network.md (not from lib/) recompute every CAM method and PG-CAM on the `random` fixture
 # (three scales at odd sizes, signed features and gradients) and must agree to 1e-5.
 . "$(dirname "$0")/lib.sh"
 : "${UNIT:?}"

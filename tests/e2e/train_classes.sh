@@ -65,6 +65,13 @@ expect_ok 'an input unlike the training images gets one warning line, then runs'
     pgc-slice "$EX"/slices/*.png | pgc-prep --model k.model | pgc-infer -m k.model --no-grad > o.pgc 2>err &&
     ! test -s err'
 
+expect_ok 'pgc-score adds the type confusion matrix for a K-class model, not for two' '
+    pgc-infer -m k.model --no-grad < typed.pgc | pgc-score > s.tsv &&
+    awk -F"\t" "\$1 == \"type_frames\" { t = \$2 } \$1 == \"frames_label\" { n = \$2 } END { exit !(t > 0 && t == n) }" s.tsv &&
+    grep -q "^type_accuracy	" s.tsv &&
+    grep -q "^confusion.meningioma.[a-z]*	[0-9]" s.tsv && grep -q "^class_accuracy.glioma	" s.tsv &&
+    pgc-infer -m two.model --no-grad < typed.pgc | pgc-score > s2.tsv && ! grep -q type_ s2.tsv'
+
 expect_exit 2 '--class with a name the model lacks is a usage error' \
     "pgc-infer -m k.model --class astrocytoma < typed.pgc"
 expect_exit 2 '--classes must start with none' "$TR --classes glioma,none -o x.model"

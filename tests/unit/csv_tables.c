@@ -1,4 +1,4 @@
-/* lib/csv: the ../shared/data CSV conventions. */
+/* lib/csv: the CSV conventions of pipelines/README.md. */
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 /* The CPU networks against PyTorch on the same weights (tests/gen_golden.py wrote the
- * golden tensors, in f64, from dcfpn.md's materialised definition): logits, Grad-CAM
+ * golden tensors, in f64, from format/network.md's materialised definition): logits, Grad-CAM
  * features and gradients in inference mode, loss, parameter gradients and running
  * statistics in training mode. dcfpn in full; fpn, multigap, multigap-dc and resnet50
  * from formula weights, compared through summaries. */

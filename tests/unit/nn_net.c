@@ -1,6 +1,6 @@
 /* The architectures as whole networks: gradients against finite differences of the
  * cross-entropy (in inference mode), the folded dcfpn against the one that materialises
- * X(p) as dcfpn.md writes it (both modes), and shapes. */
+ * X(p) as format/network.md writes it (both modes), and shapes. */
 #include "check.h"
 #include "nn_fd.h"
 

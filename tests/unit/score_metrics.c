@@ -367,6 +367,25 @@ static void bad_labels_and_boxes_are_errors(void)
     pgc_frame_free(&f);
 }
 
+static void a_confusion_matrix_counts_true_types_against_the_named_class(void)
+{
+    pgc_score s;
+    pgc_score_init(&s, 0.5);
+    EXPECT(metric_of(&s, "type_accuracy") == -2); /* two-class models: no such lines */
+    pgc_score_add_type(&s, "meningioma", "meningioma");
+    pgc_score_add_type(&s, "meningioma", "glioma");
+    pgc_score_add_type(&s, "glioma", "glioma");
+    pgc_score_add_type(&s, "none", "none");
+    EXPECT(metric_of(&s, "type_frames") == 4);
+    EXPECT_NEAR(metric_of(&s, "type_accuracy"), 0.75, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "class_accuracy.meningioma"), 0.5, 1e-12);
+    EXPECT_NEAR(metric_of(&s, "class_accuracy.glioma"), 1, 1e-12);
+    EXPECT(metric_of(&s, "confusion.meningioma.glioma") == 1);
+    EXPECT(metric_of(&s, "confusion.glioma.meningioma") == 0);
+    EXPECT(metric_of(&s, "confusion.none.none") == 1);
+    pgc_score_free(&s);
+}
+
 int main(void)
 {
     RUN(iobb_is_intersection_over_the_predicted_box);
@@ -386,5 +405,6 @@ int main(void)
     RUN(frames_are_scored_from_their_records);
     RUN(frames_without_truth_count_for_classification_only);
     RUN(bad_labels_and_boxes_are_errors);
+    RUN(a_confusion_matrix_counts_true_types_against_the_named_class);
     return check_done();
 }

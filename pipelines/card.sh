@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The shipped model's card (examples/model/README.md), from the model file's own
+# metadata and the study's scores on the validation split. Usage: card.sh WORK MODEL
+set -euo pipefail
+w=$1 m=$2
+f=$w/study/models/$m.model
+meta() { python3 - "$f" "$1" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<I", b[40:44])[0]
+for line in b[64:64 + n].decode().splitlines():
+    k, _, v = line.partition(": ")
+    if k == sys.argv[2]: print(v)
+PY
+}
+get() { awk -F'\t' -v k="$2" '$1 == k { v = $2 } END { printf "%.3f", v }' "$w/study/$m/$1"; }
+secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$w/study/models/$m.train.txt" | tail -n 1)
+cat <<EOT
+# The shipped model: dcfpn.model
+
+A DC-FPN (\`format/network.md\`, dense connections on) trained by this project's own
+\`pgc-train\` on image-level labels only, in the localisation study of \`pipelines/\`
+(\`make -C pipelines -j4 THREADS=1 study\`; this file is a copy of
+\`work/study/models/$m.model\`, and this card is written by \`pipelines/card.sh\`).
+
+| | |
+|---|---|
+| architecture | \`$(meta arch)\`, width w = $(meta width), classes \`$(meta classes)\` (class 0 none; P(tumour) = 1 - P(none)) |
+| input | 1 x $(meta prep-size) x $(meta prep-size): \`pgc-prep --model examples/model/dcfpn.model\` (fit $(meta prep-fit), norm $(meta prep-norm)) |
+| data | \`pipelines/\` train split: $(meta train-images) slices, $(meta train-tumour) tumour: figshare T1c (meningioma, glioma, pituitary: their \`tumour_type\`), Br35H (tumour of unknown type, or none), every 3rd axial brain slice of the TCGA glioma volume and of the Colin27 template |
+| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, $(awk -F'\t' 'END { print $1 }' "$w/study/models/$m.log.tsv") steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
+| time | ${secs:-?} s for the last run of its training (it was resumed from checkpoints), on a 2-core AMD EPYC shared with three other trainings |
+
+Why this one: it scored best on the validation split by \`pipelines/choose.sh\` (the mean
+over figshare meningioma, glioma, pituitary and Br35H of the PG-CAM pointing game and of
+the product rule's IOBB F1), among the models of the study table in the top-level
+README. Nothing of the kept-back cases was used to choose it.
+
+Validation split, classification (tumour vs none, 525 slices): accuracy $(get cls.tsv cls_accuracy),
+sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), ROC AUC $(get cls.tsv roc_auc).
+
+Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
+the paper's rule and under the product rule, \`pgc-fuse --blur 2 | pgc-box --rule product\`):
+
+| source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |
+|---|---|---|---|---|
+EOT
+for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
+    k=${s%%:*}
+    bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.product.tsv")
+    echo "| ${s#*:} | $(get $k.paper.tsv pointing_game) | $(get $k.paper.tsv iobb_f1) | $(get $k.product.tsv iobb_f1) | $bps |"
+done

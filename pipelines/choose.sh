@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Chooses the model to ship from the study's scores on the validation split only:
+# the score of a model is the mean over the four tumour sources (figshare meningioma,
+# glioma, pituitary; Br35H) of the PG-CAM pointing game and of the product rule's IOBB
+# F1, so that a model good on one source alone does not win. Prints the model's name
+# and its score. Usage: choose.sh WORK MODEL...
+set -euo pipefail
+w=$1; shift
+get() { awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? 0 : v) }' "$1"; }
+for m in "$@"; do
+    [ -f "$w/study/$m/menin_val.paper.tsv" ] || continue
+    s=0
+    for set in menin_val glio_val pit_val br_val; do
+        pg=$(get "$w/study/$m/$set.paper.tsv" pointing_game)
+        f1=$(get "$w/study/$m/$set.product.tsv" iobb_f1)
+        s=$(awk -v s="$s" -v a="$pg" -v b="$f1" 'BEGIN { print s + (a + b) / 8 }')
+    done
+    printf '%s\t%.4f\n' "$m" "$s"
+done | sort -t$'\t' -k2,2gr -k1,1 | head -n 1

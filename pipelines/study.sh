@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The localisation study's tables, as Markdown, from the pgc-score outputs under
+# $1/study/MODEL/. Usage: study.sh WORK MODEL... (models named LABELS-INIT-sSEED, or
+# ship). A row is a configuration (the models that differ only in their seed): each
+# number is the mean over its seeds, with the smallest and largest in brackets.
+set -euo pipefail
+w=$1; shift
+models=("$@")
+get() { [ -f "$1" ] || { echo NA; return; }; awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? "NA" : v) }' "$1"; }
+# configs, in order of first appearance
+configs=()
+for m in "${models[@]}"; do
+    c=${m%-s[0-9]*}
+    [[ " ${configs[*]-} " == *" $c "* ]] || configs+=("$c")
+done
+seeds_of() { for m in "${models[@]}"; do [ "${m%-s[0-9]*}" = "$1" ] && echo "$m"; done; }
+# stat CONFIG FILE-SUFFIX METRIC: mean [min-max] over the config's seeds (3 decimals)
+stat() {
+    local vals=()
+    for m in $(seeds_of "$1"); do vals+=("$(get "$w/study/$m/$2" "$3")"); done
+    printf '%s\n' "${vals[@]}" | awk '$1 != "NA" { s += $1; n++; if (n == 1 || $1 < lo) lo = $1; if (n == 1 || $1 > hi) hi = $1 }
+        END { if (!n) print "NA"; else if (n == 1 || lo == hi) printf "%.3f\n", s / n; else printf "%.3f [%.2f-%.2f]\n", s / n, lo, hi }'
+}
+nseeds() { seeds_of "$1" | wc -l; }
+name() {
+    case $1 in
+    ship) echo "binary, He init, 4800 steps (the model shipped before the study)" ;;
+    *) local l=${1%%-*} i=${1#*-}; echo "$( [ "$l" = types ] && echo "4 classes (tumour types)" || echo binary ), ${i/he/He init}${i/nearest/} $( [ "$i" = nearest ] && echo "(nearest-neighbour)")" ;;
+    esac
+}
+rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:"Grad-CAM scale 5 (coarsest), paper rule"
+       blur:"PG-CAM, blur 2, paper rule" product:"PG-CAM, blur 2, product rule")
+sets=(menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)")
+
+echo "### Pointing game and IOBB F1 per source of the validation split"
+echo
+printf '| labels, init | seeds | map, box rule |'
+for s in "${sets[@]}"; do printf ' %s PG / F1 |' "${s#*:}"; done; echo
+printf '|---|---|---|'; for s in "${sets[@]}"; do printf -- '---|'; done; echo
+for c in "${configs[@]}"; do
+    for r in "${rules[@]}"; do
+        printf '| %s | %d | %s |' "$(name "$c")" "$(nseeds "$c")" "${r#*:}"
+        for s in "${sets[@]}"; do
+            printf ' %s / %s |' "$(stat "$c" "${s%%:*}.${r%%:*}.tsv" pointing_game)" "$(stat "$c" "${s%%:*}.${r%%:*}.tsv" iobb_f1)"
+        done
+        echo
+    done
+done
+echo
+echo "### The meningioma slices in the paper's terms, and classification"
+echo
+echo "| labels, init | map, box rule | IOBB precision | IOBB recall | IOBB F1 | F1 @ IoU 0.5 | MaxBoxAccV2 | boxes per slice | ROC AUC (tumour vs none, all val) |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for c in "${configs[@]}"; do
+    auc=$(stat "$c" cls.tsv roc_auc)
+    for r in "${rules[@]}"; do
+        f=menin_val.${r%%:*}.tsv
+        bps=$(for m in $(seeds_of "$c"); do awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { if (n) printf "%.2f\n", b / n }' "$w/study/$m/$f" 2>/dev/null; done |
+              awk '{ s += $1; n++ } END { if (n) printf "%.2f", s / n; else printf "NA" }')
+        echo "| $(name "$c") | ${r#*:} | $(stat "$c" "$f" iobb_precision) | $(stat "$c" "$f" iobb_recall) | $(stat "$c" "$f" iobb_f1) | $(stat "$c" "$f" iou50_f1) | $(stat "$c" "$f" maxboxacc_v2) | $bps | $auc |"
+    done
+done
+echo
+echo "Slices per source: $(for s in "${sets[@]}"; do m=${models[0]}; printf '%s %s; ' "${s#*:}" "$(get "$w/study/$m/${s%%:*}.paper.tsv" frames_boxes)"; done | sed 's/; $//') (slices with a truth box)."
