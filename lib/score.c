@@ -113,7 +113,7 @@ int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t 
     return PGC_OK;
 }
 
-int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t,
+int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_transform *t,
                        const float *gt, size_t ng)
 {
     size_t hw = h * w, best = 0;
@@ -121,7 +121,7 @@ int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t
     for (size_t i = 1; i < hw; i++)
         if (map[i] > map[best]) best = i;
     double x, y;
-    pgc_affine_point(t, (double)(best % w) + 0.5, (double)(best / w) + 0.5, &x, &y);
+    pgc_transform_apply(t, (double)(best % w) + 0.5, (double)(best / w) + 0.5, &x, &y);
     for (size_t j = 0; j < ng; j++) {
         const float *g = gt + 4 * j;
         if (x >= g[0] && x < g[2] && y >= g[1] && y < g[3]) return 1;
@@ -173,7 +173,7 @@ int pgc_score_add_boxes(pgc_score *s, const float *pred, size_t np, const float 
 }
 
 int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
-                      const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
+                      const pgc_transform *map_t, const float *gt, size_t ng, pgc_score_row *row,
                       pgc_err *e)
 {
     if (!ng) return PGC_OK; // both scores need an object to find
@@ -202,7 +202,7 @@ int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
         for (size_t i = 0; i < s->mb.n; i++) {
             const pgc_region_box *r = &s->mb.box[i];
             float b[4] = {(float)r->x0, (float)r->y0, (float)r->x1, (float)r->y1};
-            pgc_affine_box(map_t, b, b);
+            pgc_transform_box(map_t, b, b);
             for (size_t j = 0; j < ng; j++) best = fmax(best, pgc_box_iou(b, gt + 4 * j));
         }
         for (int d = 0; d < PGC_SCORE_NDELTA; d++) s->boxacc[t][d] += best >= pgc_score_delta[d];
@@ -333,8 +333,8 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
                             "%llu x %llu", id, (unsigned long long)m->dims[0],
                             (unsigned long long)m->dims[1], (unsigned long long)f->rec[ii].dims[0],
                             (unsigned long long)f->rec[ii].dims[1]);
-        pgc_affine t = pgc_affine_identity;
-        if (ext && ext->use && (rc = pgc_affine_of(m, id, &t, e))) return rc;
+        pgc_transform t = pgc_transform_identity;
+        if (ext && ext->use && (rc = pgc_transform_of(m, id, &t, e))) return rc;
         rc = pgc_score_add_map(s, m->data, m->dims[0], m->dims[1], &t, gt, ng, row, e);
         if (rc == PGC_EINPUT) return pgc_errf(e, rc, "frame '%s': pgcam holds NaN or Inf", id);
         if (rc) return rc;

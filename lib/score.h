@@ -39,7 +39,7 @@ int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t 
 
 /* Pointing game: 1 when the centre of map's largest pixel (the first in row-major order
  * among equals), mapped through t, lies in some ground truth box (half-open), else 0. */
-int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t,
+int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_transform *t,
                        const float *gt, size_t ng);
 
 /* One frame's results, for the per-frame table. */
@@ -85,7 +85,7 @@ void pgc_score_free(pgc_score *s);
 int pgc_score_add_boxes(pgc_score *s, const float *pred, size_t np, const float *gt,
                         size_t ng, pgc_score_row *row, pgc_err *e);
 int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
-                      const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
+                      const pgc_transform *map_t, const float *gt, size_t ng, pgc_score_row *row,
                       pgc_err *e);
 int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e);
 /* One frame of type classification: its true class name (none or its tumour type) and

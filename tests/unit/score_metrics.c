@@ -180,9 +180,9 @@ static void maxboxacc_v2_takes_the_best_threshold_per_delta(void)
     ring_map(m);
     pgc_score s;
     pgc_score_init(&s, 0.5);
-    EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_affine_identity, (float[]){2, 2, 6, 6}, 1,
+    EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_transform_identity, (float[]){2, 2, 6, 6}, 1,
                              NULL, NULL) == 0);
-    EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_affine_identity, (float[]){0, 0, 10, 10}, 1,
+    EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_transform_identity, (float[]){0, 0, 10, 10}, 1,
                              NULL, NULL) == 0);
     EXPECT(metric_of(&s, "frames_map") == 2);
     EXPECT_NEAR(metric_of(&s, "maxboxacc_iou30"), 1, 0);
@@ -203,7 +203,7 @@ static void maxboxacc_normalises_the_map_first(void)
     for (int i = 0; i < 100; i++) m[i] = 3 * m[i] + 2;
     pgc_score s;
     pgc_score_init(&s, 0.5);
-    EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_affine_identity, (float[]){0, 0, 10, 10}, 1,
+    EXPECT(pgc_score_add_map(&s, m, 10, 10, &pgc_transform_identity, (float[]){0, 0, 10, 10}, 1,
                              NULL, NULL) == 0);
     EXPECT_NEAR(metric_of(&s, "maxboxacc_iou30"), 1, 0);
     EXPECT_NEAR(metric_of(&s, "maxboxacc_iou50"), 0, 0);
@@ -216,7 +216,7 @@ static void an_all_zero_map_finds_nothing(void)
     pgc_score s;
     pgc_score_init(&s, 0.5);
     pgc_score_row row = {0};
-    EXPECT(pgc_score_add_map(&s, z, 10, 10, &pgc_affine_identity, (float[]){5, 5, 10, 10}, 1,
+    EXPECT(pgc_score_add_map(&s, z, 10, 10, &pgc_transform_identity, (float[]){5, 5, 10, 10}, 1,
                              &row, NULL) == 0);
     EXPECT(metric_of(&s, "maxboxacc_v2") == 0);
     EXPECT(row.pointing == 0 && metric_of(&s, "pointing_game") == 0); // argmax (0,0)
@@ -226,12 +226,12 @@ static void an_all_zero_map_finds_nothing(void)
 static void pointing_takes_the_first_maximum_and_the_transform(void)
 {
     float m[12] = {0, 0, 0, 0, /**/ 0, 0, 5, 0, /**/ 5, 0, 0, 0}; // (x 2, y 1) comes first
-    EXPECT(pgc_score_pointing(m, 3, 4, &pgc_affine_identity, (float[]){2, 1, 3, 2}, 1) == 1);
-    EXPECT(pgc_score_pointing(m, 3, 4, &pgc_affine_identity, (float[]){0, 2, 1, 3}, 1) == 0);
+    EXPECT(pgc_score_pointing(m, 3, 4, &pgc_transform_identity, (float[]){2, 1, 3, 2}, 1) == 1);
+    EXPECT(pgc_score_pointing(m, 3, 4, &pgc_transform_identity, (float[]){0, 2, 1, 3}, 1) == 0);
     // half-open: a box ending at x = 2 does not hold pixel column 2
-    EXPECT(pgc_score_pointing(m, 3, 4, &pgc_affine_identity, (float[]){0, 0, 2, 3}, 1) == 0);
+    EXPECT(pgc_score_pointing(m, 3, 4, &pgc_transform_identity, (float[]){0, 0, 2, 3}, 1) == 0);
     // through a transform: centre (2.5, 1.5) -> (2 * 2.5 + 100, 2 * 1.5) = (105, 3)
-    pgc_affine t = {2, 0, 100, 0, 2, 0};
+    pgc_transform t = {2, 0, 100, 0, 2, 0};
     EXPECT(pgc_score_pointing(m, 3, 4, &t, (float[]){104, 2, 106, 4}, 1) == 1);
     EXPECT(pgc_score_pointing(m, 3, 4, &t, (float[]){2, 1, 3, 2}, 1) == 0);
 }
