@@ -6,6 +6,7 @@
 #include "common/cli.h"
 #include "common/device.h"
 
+#include "../lib/cam.h"
 #include "../lib/model.h"
 #include "../lib/nn/net.h"
 
@@ -69,24 +70,14 @@ static void parse(int argc, char **argv, opts *o)
     }
 }
 
-/* "all" or "1,4": want[p] for p = 1..max. */
+/* "all" or "1,4" (pgc_scales_parse, the one scale-list parser): want[p] for p = 1..max. */
 static void parse_scales(const char *s, int max, int want[PGC_MAX_SCALES + 1])
 {
+    unsigned set;
+    if (pgc_scales_parse(s, &set, NULL) || (set & ~((2u << max) - 1)))
+        cli_usage("--scales wants 'all' or numbers in 1..%d separated by commas, not '%s'", max, s);
     memset(want, 0, sizeof(int) * (PGC_MAX_SCALES + 1));
-    if (!strcmp(s, "all")) {
-        for (int p = 1; p <= max; p++) want[p] = 1;
-        return;
-    }
-    const char *p = s;
-    while (*p) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > max || (*end && *end != ','))
-            cli_usage("--scales wants 'all' or numbers in 1..%d separated by commas, not '%s'",
-                      max, s);
-        want[v] = 1;
-        p = *end ? end + 1 : end;
-    }
+    for (int p = 1; p <= max; p++) want[p] = !set || (set >> p & 1);
 }
 
 typedef struct {
@@ -141,9 +132,9 @@ static int target_grad(int target, int K, const float *z, float *dz)
         return best;
     }
     /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
-    double m = z[best], s = 0;
-    for (int k = 1; k < K; k++) s += exp(z[k] - m);
-    for (int k = 1; k < K; k++) dz[k] = (float)(exp(z[k] - m) / s);
+    double q[PGC_MAX_CLASSES];
+    pgc_softmax(z + 1, K - 1, q);
+    for (int k = 1; k < K; k++) dz[k] = (float)q[k - 1];
     dz[0] = -1;
     return -1;
 }
@@ -341,7 +332,7 @@ int main(int argc, char **argv)
                 cli_fail("frame '%s': image is %s of rank %d, not f32 'y x' (run pgc-prep first)",
                          id, pgc_dtype_name(r->dtype), r->rank);
             uint64_t h = r->dims[0], w = r->dims[1];
-            if (h % 16 || w % 16 || h > 8192 || w > 8192)
+            if (!pgc_net_size_ok((long long)h, (long long)w))
                 cli_fail("frame '%s': image is %llux%llu; H and W must be multiples of 16 up to 8192 "
                          "(pgc-prep --size)", id, (unsigned long long)h, (unsigned long long)w);
             const float *x = r->data;

@@ -203,14 +203,9 @@ static void shuffle(size_t *perm, size_t n, uint64_t seed, uint64_t ep)
 static void tumour_prob(const float *z, int n, int K, float *p, int *arg)
 {
     for (int i = 0; i < n; i++) {
-        const float *zi = z + (size_t)K * i;
-        double m = zi[0], s = 0;
-        int a = 0;
-        for (int k = 1; k < K; k++)
-            if (zi[k] > m) m = zi[k], a = k;
-        for (int k = 0; k < K; k++) s += exp(zi[k] - m);
-        p[i] = (float)(1 - exp(zi[0] - m) / s);
-        arg[i] = a;
+        double q[PGC_MAX_CLASSES];
+        arg[i] = pgc_softmax(z + (size_t)K * i, K, q);
+        p[i] = (float)(1 - q[0]);
     }
 }
 

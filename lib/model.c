@@ -329,7 +329,7 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     uint32_t mlen = get32(b + 40);
     memcpy(mi->arch, b + 48, 16);
     mi->arch[16] = 0;
-    if (width < 1 || width > 1024 || h < 16 || w < 16 || h > 8192 || w > 8192 || h % 16 || w % 16)
+    if (width < 1 || width > 1024 || !pgc_net_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad sizes (width %u, %ux%u)",
                         path, width, h, w);
     if (!pgc_arch_known(mi->arch))

@@ -1,4 +1,5 @@
 #include "data.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,9 +79,9 @@ int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *cons
             break;
         }
         int h = (int)r->dims[0], w = (int)r->dims[1];
-        if (r->dims[0] % 16 || r->dims[1] % 16 || r->dims[0] > 8192 || r->dims[1] > 8192) {
+        if (!pgc_net_size_ok((long long)r->dims[0], (long long)r->dims[1])) {
             char m[96];
-            snprintf(m, sizeof m, "image is %dx%d, not a multiple of 16", h, w);
+            snprintf(m, sizeof m, "image is %dx%d, not multiples of 16 from 16 to 8192", h, w);
             rc = fail_frame(e, ds, r, m);
             break;
         }

@@ -331,7 +331,9 @@ static int graph_build(pgc_net *net, pgc_err *e)
 
 /* ---- parameters ---- */
 
-static void param_init_all(pgc_net *net, unsigned long long seed)
+/* Sets every parameter and running statistic from seed. 0 or PGC_ENOMEM (for the host
+ * buffers the values are made in): a net must never start from whatever memory held. */
+static int param_init_all(pgc_net *net, unsigned long long seed, pgc_err *e)
 {
     pgc_rng r;
     pgc_rng_seed(&r, seed);
@@ -340,7 +342,7 @@ static void param_init_all(pgc_net *net, unsigned long long seed)
     if (!h || !hs) {
         free(h);
         free(hs);
-        return;
+        return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu initial parameters", n);
     }
     for (int i = 0; i < net->npar; i++) {
         pgc_param *p = &net->par[i];
@@ -373,6 +375,24 @@ static void param_init_all(pgc_net *net, unsigned long long seed)
     net->be->upload(net->ctx, net->s, hs, net->ns);
     free(h);
     free(hs);
+    return PGC_OK;
+}
+
+int pgc_net_size_ok(long long h, long long w)
+{
+    return h >= PGC_NET_STRIDE && w >= PGC_NET_STRIDE && h <= PGC_NET_MAX_SIDE &&
+           w <= PGC_NET_MAX_SIDE && h % PGC_NET_STRIDE == 0 && w % PGC_NET_STRIDE == 0;
+}
+
+int pgc_softmax(const float *z, int k, double *p)
+{
+    int arg = 0;
+    double m = z[0], s = 0;
+    for (int c = 1; c < k; c++)
+        if (z[c] > m) m = z[c], arg = c;
+    for (int c = 0; c < k; c++) s += p[c] = exp(z[c] - m);
+    for (int c = 0; c < k; c++) p[c] /= s;
+    return arg;
 }
 
 int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
@@ -391,8 +411,7 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
     if (!pgc_arch_known(arch))
         return pgc_errf(e, PGC_EINPUT, "unknown architecture '%s' (known: %s)", arch,
                         pgc_arch_list());
-    if (width < 1 || width > 1024 || n < 1 || h < 16 || w < 16 || h % 16 || w % 16 ||
-        h > 8192 || w > 8192)
+    if (width < 1 || width > 1024 || n < 1 || !pgc_net_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT,
                         "bad network size: width %d, batch %d, input %dx%d (multiples of 16)",
                         width, n, h, w);
@@ -418,7 +437,7 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
         rc = pgc_errf(e, PGC_ENOMEM, "out of memory for %zu parameters", net->np);
         goto fail;
     }
-    param_init_all(net, seed);
+    if ((rc = param_init_all(net, seed, e))) goto fail;
     *out = net;
     return PGC_OK;
 fail:
@@ -444,7 +463,7 @@ void pgc_net_free(pgc_net *net)
 int pgc_net_resize(pgc_net *net, int n, int h, int w, pgc_err *e)
 {
     if (n == net->n && h == net->h && w == net->w) return PGC_OK;
-    if (n < 1 || h < 16 || w < 16 || h % 16 || w % 16 || h > 8192 || w > 8192)
+    if (n < 1 || !pgc_net_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT, "bad input size %dx%d (multiples of 16)", h, w);
     /* parameters live in backend memory tied to the context: keep the context's memory
      * by moving the parameter arrays over before the old context goes */
@@ -775,13 +794,9 @@ double pgc_softmax_xent_k(int n, int k, const float *logits, const int *labels, 
     if (wsum <= 0) wsum = 1;
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)k * i;
-        int y = labels[i], arg = 0;
-        double m = z[0];
-        for (int c = 1; c < k; c++)
-            if (z[c] > m) m = z[c], arg = c;
-        double p[PGC_MAX_CLASSES], s = 0;
-        for (int c = 0; c < k; c++) s += p[c] = exp(z[c] - m);
-        for (int c = 0; c < k; c++) p[c] /= s;
+        int y = labels[i];
+        double p[PGC_MAX_CLASSES];
+        int arg = pgc_softmax(z, k, p);
         double wi = WEIGHT(y) / wsum;
         /* target mass: p_y, or the tumour classes' sum for a tumour of unknown type */
         double pt = y >= 0 ? p[y] : 1 - p[0];
