@@ -93,14 +93,6 @@ static void tsv_frame(const pgc_frame *f, const pgc_mapboxes *b, double prob)
                xy[3], s[0], s[1], s[2], s[3], b->box[i].peak, pr);
 }
 
-/* Text output: a reader that went away (| head) ends us quietly, other errors are errors. */
-static void text_flush_check(void)
-{
-    if (!fflush(stdout) && !ferror(stdout)) return;
-    if (errno == EPIPE) exit(0);
-    cli_fail("cannot write to standard output: %s", strerror(errno));
-}
-
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -119,10 +111,10 @@ int main(int argc, char **argv)
         if (rc < 0) cli_die(rc, &e);
         if (w) cli_put_frame(w, &f);
         else tsv_frame(&f, &b, prob);
-        if (!w) text_flush_check();
+        if (!w) cli_stdout_check();
     }
     if (w) cli_close(w);
-    else text_flush_check();
+    else cli_stdout_check();
     pgc_mapboxes_free(&b);
     pgc_frame_free(&f);
     pgc_reader_free(rd);

@@ -148,14 +148,6 @@ static void print_text(const pgc_record *r, const stats *s)
     putchar('\n');
 }
 
-/* stdout is the product here: a closed pipe ends quietly, any other failure is loud. */
-static void check_stdout(void)
-{
-    if (fflush(stdout) == 0 && !ferror(stdout)) return;
-    if (errno == EPIPE) exit(CLI_OK);
-    cli_fail("cannot write to stdout: %s", strerror(errno));
-}
-
 static void info_file(const char *path, int json)
 {
     pgc_reader *rd = cli_reader(path);
@@ -164,7 +156,7 @@ static void info_file(const char *path, int json)
         stats s = stats_of(&r);
         if (json) print_json(&r, &s);
         else print_text(&r, &s);
-        if (ferror(stdout)) check_stdout();
+        if (ferror(stdout)) cli_stdout_check();
     }
     pgc_record_free(&r);
     pgc_reader_free(rd);
@@ -185,7 +177,7 @@ int main(int argc, char **argv)
     }
     if (nfiles == 0) files[nfiles++] = "-";
     for (int i = 0; i < nfiles; i++) info_file(files[i], json);
-    check_stdout();
+    cli_stdout_check();
     free(files);
     return CLI_OK;
 }

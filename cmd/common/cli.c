@@ -103,6 +103,13 @@ void cli_operand(const char *arg, const char **input)
     *input = arg;
 }
 
+void cli_stdout_check(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout)) return;
+    if (errno == EPIPE) exit(CLI_OK);
+    cli_fail("cannot write to standard output: %s", strerror(errno));
+}
+
 pgc_reader *cli_reader(const char *path)
 {
     pgc_err e;

@@ -35,6 +35,11 @@ double cli_double(const char *opt, const char *s, double lo, double hi);
  * exit 2. *input starts NULL, which cli_reader takes as stdin. */
 void cli_operand(const char *arg, const char **input);
 
+/* For a command whose product is text on stdout: flushes it and, when that or an earlier
+ * write failed, exits 0 on a closed pipe (the reader went away, as with | head) and 1
+ * otherwise, saying so. Call after each chunk of output and at the end. */
+void cli_stdout_check(void);
+
 /* Opens a stream input: path, or "-" or NULL for stdin. Exits 1 when it cannot. */
 pgc_reader *cli_reader(const char *path);
 /* Opens stdout for the stream; exits 2 when stdout is a terminal. */
