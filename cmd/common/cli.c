@@ -96,6 +96,77 @@ double cli_double(const char *opt, const char *s, double lo, double hi)
     return v;
 }
 
+/* "  --name META" of one option, for help. */
+static int option_label(const cli_option *o, char *buf, size_t cap)
+{
+    return snprintf(buf, cap, "  %s%s%s", o->name, o->metavar ? " " : "",
+                    o->metavar ? o->metavar : "");
+}
+
+static void print_help(const cli_option *opts, int n, const char *head, const char *tail)
+{
+    char label[128];
+    int col = (int)strlen("  -h, --help");
+    for (int i = 0; i < n; i++) {
+        int w = option_label(&opts[i], label, sizeof label);
+        if (w > col) col = w;
+    }
+    col += 3;
+    fputs(head, stdout);
+    for (int i = 0; i < n; i++) {
+        option_label(&opts[i], label, sizeof label);
+        printf("%-*s", col, label);
+        for (const char *h = opts[i].help; *h; h++) {
+            putchar(*h);
+            if (*h == '\n') printf("%*s", col, "");
+        }
+        putchar('\n');
+    }
+    printf("%-*s%s\n", col, "  -h, --help", "this help");
+    if (tail) fputs(tail, stdout);
+}
+
+void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char *head,
+               const char *tail, const char **input)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            print_help(opts, n, head, tail);
+            exit(fflush(stdout) ? 1 : 0);
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const cli_option *o = NULL;
+        for (int k = 0; k < n && !o; k++)
+            if (!strcmp(a, opts[k].name)) o = &opts[k];
+        if (!o) {
+            const char *none = NULL;
+            cli_operand(a, input ? input : &none);
+            if (!input) cli_usage("unexpected argument '%s'", a);
+            continue;
+        }
+        if (o->kind == CLI_FLAG || o->kind == CLI_UNSET) {
+            *(int *)o->target = o->kind == CLI_FLAG;
+            continue;
+        }
+        if (i + 1 >= argc) cli_usage("%s needs a value", a);
+        const char *v = argv[++i];
+        pgc_err e;
+        switch (o->kind) {
+        case CLI_INT: *(long *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_INTI: *(int *)o->target = (int)cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_NUMBER: *(double *)o->target = cli_double(a, v, o->lo, o->hi); break;
+        case CLI_STRING: *(const char **)o->target = v; break;
+        case CLI_CUSTOM:
+            if (o->parse(v, o->target, &e) < 0) cli_usage("%s", e.msg);
+            break;
+        default: break;
+        }
+    }
+}
+
 void cli_operand(const char *arg, const char **input)
 {
     if (arg[0] == '-' && arg[1]) cli_usage("unknown option '%s'", arg);
