@@ -2,20 +2,21 @@
 # The README's main job: the whole chain on the bundled examples with the shipped model.
 # Leaves demo-out/boxes.tsv (one line per predicted box, in source pixels too) and
 # demo-out/*.png (overlays: slice, PG-CAM heat map, ground truth green, prediction red).
+# The input is made the way the model's training images were (pgc-prep --model), and
+# the boxes follow the product rule (one to three per slice; pgc-box --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BIN:-bin} EX=examples OUT=${OUT:-demo-out}
 MODEL=$EX/model/dcfpn.model
-SIZE=128   # the input size the shipped model was trained at (examples/model/README.md)
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 {
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png
     $B/pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz --seg $EX/volume/tcga_du_7294_seg_slab.nii.gz \
         --axis axial --every 8
-} | $B/pgc-prep --size "$SIZE" | $B/pgc-infer -m $MODEL | $B/pgc-cam | $B/pgc-fuse --scales all \
-  | $B/pgc-box | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
+} | $B/pgc-prep --model $MODEL | $B/pgc-infer -m $MODEL | $B/pgc-cam | $B/pgc-fuse --scales all --blur 2 \
+  | $B/pgc-box --rule product | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
 # The same boxes as text (pgc-box --tsv thresholds the same map again) and the scores.
-$B/pgc-box --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"
+$B/pgc-box --rule product --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"
 $B/pgc-score < "$OUT.tmp/result.pgc" > "$OUT.tmp/score.tsv"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 # The box with the highest peak of each frame; all of them are in boxes.tsv.

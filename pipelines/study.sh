@@ -29,7 +29,8 @@ name() {
     esac
 }
 rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:"Grad-CAM scale 5 (coarsest), paper rule"
-       blur:"PG-CAM, blur 2, paper rule" product:"PG-CAM, blur 2, product rule")
+       blur:"PG-CAM, blur 2, paper rule" product:"PG-CAM, blur 2, product rule"
+       tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 2, product rule")
 sets=(menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)")
 
 echo "### Pointing game and IOBB F1 per source of the validation split"
