@@ -25,11 +25,6 @@ static int parse_method(const char *v, void *target, pgc_err *e)
     return PGC_OK;
 }
 
-static int parse_scales(const char *v, void *target, pgc_err *e)
-{
-    return pgc_scales_parse(v, target, e);
-}
-
 static int cam_one(pgc_frame *f, const void *opt, pgc_err *e)
 {
     return pgc_cam_frame(f, opt, e);
@@ -46,7 +41,7 @@ int main(int argc, char **argv)
          "cam: sum_k w_k A_k with w_k = h w (mean gradient), no ReLU (exact\n"
          "FC weights for a GAP + FC head); gradcam++; layercam; hirescam", parse_method},
         {"--scales", CLI_CUSTOM, &cam.scales, 0, 0, "LIST",
-         "all (default) or scales such as 1,4 (each must be in every frame)", parse_scales},
+         "all (default) or scales such as 1,4 (each must be in every frame)", cli_scales},
         {"--keep", CLI_FLAG, &cam.keep, 0, 0, NULL, "keep the feat.sN and grad.sN records", NULL},
     };
     cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, NULL, &input);

@@ -23,11 +23,6 @@ static int parse_op(const char *v, void *target, pgc_err *e)
     return PGC_OK;
 }
 
-static int parse_scales(const char *v, void *target, pgc_err *e)
-{
-    return pgc_scales_parse(v, target, e);
-}
-
 static int fuse_one(pgc_frame *f, const void *opt, pgc_err *e)
 {
     return pgc_fuse_frame(f, opt, e);
@@ -40,7 +35,7 @@ int main(int argc, char **argv)
     const char *input = NULL;
     const cli_option opts[] = {
         {"--scales", CLI_CUSTOM, &fuse.scales, 0, 0, "S",
-         "all (default: every cam.sN of the frame) or a list such as 1,4", parse_scales},
+         "all (default: every cam.sN of the frame) or a list such as 1,4", cli_scales},
         {"--op", CLI_CUSTOM, &fuse.op, 0, 0, "OP",
          "sum (default: the paper's PG-CAM, the sum normalised again to [0, 1]),\n"
          "mean, or max (pixel-wise)", parse_op},

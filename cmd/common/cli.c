@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "../../lib/cam.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -126,8 +128,10 @@ static void print_help(const cli_option *opts, int n, const char *head, const ch
     if (tail) fputs(tail, stdout);
 }
 
-void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char *head,
-               const char *tail, const char **input)
+/* cli_parse and cli_parse_files: with files, operands (and all after "--") are collected
+ * there; otherwise each goes through cli_operand into *input (NULL: none allowed). */
+static void parse_args(int argc, char **argv, const cli_option *opts, int n, const char *head,
+                       const char *tail, const char **input, const char **files, int *nfiles)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--")) break;
@@ -141,6 +145,15 @@ void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char 
         const cli_option *o = NULL;
         for (int k = 0; k < n && !o; k++)
             if (!strcmp(a, opts[k].name)) o = &opts[k];
+        if (!o && files) {
+            if (!strcmp(a, "--")) {
+                while (++i < argc) files[(*nfiles)++] = argv[i];
+                break;
+            }
+            if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
+            files[(*nfiles)++] = a;
+            continue;
+        }
         if (!o) {
             const char *none = NULL;
             cli_operand(a, input ? input : &none);
@@ -157,6 +170,8 @@ void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char 
         switch (o->kind) {
         case CLI_INT: *(long *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
         case CLI_INTI: *(int *)o->target = (int)cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_I64: *(int64_t *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_SIZE: *(size_t *)o->target = (size_t)cli_long(a, v, (long)o->lo, (long)o->hi); break;
         case CLI_NUMBER: *(double *)o->target = cli_double(a, v, o->lo, o->hi); break;
         case CLI_STRING: *(const char **)o->target = v; break;
         case CLI_CUSTOM:
@@ -165,6 +180,24 @@ void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char 
         default: break;
         }
     }
+}
+
+int cli_scales(const char *value, void *target, pgc_err *e)
+{
+    return pgc_scales_parse(value, target, e);
+}
+
+void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char *head,
+               const char *tail, const char **input)
+{
+    parse_args(argc, argv, opts, n, head, tail, input, NULL, NULL);
+}
+
+void cli_parse_files(int argc, char **argv, const cli_option *opts, int n, const char *head,
+                     const char *tail, const char **files, int *nfiles)
+{
+    *nfiles = 0;
+    parse_args(argc, argv, opts, n, head, tail, NULL, files, nfiles);
 }
 
 void cli_operand(const char *arg, const char **input)

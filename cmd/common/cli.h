@@ -5,6 +5,7 @@
 #ifndef PGC_CLI_H
 #define PGC_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../../lib/frame.h"
@@ -36,6 +37,8 @@ typedef enum {
     CLI_UNSET,  /* no value: *(int *)target = 0 (--no-X) */
     CLI_INT,    /* *(long *)target, in lo..hi */
     CLI_INTI,   /* *(int *)target, in lo..hi */
+    CLI_I64,    /* *(int64_t *)target, in lo..hi */
+    CLI_SIZE,   /* *(size_t *)target, in lo..hi (lo >= 0) */
     CLI_NUMBER, /* *(double *)target, in lo..hi */
     CLI_STRING, /* *(const char **)target = the value */
     CLI_CUSTOM, /* parse(value, target, e): 0, or < 0 with e->msg saying what is wrong */
@@ -58,6 +61,14 @@ typedef struct {
  * Exits 2 on any usage error. */
 void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char *head,
                const char *tail, const char **input);
+/* A CLI_CUSTOM parser for a scale list ("all" or "1,4", pgc_scales_parse) into an
+ * unsigned bit set. */
+int cli_scales(const char *value, void *target, pgc_err *e);
+
+/* The same for a command of many inputs: every operand (and everything after "--") goes
+ * to files (room for argc entries), their count to *nfiles. */
+void cli_parse_files(int argc, char **argv, const cli_option *opts, int n, const char *head,
+                     const char *tail, const char **files, int *nfiles);
 #define CLI_NOPTS(t) ((int)(sizeof(t) / sizeof((t)[0])))
 
 /* Number parsing for options: exits 2 with a clear message when out of range. */
