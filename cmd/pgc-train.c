@@ -246,23 +246,6 @@ static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metr
     free(lab);
 }
 
-static const char *meta_value(const char *meta, const char *key, char *buf, size_t n)
-{
-    size_t kl = strlen(key);
-    for (const char *p = meta; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        if (!strncmp(p, key, kl) && p[kl] == ':' && p[kl + 1] == ' ') {
-            size_t len = (nl ? (size_t)(nl - p) : strlen(p)) - kl - 2;
-            if (len >= n) len = n - 1;
-            memcpy(buf, p + kl + 2, len);
-            buf[len] = 0;
-            return buf;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    return NULL;
-}
-
 /* prep-size, prep-fit, prep-norm of the training images (the first one's `norm` and
  * `fit` keys, pgc-prep's), so that the model carries its preprocessing. */
 static void prep_meta(pgc_dataset *ds, char *buf, size_t n)
@@ -327,7 +310,7 @@ int main(int argc, char **argv)
                 cli_fail("cannot resume from '%s': its classes differ from --classes %s",
                          o.resume, o.classes);
         char buf[64];
-        if (meta_value(mi.meta, "seed", buf, sizeof buf)) {
+        if (pgc_model_meta(&mi, "seed", buf, sizeof buf)) {
             unsigned long long s = strtoull(buf, NULL, 10);
             if (o.seed_set && s != o.seed) cli_warn("resuming with the checkpoint's seed %llu", s);
             o.seed = s;
