@@ -11,7 +11,7 @@
 #include "../lib/boxes.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-box [--rule paper|product] [--frac F] [--map NAME] [--largest]\n"
     "               [--min-area N] [--min-area-frac A] [--min-peak Q] [--max-boxes K]\n"
     "               [--prob-threshold P] [--tsv] [FILE]\n"
@@ -19,29 +19,7 @@ static const char usage[] =
     "maximum is <= 0), one half-open box x0 y0 x1 y1 per 8-connected region. Appends to\n"
     "each frame a boxes record (f32, box coord, image pixels) and a boxes.src record (the\n"
     "same boxes in source pixels: corners mapped through the transform metadata, then\n"
-    "min/max). Reads the stream FILE (default: standard input).\n"
-    "  --rule R              paper (default): dcfpn.md's rule, every region above 0.4 x max\n"
-    "                        (what Table 2 is scored with); product: regions above 0.5 x\n"
-    "                        max whose peak reaches 0.7 x max and that cover at least 0.5%\n"
-    "                        of the image, the strongest 3 (one to three boxes a reader can\n"
-    "                        use; chosen on the validation split). Options after --rule\n"
-    "                        change one setting of it\n"
-    "  --frac F              threshold fraction of the maximum (default 0.4; the paper uses\n"
-    "                        0.8 for ResCAM)\n"
-    "  --map NAME            the map to threshold (default pgcam; e.g. cam.s1)\n"
-    "  --largest             keep only the region with the most pixels\n"
-    "  --min-area N          drop regions of fewer than N pixels (default 1)\n"
-    "  --min-area-frac A     drop regions of less than fraction A of the map's pixels\n"
-    "  --min-peak Q          keep regions whose peak is at least Q x the map's maximum\n"
-    "                        (default 0: all), strongest first\n"
-    "  --max-boxes K         at most K boxes per frame, the strongest (default 0: no limit)\n"
-    "  --prob-threshold P    no boxes for frames whose tumour probability (prob metadata)\n"
-    "                        is below P (default 0.5); frames without prob get boxes\n"
-    "  --tsv                 instead of the stream, write a header and one line per box:\n"
-    "                        frame x0 y0 x1 y1 sx0 sy0 sx1 sy1 peak prob (source pixels s*,\n"
-    "                        peak: the largest map value above the threshold in the box,\n"
-    "                        prob NA if none)\n"
-    "  -h, --help            this help\n";
+    "min/max). Reads the stream FILE (default: standard input).\n";
 
 typedef struct {
     pgc_boxes_opts box;
@@ -49,33 +27,50 @@ typedef struct {
     const char *input;
 } cmdline;
 
+static int parse_rule(const char *v, void *target, pgc_err *e)
+{
+    if (strcmp(v, "paper") && strcmp(v, "product"))
+        return pgc_errf(e, PGC_EINPUT, "--rule wants paper or product, not '%s'", v);
+    pgc_boxes_rule(target, !strcmp(v, "product"));
+    return PGC_OK;
+}
+
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
     *c = (cmdline){{"pgcam", 0.4, 0.5, 1, 0, 0, 0, 0}, 0, NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int takes = !strcmp(a, "--frac") || !strcmp(a, "--map") || !strcmp(a, "--min-area") ||
-                    !strcmp(a, "--prob-threshold") || !strcmp(a, "--rule") ||
-                    !strcmp(a, "--min-area-frac") || !strcmp(a, "--min-peak") ||
-                    !strcmp(a, "--max-boxes");
-        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
-        if (!strcmp(a, "--rule")) {
-            const char *v = argv[++i];
-            if (strcmp(v, "paper") && strcmp(v, "product"))
-                cli_usage("--rule wants paper or product, not '%s'", v);
-            pgc_boxes_rule(&c->box, !strcmp(v, "product"));
-        }
-        else if (!strcmp(a, "--frac")) c->box.frac = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--min-area-frac")) c->box.min_area_frac = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--min-peak")) c->box.min_peak = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--max-boxes")) c->box.max_boxes = (size_t)cli_long(a, argv[++i], 0, 1L << 30);
-        else if (!strcmp(a, "--map")) c->box.map = argv[++i];
-        else if (!strcmp(a, "--min-area")) c->box.min_area = cli_long(a, argv[++i], 0, 1L << 40);
-        else if (!strcmp(a, "--prob-threshold")) c->box.prob_threshold = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--largest")) c->box.largest = 1;
-        else if (!strcmp(a, "--tsv")) c->tsv = 1;
-        else cli_operand(a, &c->input);
-    }
+    pgc_boxes_opts *b = &c->box;
+    const cli_option opts[] = {
+        {"--rule", CLI_CUSTOM, b, 0, 0, "R",
+         "paper (default): dcfpn.md's rule, every region above 0.4 x max\n"
+         "(what Table 2 is scored with); product: regions above 0.5 x\n"
+         "max whose peak reaches 0.7 x max and that cover at least 0.5%\n"
+         "of the image, the strongest 3 (one to three boxes a reader can\n"
+         "use; chosen on the validation split). Options after --rule\n"
+         "change one setting of it", parse_rule},
+        {"--frac", CLI_NUMBER, &b->frac, 0, 1, "F",
+         "threshold fraction of the maximum (default 0.4; the paper uses\n"
+         "0.8 for ResCAM)", NULL},
+        {"--map", CLI_STRING, &b->map, 0, 0, "NAME", "the map to threshold (default pgcam; e.g. cam.s1)", NULL},
+        {"--largest", CLI_FLAG, &b->largest, 0, 0, NULL, "keep only the region with the most pixels", NULL},
+        {"--min-area", CLI_I64, &b->min_area, 0, (double)(1L << 40), "N",
+         "drop regions of fewer than N pixels (default 1)", NULL},
+        {"--min-area-frac", CLI_NUMBER, &b->min_area_frac, 0, 1, "A",
+         "drop regions of less than fraction A of the map's pixels", NULL},
+        {"--min-peak", CLI_NUMBER, &b->min_peak, 0, 1, "Q",
+         "keep regions whose peak is at least Q x the map's maximum\n"
+         "(default 0: all), strongest first", NULL},
+        {"--max-boxes", CLI_SIZE, &b->max_boxes, 0, (double)(1L << 30), "K",
+         "at most K boxes per frame, the strongest (default 0: no limit)", NULL},
+        {"--prob-threshold", CLI_NUMBER, &b->prob_threshold, 0, 1, "P",
+         "no boxes for frames whose tumour probability (prob metadata)\n"
+         "is below P (default 0.5); frames without prob get boxes", NULL},
+        {"--tsv", CLI_FLAG, &c->tsv, 0, 0, NULL,
+         "instead of the stream, write a header and one line per box:\n"
+         "frame x0 y0 x1 y1 sx0 sy0 sx1 sy1 peak prob (source pixels s*,\n"
+         "peak: the largest map value above the threshold in the box,\n"
+         "prob NA if none)", NULL},
+    };
+    cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, NULL, &c->input);
 }
 
 /* One line per box of the frame's boxes / boxes.src records. */
@@ -93,18 +88,9 @@ static void tsv_frame(const pgc_frame *f, const pgc_mapboxes *b, double prob)
                xy[3], s[0], s[1], s[2], s[3], b->box[i].peak, pr);
 }
 
-/* Text output: a reader that went away (| head) ends us quietly, other errors are errors. */
-static void text_flush_check(void)
-{
-    if (!fflush(stdout) && !ferror(stdout)) return;
-    if (errno == EPIPE) exit(0);
-    cli_fail("cannot write to standard output: %s", strerror(errno));
-}
-
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     cmdline c;
     cmdline_parse(argc, argv, &c);
     pgc_reader *rd = cli_reader(c.input);
@@ -119,10 +105,10 @@ int main(int argc, char **argv)
         if (rc < 0) cli_die(rc, &e);
         if (w) cli_put_frame(w, &f);
         else tsv_frame(&f, &b, prob);
-        if (!w) text_flush_check();
+        if (!w) cli_stdout_check();
     }
     if (w) cli_close(w);
-    else text_flush_check();
+    else cli_stdout_check();
     pgc_mapboxes_free(&b);
     pgc_frame_free(&f);
     pgc_reader_free(rd);

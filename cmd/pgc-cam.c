@@ -7,48 +7,22 @@
 #include "../lib/cam.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-cam [--method M] [--scales LIST] [--keep] [FILE]\n"
     "Per-scale class activation maps from the feat.sN and grad.sN records of pgc-infer.\n"
     "Reads the stream FILE (default: standard input) and writes the stream to standard\n"
     "output: each frame's records in order, then one cam.sN record per scale (f32, y x,\n"
     "the scale's resolution, unnormalised, with metadata method and scale). The feat.sN\n"
-    "and grad.sN records are dropped. Frames without feature maps pass through.\n"
-    "  --method M     gradcam (default): ReLU(sum_k alpha_k A_k), alpha_k = mean gradient;\n"
-    "                 cam: sum_k w_k A_k with w_k = h w (mean gradient), no ReLU (exact\n"
-    "                 FC weights for a GAP + FC head); gradcam++; layercam; hirescam\n"
-    "  --scales LIST  all (default) or scales such as 1,4 (each must be in every frame)\n"
-    "  --keep         keep the feat.sN and grad.sN records\n"
-    "  -h, --help     this help\n";
+    "and grad.sN records are dropped. Frames without feature maps pass through.\n";
 
-typedef struct {
-    pgc_cam_opts cam;
-    const char *input;
-} cmdline;
-
-static void cmdline_parse(int argc, char **argv, cmdline *c)
+static int parse_method(const char *v, void *target, pgc_err *e)
 {
-    *c = (cmdline){{PGC_CAM_GRADCAM, 0, 0}, NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--method") || !strcmp(a, "--scales")) {
-            if (i + 1 >= argc) cli_usage("%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--method")) {
-                int m = pgc_cam_method_parse(v);
-                if (m < 0)
-                    cli_usage("unknown method '%s' (gradcam, cam, gradcam++, layercam, hirescam)", v);
-                c->cam.method = (pgc_cam_method)m;
-            } else {
-                pgc_err e;
-                if (pgc_scales_parse(v, &c->cam.scales, &e)) cli_usage("%s", e.msg);
-            }
-        } else if (!strcmp(a, "--keep")) {
-            c->cam.keep = 1;
-        } else {
-            cli_operand(a, &c->input);
-        }
-    }
+    int m = pgc_cam_method_parse(v);
+    if (m < 0)
+        return pgc_errf(e, PGC_EINPUT,
+                        "unknown method '%s' (gradcam, cam, gradcam++, layercam, hirescam)", v);
+    *(pgc_cam_method *)target = (pgc_cam_method)m;
+    return PGC_OK;
 }
 
 static int cam_one(pgc_frame *f, const void *opt, pgc_err *e)
@@ -59,9 +33,18 @@ static int cam_one(pgc_frame *f, const void *opt, pgc_err *e)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
-    cmdline c;
-    cmdline_parse(argc, argv, &c);
-    cli_map_frames(c.input, cam_one, &c.cam);
+    pgc_cam_opts cam = {PGC_CAM_GRADCAM, 0, 0};
+    const char *input = NULL;
+    const cli_option opts[] = {
+        {"--method", CLI_CUSTOM, &cam.method, 0, 0, "M",
+         "gradcam (default): ReLU(sum_k alpha_k A_k), alpha_k = mean gradient;\n"
+         "cam: sum_k w_k A_k with w_k = h w (mean gradient), no ReLU (exact\n"
+         "FC weights for a GAP + FC head); gradcam++; layercam; hirescam", parse_method},
+        {"--scales", CLI_CUSTOM, &cam.scales, 0, 0, "LIST",
+         "all (default) or scales such as 1,4 (each must be in every frame)", cli_scales},
+        {"--keep", CLI_FLAG, &cam.keep, 0, 0, NULL, "keep the feat.sN and grad.sN records", NULL},
+    };
+    cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, NULL, &input);
+    cli_map_frames(input, cam_one, &cam);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "common/cli.h"
 #include "common/device.h"
 
+#include "../lib/cam.h"
 #include "../lib/model.h"
 #include "../lib/nn/net.h"
 
@@ -69,24 +70,14 @@ static void parse(int argc, char **argv, opts *o)
     }
 }
 
-/* "all" or "1,4": want[p] for p = 1..max. */
+/* "all" or "1,4" (pgc_scales_parse, the one scale-list parser): want[p] for p = 1..max. */
 static void parse_scales(const char *s, int max, int want[PGC_MAX_SCALES + 1])
 {
+    unsigned set;
+    if (pgc_scales_parse(s, &set, NULL) || (set & ~((2u << max) - 1)))
+        cli_usage("--scales wants 'all' or numbers in 1..%d separated by commas, not '%s'", max, s);
     memset(want, 0, sizeof(int) * (PGC_MAX_SCALES + 1));
-    if (!strcmp(s, "all")) {
-        for (int p = 1; p <= max; p++) want[p] = 1;
-        return;
-    }
-    const char *p = s;
-    while (*p) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > max || (*end && *end != ','))
-            cli_usage("--scales wants 'all' or numbers in 1..%d separated by commas, not '%s'",
-                      max, s);
-        want[v] = 1;
-        p = *end ? end + 1 : end;
-    }
+    for (int p = 1; p <= max; p++) want[p] = !set || (set >> p & 1);
 }
 
 typedef struct {
@@ -141,9 +132,9 @@ static int target_grad(int target, int K, const float *z, float *dz)
         return best;
     }
     /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
-    double m = z[best], s = 0;
-    for (int k = 1; k < K; k++) s += exp(z[k] - m);
-    for (int k = 1; k < K; k++) dz[k] = (float)(exp(z[k] - m) / s);
+    double q[PGC_MAX_CLASSES];
+    pgc_softmax(z + 1, K - 1, q);
+    for (int k = 1; k < K; k++) dz[k] = (float)q[k - 1];
     dz[0] = -1;
     return -1;
 }

@@ -7,15 +7,14 @@
 
 #include "common/cli.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-info [--json] [FILE...]\n"
     "Describes every record of the streams (stdin when no FILE, or '-'), one line each:\n"
     "frame id, name, dtype, dims with their names, key metadata (axis:index, label, prob,\n"
     "method, source), and min/max/mean of the payload (non-finite values are counted\n"
     "apart); box tensors (dims box coord) also list their boxes.\n"
-    "\n"
-    "  --json      one JSON object per record, with every metadata key\n"
-    "  -h, --help  this help\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 success, 1 bad input (e.g. \"truncated stream\"), 2 bad usage.\n";
 
@@ -148,14 +147,6 @@ static void print_text(const pgc_record *r, const stats *s)
     putchar('\n');
 }
 
-/* stdout is the product here: a closed pipe ends quietly, any other failure is loud. */
-static void check_stdout(void)
-{
-    if (fflush(stdout) == 0 && !ferror(stdout)) return;
-    if (errno == EPIPE) exit(CLI_OK);
-    cli_fail("cannot write to stdout: %s", strerror(errno));
-}
-
 static void info_file(const char *path, int json)
 {
     pgc_reader *rd = cli_reader(path);
@@ -164,7 +155,7 @@ static void info_file(const char *path, int json)
         stats s = stats_of(&r);
         if (json) print_json(&r, &s);
         else print_text(&r, &s);
-        if (ferror(stdout)) check_stdout();
+        if (ferror(stdout)) cli_stdout_check();
     }
     pgc_record_free(&r);
     pgc_reader_free(rd);
@@ -173,19 +164,16 @@ static void info_file(const char *path, int json)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     int json = 0, nfiles = 0;
-    char **files = calloc((size_t)argc + 1, sizeof *files);
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) cli_fail("out of memory");
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--")) while (++i < argc) files[nfiles++] = argv[i];
-        else if (argv[i][0] == '-' && argv[i][1]) cli_usage("unknown option '%s'", argv[i]);
-        else files[nfiles++] = argv[i];
-    }
+    const cli_option opts[] = {
+        {"--json", CLI_FLAG, &json, 0, 0, NULL, "one JSON object per record, with every metadata key", NULL},
+    };
+    cli_parse_files(argc, argv, opts, CLI_NOPTS(opts), head, tail, files, &nfiles);
     if (nfiles == 0) files[nfiles++] = "-";
     for (int i = 0; i < nfiles; i++) info_file(files[i], json);
-    check_stdout();
+    cli_stdout_check();
     free(files);
     return CLI_OK;
 }

@@ -11,7 +11,7 @@
 #include "../lib/render.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-render -o DIR [--map NAME] [--alpha A] [--no-scales] [--force] [--pass] [FILE]\n"
     "Writes DIR/<frame>.png for every frame of the stream FILE (default: standard input):\n"
     "panels of the slice (grey, min-max scaled) with its truth boxes (green); each cam.sN map\n"
@@ -38,18 +38,16 @@ typedef struct {
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
     *c = (cmdline){NULL, NULL, {"pgcam", 0.6, 1}, 0, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int takes = !strcmp(a, "-o") || !strcmp(a, "--map") || !strcmp(a, "--alpha");
-        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
-        if (!strcmp(a, "-o")) c->dir = argv[++i];
-        else if (!strcmp(a, "--map")) c->render.map = argv[++i];
-        else if (!strcmp(a, "--alpha")) c->render.alpha = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--no-scales")) c->render.scales = 0;
-        else if (!strcmp(a, "--force")) c->force = 1;
-        else if (!strcmp(a, "--pass")) c->pass = 1;
-        else cli_operand(a, &c->input);
-    }
+    const cli_option opts[] = {
+        {"-o", CLI_STRING, &c->dir, 0, 0, "DIR", "the output directory (made if missing)", NULL},
+        {"--map", CLI_STRING, &c->render.map, 0, 0, "NAME", "the fused map (default pgcam)", NULL},
+        {"--alpha", CLI_NUMBER, &c->render.alpha, 0, 1, "A",
+         "colour weight where the map is 1 (default 0.6)", NULL},
+        {"--no-scales", CLI_UNSET, &c->render.scales, 0, 0, NULL, "no panels for the cam.sN maps", NULL},
+        {"--force", CLI_FLAG, &c->force, 0, 0, NULL, "replace existing files (refused by default)", NULL},
+        {"--pass", CLI_FLAG, &c->pass, 0, 0, NULL, "also copy the stream to standard output", NULL},
+    };
+    cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, NULL, &c->input);
     if (!c->dir) cli_usage("-o DIR is required");
 }
 
@@ -82,7 +80,6 @@ static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame,
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     cmdline c;
     cmdline_parse(argc, argv, &c);
     if (mkdir(c.dir, 0777) && errno != EEXIST)

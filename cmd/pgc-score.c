@@ -13,7 +13,7 @@
 #include "../lib/score.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-score [--truth CSV] [--per-frame FILE [--force]] [--prob-threshold P] [FILE]\n"
     "Scores a stream (FILE, default standard input) and writes 'metric<TAB>value' lines with\n"
     "a header to standard output:\n"
@@ -35,15 +35,7 @@ static const char usage[] =
     "    or the image's tumour_type): accuracy per true class C and the count of each\n"
     "    true class T predicted as P\n"
     "Any 0/0 is reported as 0; a group without frames as n/a. Frames without truth count for\n"
-    "classification only.\n"
-    "  --truth CSV          truth boxes file,x0,y0,x1,y1 in source pixels, looked up by the\n"
-    "                       basename of each frame's source (a file not listed has no\n"
-    "                       boxes), compared with boxes.src; instead of truth records\n"
-    "  --per-frame FILE     also write one TSV line per frame to FILE (refused if it\n"
-    "                       exists, unless --force; written whole or not at all)\n"
-    "  --force              replace the --per-frame FILE\n"
-    "  --prob-threshold P   classification threshold (default 0.5)\n"
-    "  -h, --help           this help\n";
+    "classification only.\n";
 
 typedef struct {
     const char *truth, *per_frame, *input;
@@ -53,18 +45,20 @@ typedef struct {
 
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
-    *c = (cmdline){NULL, NULL, NULL, 0.5, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int takes = !strcmp(a, "--truth") || !strcmp(a, "--per-frame") ||
-                    !strcmp(a, "--prob-threshold");
-        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
-        if (!strcmp(a, "--truth")) c->truth = argv[++i];
-        else if (!strcmp(a, "--per-frame")) c->per_frame = argv[++i];
-        else if (!strcmp(a, "--prob-threshold")) c->prob_threshold = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--force")) c->force = 1;
-        else cli_operand(a, &c->input);
-    }
+    *c = (cmdline){NULL, NULL, NULL, PGC_PROB_THRESHOLD, 0};
+    const cli_option opts[] = {
+        {"--truth", CLI_STRING, &c->truth, 0, 0, "CSV",
+         "truth boxes file,x0,y0,x1,y1 in source pixels, looked up by the\n"
+         "basename of each frame's source (a file not listed has no\n"
+         "boxes), compared with boxes.src; instead of truth records", NULL},
+        {"--per-frame", CLI_STRING, &c->per_frame, 0, 0, "FILE",
+         "also write one TSV line per frame to FILE (refused if it\n"
+         "exists, unless --force; written whole or not at all)", NULL},
+        {"--force", CLI_FLAG, &c->force, 0, 0, NULL, "replace the --per-frame FILE", NULL},
+        {"--prob-threshold", CLI_NUMBER, &c->prob_threshold, 0, 1, "P",
+         "classification threshold (default 0.5; tumour when prob >= P)", NULL},
+    };
+    cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, NULL, &c->input);
 }
 
 static void fput_num(FILE *f, double v, const char *fmt)
@@ -131,7 +125,6 @@ static FILE *per_frame_open(const char *path, int force)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     cmdline c;
     cmdline_parse(argc, argv, &c);
     pgc_err e;

@@ -203,14 +203,9 @@ static void shuffle(size_t *perm, size_t n, uint64_t seed, uint64_t ep)
 static void tumour_prob(const float *z, int n, int K, float *p, int *arg)
 {
     for (int i = 0; i < n; i++) {
-        const float *zi = z + (size_t)K * i;
-        double m = zi[0], s = 0;
-        int a = 0;
-        for (int k = 1; k < K; k++)
-            if (zi[k] > m) m = zi[k], a = k;
-        for (int k = 0; k < K; k++) s += exp(zi[k] - m);
-        p[i] = (float)(1 - exp(zi[0] - m) / s);
-        arg[i] = a;
+        double q[PGC_MAX_CLASSES];
+        arg[i] = pgc_softmax(z + (size_t)K * i, K, q);
+        p[i] = (float)(1 - q[0]);
     }
 }
 
@@ -246,26 +241,9 @@ static void validate(pgc_net *net, pgc_dataset *vs, float *x, float *z, pgc_metr
     }
     *type_acc = typed ? (double)typed_hit / typed : 0;
     net->train = was;
-    pgc_metrics_compute(prob, lab, vs->n, m);
+    if (pgc_metrics_compute(prob, lab, vs->n, PGC_PROB_THRESHOLD, m, &e)) cli_die(PGC_ENOMEM, &e);
     free(prob);
     free(lab);
-}
-
-static const char *meta_value(const char *meta, const char *key, char *buf, size_t n)
-{
-    size_t kl = strlen(key);
-    for (const char *p = meta; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        if (!strncmp(p, key, kl) && p[kl] == ':' && p[kl + 1] == ' ') {
-            size_t len = (nl ? (size_t)(nl - p) : strlen(p)) - kl - 2;
-            if (len >= n) len = n - 1;
-            memcpy(buf, p + kl + 2, len);
-            buf[len] = 0;
-            return buf;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    return NULL;
 }
 
 /* prep-size, prep-fit, prep-norm of the training images (the first one's `norm` and
@@ -345,7 +323,7 @@ int main(int argc, char **argv)
                 cli_fail("cannot resume from '%s': its classes differ from --classes %s",
                          o.resume, o.classes);
         char buf[64];
-        if (meta_value(mi.meta, "seed", buf, sizeof buf)) {
+        if (pgc_model_meta(&mi, "seed", buf, sizeof buf)) {
             unsigned long long s = strtoull(buf, NULL, 10);
             if (o.seed_set && s != o.seed) cli_warn("resuming with the checkpoint's seed %llu", s);
             o.seed = s;

@@ -182,10 +182,7 @@ static void finish(state *s)
     pgc_volume_row r;
     pgc_volume_report(&s->v, &c->vo, &r);
     pgc_volume_tsv_row(stdout, &s->v, &r, c->vo.map, c->dir ? s->nii : NULL);
-    if (fflush(stdout) || ferror(stdout)) {
-        if (errno == EPIPE) exit(0);
-        cli_fail("cannot write to standard output: %s", strerror(errno));
-    }
+    cli_stdout_check();
     s->open = 0;
 }
 

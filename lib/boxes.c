@@ -79,61 +79,6 @@ void pgc_mapboxes_filter(pgc_mapboxes *b, int64_t min_area, int largest)
     }
 }
 
-const pgc_affine pgc_affine_identity = {1, 0, 0, 0, 1, 0};
-
-int pgc_affine_parse(const char *s, pgc_affine *t)
-{
-    double v[6];
-    const char *p = s;
-    for (int i = 0; i < 6; i++) {
-        char *end;
-        v[i] = strtod(p, &end);
-        if (end == p || !(fabs(v[i]) <= PGC_AFFINE_MAX)) return PGC_EINPUT;
-        p = end;
-    }
-    while (*p == ' ' || *p == '\t') p++;
-    if (*p) return PGC_EINPUT;
-    /* invertible, by a margin relative to its own scale (what pgc-prep inverts) */
-    double det = v[0] * v[4] - v[1] * v[3];
-    double scale = fabs(v[0]) + fabs(v[1]) + fabs(v[3]) + fabs(v[4]);
-    if (!(fabs(det) > 1e-12 * scale * scale)) return PGC_EINPUT;
-    *t = (pgc_affine){v[0], v[1], v[2], v[3], v[4], v[5]};
-    return PGC_OK;
-}
-
-int pgc_affine_of(const pgc_record *r, const char *frame, pgc_affine *t, pgc_err *e)
-{
-    char buf[512], name[64];
-    if (!pgc_meta_get(r, "transform", buf, sizeof buf)) {
-        *t = pgc_affine_identity;
-        return PGC_OK;
-    }
-    if (pgc_affine_parse(buf, t))
-        return pgc_errf(e, PGC_EINPUT, "frame '%s': %s has a bad transform '%s' (want six numbers "
-                        "of at most 1e9, an invertible map)",
-                        frame, pgc_meta_get(r, "name", name, sizeof name) ? name : "a record", buf);
-    return PGC_OK;
-}
-
-void pgc_affine_point(const pgc_affine *t, double x, double y, double *sx, double *sy)
-{
-    *sx = t->a * x + t->b * y + t->c;
-    *sy = t->d * x + t->e * y + t->f;
-}
-
-void pgc_affine_box(const pgc_affine *t, const float in[4], float out[4])
-{
-    double cx[4] = {in[0], in[2], in[0], in[2]}, cy[4] = {in[1], in[1], in[3], in[3]};
-    double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
-    for (int i = 0; i < 4; i++) {
-        double sx, sy;
-        pgc_affine_point(t, cx[i], cy[i], &sx, &sy);
-        lo_x = fmin(lo_x, sx), hi_x = fmax(hi_x, sx);
-        lo_y = fmin(lo_y, sy), hi_y = fmax(hi_y, sy);
-    }
-    out[0] = (float)lo_x, out[1] = (float)lo_y, out[2] = (float)hi_x, out[3] = (float)hi_y;
-}
-
 /* 1 with *p from r's `prob` key, 0 without one, PGC_EINPUT when it is not in [0, 1]. */
 static int record_prob(const pgc_record *r, const char *id, double *p, pgc_err *e)
 {
@@ -217,8 +162,8 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
             return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' holds %s at pixel %zu", id,
                             o->map, isnan(v) ? "NaN" : "Inf", i);
     }
-    pgc_affine t;
-    int rc = pgc_affine_of(m, id, &t, e);
+    pgc_transform t;
+    int rc = pgc_transform_of(m, id, &t, e);
     if (rc) return rc;
     *prob = NAN;
     if ((rc = pgc_frame_prob(f, prob, e)) < 0) return rc;
@@ -252,7 +197,7 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
         float *p = xy + 4 * i;
         p[0] = (float)(r->x0 * kx), p[1] = (float)(r->y0 * ky);
         p[2] = (float)(r->x1 * kx), p[3] = (float)(r->y1 * ky);
-        pgc_affine_box(&t, p, sxy + 4 * i);
+        pgc_transform_box(&t, p, sxy + 4 * i);
     }
     const char *names[2] = {"boxes", "boxes.src"};
     pgc_record *outs[2] = {rb, rs};

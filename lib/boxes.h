@@ -10,6 +10,7 @@
 #include "err.h"
 #include "frame.h"
 #include "regions.h"
+#include "transform.h"
 
 /* One region of a thresholded map. */
 typedef struct {
@@ -46,23 +47,7 @@ void pgc_mapboxes_peaks(pgc_mapboxes *b, const float *map, size_t w);
  * keep their raster order. */
 void pgc_mapboxes_select(pgc_mapboxes *b, double min_peak, size_t max_boxes);
 
-/* A `transform`: tensor pixel (x, y) -> source (a x + b y + c, d x + e y + f). */
-typedef struct {
-    double a, b, c, d, e, f;
-} pgc_affine;
-
-extern const pgc_affine pgc_affine_identity;
-/* Parses "a b c d e f": six numbers of magnitude at most PGC_AFFINE_MAX making an
- * invertible map (|ae - bd| > 1e-12 (|a|+|b|+|d|+|e|)^2), the one rule for every
- * `transform` read (pgc-prep's too). 0 or PGC_EINPUT. */
-#define PGC_AFFINE_MAX 1e9
-int pgc_affine_parse(const char *s, pgc_affine *t);
-/* The record's `transform`, or the identity when it has none; frame names the frame in
- * messages. 0 or PGC_EINPUT. */
-int pgc_affine_of(const pgc_record *r, const char *frame, pgc_affine *t, pgc_err *e);
-void pgc_affine_point(const pgc_affine *t, double x, double y, double *sx, double *sy);
-/* Maps a box's four corners and takes their min and max: out may equal in. */
-void pgc_affine_box(const pgc_affine *t, const float in[4], float out[4]);
+/* A record's `transform` is a pgc_transform (transform.h). */
 
 /* The frame's tumour probability: the `prob` metadata of its `prob` record, else of its
  * `image` record, else of any record. 1 when found (in *p), 0 when the frame has none,

@@ -8,28 +8,7 @@
 #include <stdint.h>
 
 #include "stream.h"
-
-/* ---- transform: a point (x, y) of a tensor's pixel grid maps to source pixel
- * (a x + b y + c, d x + e y + f); continuous coordinates, pixel (i, j) covers
- * [j, j+1) x [i, i+1). */
-typedef struct {
-    double a, b, c, d, e, f;
-} pgc_transform;
-
-#define PGC_TRANSFORM_IDENTITY ((pgc_transform){1, 0, 0, 0, 1, 0})
-
-/* 1: r has a well-formed `transform` (six finite numbers, invertible), stored in t;
- * 0: r has none (t becomes the identity); PGC_EINPUT: it is malformed. */
-int pgc_transform_get(const pgc_record *r, pgc_transform *t, pgc_err *e);
-int pgc_transform_set(pgc_record *r, const pgc_transform *t, pgc_err *e);
-/* The map "inner, then outer": first inner (new grid -> old grid), then outer (old grid
- * -> source). */
-pgc_transform pgc_transform_compose(const pgc_transform *outer, const pgc_transform *inner);
-void pgc_transform_apply(const pgc_transform *t, double x, double y, double *sx, double *sy);
-/* PGC_EINPUT when t is singular. */
-int pgc_transform_invert(const pgc_transform *t, pgc_transform *inv, pgc_err *e);
-/* The axis-aligned bounds of box (x0 y0 x1 y1) mapped through t. */
-void pgc_transform_box(const pgc_transform *t, const float in[4], float out[4]);
+#include "transform.h" /* pgc_transform: the `transform` bookkeeping */
 
 /* ---- geometry of a resize to a square */
 typedef enum { PGC_FIT_CROP, PGC_FIT_PAD } pgc_fit;

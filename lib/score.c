@@ -22,8 +22,6 @@
 
 const double pgc_score_delta[PGC_SCORE_NDELTA] = {0.3, 0.5, 0.7};
 
-double pgc_ratio(double a, double b) { return b != 0 ? a / b : 0; }
-
 double pgc_box_area(const float b[4])
 {
     double w = (double)b[2] - b[0], h = (double)b[3] - b[1];
@@ -115,7 +113,7 @@ int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t 
     return PGC_OK;
 }
 
-int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t,
+int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_transform *t,
                        const float *gt, size_t ng)
 {
     size_t hw = h * w, best = 0;
@@ -123,7 +121,7 @@ int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t
     for (size_t i = 1; i < hw; i++)
         if (map[i] > map[best]) best = i;
     double x, y;
-    pgc_affine_point(t, (double)(best % w) + 0.5, (double)(best / w) + 0.5, &x, &y);
+    pgc_transform_apply(t, (double)(best % w) + 0.5, (double)(best / w) + 0.5, &x, &y);
     for (size_t j = 0; j < ng; j++) {
         const float *g = gt + 4 * j;
         if (x >= g[0] && x < g[2] && y >= g[1] && y < g[3]) return 1;
@@ -175,7 +173,7 @@ int pgc_score_add_boxes(pgc_score *s, const float *pred, size_t np, const float 
 }
 
 int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
-                      const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
+                      const pgc_transform *map_t, const float *gt, size_t ng, pgc_score_row *row,
                       pgc_err *e)
 {
     if (!ng) return PGC_OK; // both scores need an object to find
@@ -205,7 +203,7 @@ int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
         for (size_t i = 0; i < s->mb.n; i++) {
             const pgc_region_box *r = &s->mb.box[i];
             float b[4] = {(float)r->x0, (float)r->y0, (float)r->x1, (float)r->y1};
-            pgc_affine_box(map_t, b, b);
+            pgc_transform_box(map_t, b, b);
             for (size_t j = 0; j < ng; j++) best = fmax(best, pgc_box_iou(b, gt + 4 * j));
         }
         for (int d = 0; d < PGC_SCORE_NDELTA; d++) s->boxacc[t][d] += best >= pgc_score_delta[d];
@@ -233,44 +231,7 @@ int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e)
     s->probs[s->cls_frames] = (float)prob;
     s->labels[s->cls_frames] = (unsigned char)!!tumour;
     s->cls_frames++;
-    int pred = prob >= s->prob_threshold;
-    if (pred && tumour) s->cls_tp++;
-    else if (pred) s->cls_fp++;
-    else if (tumour) s->cls_fn++;
-    else s->cls_tn++;
-    return PGC_OK;
-}
-
-typedef struct {
-    float p;
-    unsigned char y;
-} scored;
-
-static int scored_cmp(const void *pa, const void *pb)
-{
-    const scored *a = pa, *b = pb;
-    return (a->p > b->p) - (a->p < b->p);
-}
-
-int pgc_roc_auc(const float *p, const unsigned char *y, size_t n, double *auc, pgc_err *e)
-{
-    *auc = 0;
-    scored *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu probabilities", n);
-    for (size_t i = 0; i < n; i++) v[i] = (scored){p[i], y[i]};
-    qsort(v, n, sizeof *v, scored_cmp);
-    double rank_pos = 0, npos = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && v[j].p == v[i].p) j++;
-        double avg = (double)(i + 1 + j) / 2; // ranks i+1..j share their mean
-        for (size_t k = i; k < j; k++)
-            if (v[k].y) rank_pos += avg, npos++;
-        i = j;
-    }
-    double nneg = (double)n - npos;
-    *auc = pgc_ratio(rank_pos - npos * (npos + 1) / 2, npos * nneg);
-    free(v);
+    pgc_confusion_add(&s->cls, tumour, pgc_prob_is_tumour(prob, s->prob_threshold));
     return PGC_OK;
 }
 
@@ -377,8 +338,8 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
                             "%llu x %llu", id, (unsigned long long)m->dims[0],
                             (unsigned long long)m->dims[1], (unsigned long long)f->rec[ii].dims[0],
                             (unsigned long long)f->rec[ii].dims[1]);
-        pgc_affine t = pgc_affine_identity;
-        if (ext && ext->use && (rc = pgc_affine_of(m, id, &t, e))) return rc;
+        pgc_transform t = pgc_transform_identity;
+        if (ext && ext->use && (rc = pgc_transform_of(m, id, &t, e))) return rc;
         rc = pgc_score_add_map(s, m->data, m->dims[0], m->dims[1], &t, gt, ng, row, e);
         if (rc == PGC_EINPUT) return pgc_errf(e, rc, "frame '%s': pgcam holds NaN or Inf", id);
         if (rc) return rc;
@@ -456,9 +417,11 @@ int pgc_score_metrics(const pgc_score *s, pgc_metric *out)
 
     int nc = s->cls_frames ? 1 : 2;
     metric(out, &n, "frames_label", (double)s->cls_frames, 0);
-    metric(out, &n, "cls_accuracy", pgc_ratio(s->cls_tp + s->cls_tn, s->cls_frames), nc);
-    metric(out, &n, "sensitivity", pgc_ratio(s->cls_tp, s->cls_tp + s->cls_fn), nc);
-    metric(out, &n, "specificity", pgc_ratio(s->cls_tn, s->cls_tn + s->cls_fp), nc);
+    pgc_metrics cm;
+    pgc_metrics_from_confusion(&s->cls, &cm);
+    metric(out, &n, "cls_accuracy", cm.acc, nc);
+    metric(out, &n, "sensitivity", cm.sens, nc);
+    metric(out, &n, "specificity", cm.spec, nc);
     double auc = 0;
     int auc_kind = nc;
     if (s->cls_frames && pgc_roc_auc(s->probs, s->labels, (size_t)s->cls_frames, &auc, NULL))

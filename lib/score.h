@@ -10,6 +10,7 @@
 #include "boxes.h"
 #include "err.h"
 #include "frame.h"
+#include "metrics.h"
 
 #define PGC_SCORE_NDELTA 3 /* IoU thresholds 0.3, 0.5, 0.7 */
 #define PGC_SCORE_NTHR 100 /* CAM thresholds 0.00, 0.01, ..., 0.99 */
@@ -18,8 +19,7 @@
 
 extern const double pgc_score_delta[PGC_SCORE_NDELTA];
 
-/* a / b, or 0 when b is 0 (format/network.md: any 0/0 in a score is reported as 0). */
-double pgc_ratio(double a, double b);
+/* pgc_ratio (metrics.h): format/network.md says any 0/0 in a score is reported as 0. */
 double pgc_box_area(const float b[4]);     /* 0 for an empty box */
 double pgc_box_iobb(const float b[4], const float g[4]); /* area(b n g) / area(b) */
 double pgc_box_iou(const float a[4], const float b[4]);
@@ -39,7 +39,7 @@ int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t 
 
 /* Pointing game: 1 when the centre of map's largest pixel (the first in row-major order
  * among equals), mapped through t, lies in some ground truth box (half-open), else 0. */
-int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_affine *t,
+int pgc_score_pointing(const float *map, size_t h, size_t w, const pgc_transform *t,
                        const float *gt, size_t ng);
 
 /* One frame's results, for the per-frame table. */
@@ -60,8 +60,9 @@ typedef struct {
     long map_frames;                              /* frames with >= 1 truth box and a map */
     long boxacc[PGC_SCORE_NTHR][PGC_SCORE_NDELTA]; /* frames whose best box reaches delta */
     long point_hits;
-    long cls_frames, cls_tp, cls_tn, cls_fp, cls_fn; /* frames with a label and a prob */
-    double prob_threshold; /* tumour when prob >= this */
+    long cls_frames;       /* frames with a label and a prob */
+    pgc_confusion cls;     /* their counts (metrics.h) */
+    double prob_threshold; /* tumour when prob >= this (pgc_prob_is_tumour) */
     float *probs;          /* (cls_frames) for ROC AUC */
     unsigned char *labels; /* (cls_frames) */
     size_t cls_cap;
@@ -84,7 +85,7 @@ void pgc_score_free(pgc_score *s);
 int pgc_score_add_boxes(pgc_score *s, const float *pred, size_t np, const float *gt,
                         size_t ng, pgc_score_row *row, pgc_err *e);
 int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
-                      const pgc_affine *map_t, const float *gt, size_t ng, pgc_score_row *row,
+                      const pgc_transform *map_t, const float *gt, size_t ng, pgc_score_row *row,
                       pgc_err *e);
 int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e);
 /* One frame of type classification: its true class name (none or its tumour type) and
@@ -116,8 +117,5 @@ typedef struct {
 /* Fills out (PGC_SCORE_NMETRICS entries at most) and returns how many. */
 int pgc_score_metrics(const pgc_score *s, pgc_metric *out);
 
-/* ROC AUC of scores p with labels y (1 positive) by the Mann-Whitney U statistic with
- * average ranks for ties; 0 when either class is absent. 0 or PGC_ENOMEM. */
-int pgc_roc_auc(const float *p, const unsigned char *y, size_t n, double *auc, pgc_err *e);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every unit test binary ($UNIT/*) and every end-to-end script (tests/e2e/*.sh).
 # Each prints "ok - <name>" or "not ok - <name>" per behaviour; a crash or a non-zero exit
-# without a "not ok" line counts as one failure. Ends with "N passed, N failed".
+# without a "not ok" line counts as one failure, and so does a file that exits 0 without
+# printing a single result line (it tested nothing). Ends with "N passed, N failed".
 # ONLY=word runs the test files whose name holds word. "ok - <name> # skipped: why"
 # passes without testing anything and is counted apart.
 set -u
@@ -30,6 +31,8 @@ run_one() { # name, command...
     s=$(grep -c '^ok .* # skipped' "$log"); p=$((p - s))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "not ok - $name exited with status $rc" >>"$log"; f=1
+    elif [ $((p + s + f)) -eq 0 ]; then
+        echo "not ok - $name printed no result line" >>"$log"; f=1
     fi
     grep -E '^(not ok|#)' "$log" | sed "s|^|[$name] |"
     local sk=""; [ "$s" -gt 0 ] && sk=", $s skipped"

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "../../lib/cam.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -100,11 +102,120 @@ double cli_double(const char *opt, const char *s, double lo, double hi)
     return v;
 }
 
+/* "  --name META" of one option, for help. */
+static int option_label(const cli_option *o, char *buf, size_t cap)
+{
+    return snprintf(buf, cap, "  %s%s%s", o->name, o->metavar ? " " : "",
+                    o->metavar ? o->metavar : "");
+}
+
+static void print_help(const cli_option *opts, int n, const char *head, const char *tail)
+{
+    char label[128];
+    int col = (int)strlen("  -h, --help");
+    for (int i = 0; i < n; i++) {
+        int w = option_label(&opts[i], label, sizeof label);
+        if (w > col) col = w;
+    }
+    col += 3;
+    fputs(head, stdout);
+    for (int i = 0; i < n; i++) {
+        option_label(&opts[i], label, sizeof label);
+        printf("%-*s", col, label);
+        for (const char *h = opts[i].help; *h; h++) {
+            putchar(*h);
+            if (*h == '\n') printf("%*s", col, "");
+        }
+        putchar('\n');
+    }
+    printf("%-*s%s\n", col, "  -h, --help", "this help");
+    if (tail) fputs(tail, stdout);
+}
+
+/* cli_parse and cli_parse_files: with files, operands (and all after "--") are collected
+ * there; otherwise each goes through cli_operand into *input (NULL: none allowed). */
+static void parse_args(int argc, char **argv, const cli_option *opts, int n, const char *head,
+                       const char *tail, const char **input, const char **files, int *nfiles)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            print_help(opts, n, head, tail);
+            exit(fflush(stdout) ? 1 : 0);
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const cli_option *o = NULL;
+        for (int k = 0; k < n && !o; k++)
+            if (!strcmp(a, opts[k].name)) o = &opts[k];
+        if (!o && files) {
+            if (!strcmp(a, "--")) {
+                while (++i < argc) files[(*nfiles)++] = argv[i];
+                break;
+            }
+            if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
+            files[(*nfiles)++] = a;
+            continue;
+        }
+        if (!o) {
+            const char *none = NULL;
+            cli_operand(a, input ? input : &none);
+            if (!input) cli_usage("unexpected argument '%s'", a);
+            continue;
+        }
+        if (o->kind == CLI_FLAG || o->kind == CLI_UNSET) {
+            *(int *)o->target = o->kind == CLI_FLAG;
+            continue;
+        }
+        if (i + 1 >= argc) cli_usage("%s needs a value", a);
+        const char *v = argv[++i];
+        pgc_err e;
+        switch (o->kind) {
+        case CLI_INT: *(long *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_INTI: *(int *)o->target = (int)cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_I64: *(int64_t *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_SIZE: *(size_t *)o->target = (size_t)cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_NUMBER: *(double *)o->target = cli_double(a, v, o->lo, o->hi); break;
+        case CLI_STRING: *(const char **)o->target = v; break;
+        case CLI_CUSTOM:
+            if (o->parse(v, o->target, &e) < 0) cli_usage("%s", e.msg);
+            break;
+        default: break;
+        }
+    }
+}
+
+int cli_scales(const char *value, void *target, pgc_err *e)
+{
+    return pgc_scales_parse(value, target, e);
+}
+
+void cli_parse(int argc, char **argv, const cli_option *opts, int n, const char *head,
+               const char *tail, const char **input)
+{
+    parse_args(argc, argv, opts, n, head, tail, input, NULL, NULL);
+}
+
+void cli_parse_files(int argc, char **argv, const cli_option *opts, int n, const char *head,
+                     const char *tail, const char **files, int *nfiles)
+{
+    *nfiles = 0;
+    parse_args(argc, argv, opts, n, head, tail, NULL, files, nfiles);
+}
+
 void cli_operand(const char *arg, const char **input)
 {
     if (arg[0] == '-' && arg[1]) cli_usage("unknown option '%s'", arg);
     if (*input) cli_usage("one input at most");
     *input = arg;
+}
+
+void cli_stdout_check(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout)) return;
+    if (errno == EPIPE) exit(CLI_OK);
+    cli_fail("cannot write to standard output: %s", strerror(errno));
 }
 
 pgc_reader *cli_reader(const char *path)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../err.h"
+#include "../metrics.h"
 #include "../stream.h"
 #include "rng.h"
 
@@ -54,13 +55,7 @@ void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r);
  * contrast) varies, anatomy stays. */
 void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong);
 
-typedef struct {
-    double acc, sens, spec, auc;
-    size_t n, pos;
-} pgc_metrics;
-
-/* prob: P(tumour) per sample; label 1 tumour. A prediction is tumour when prob > 0.5.
- * 0/0 is reported as 0; AUC counts ties as half. */
-void pgc_metrics_compute(const float *prob, const int *label, size_t n, pgc_metrics *m);
+/* Classification metrics (pgc_metrics, pgc_metrics_compute) live in ../metrics.h, shared
+ * with pgc-score. */
 
 #endif

@@ -331,7 +331,9 @@ static int graph_build(pgc_net *net, pgc_err *e)
 
 /* ---- parameters ---- */
 
-static void param_init_all(pgc_net *net, unsigned long long seed)
+/* Sets every parameter and running statistic from seed. 0 or PGC_ENOMEM (for the host
+ * buffers the values are made in): a net must never start from whatever memory held. */
+static int param_init_all(pgc_net *net, unsigned long long seed, pgc_err *e)
 {
     pgc_rng r;
     pgc_rng_seed(&r, seed);
@@ -340,7 +342,7 @@ static void param_init_all(pgc_net *net, unsigned long long seed)
     if (!h || !hs) {
         free(h);
         free(hs);
-        return;
+        return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu initial parameters", n);
     }
     for (int i = 0; i < net->npar; i++) {
         pgc_param *p = &net->par[i];
@@ -373,6 +375,19 @@ static void param_init_all(pgc_net *net, unsigned long long seed)
     net->be->upload(net->ctx, net->s, hs, net->ns);
     free(h);
     free(hs);
+    return PGC_OK;
+}
+
+
+int pgc_softmax(const float *z, int k, double *p)
+{
+    int arg = 0;
+    double m = z[0], s = 0;
+    for (int c = 1; c < k; c++)
+        if (z[c] > m) m = z[c], arg = c;
+    for (int c = 0; c < k; c++) s += p[c] = exp(z[c] - m);
+    for (int c = 0; c < k; c++) p[c] /= s;
+    return arg;
 }
 
 int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
@@ -417,7 +432,7 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
         rc = pgc_errf(e, PGC_ENOMEM, "out of memory for %zu parameters", net->np);
         goto fail;
     }
-    param_init_all(net, seed);
+    if ((rc = param_init_all(net, seed, e))) goto fail;
     *out = net;
     return PGC_OK;
 fail:
@@ -792,13 +807,9 @@ double pgc_softmax_xent_k(int n, int k, const float *logits, const int *labels, 
     if (wsum <= 0) wsum = 1;
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)k * i;
-        int y = labels[i], arg = 0;
-        double m = z[0];
-        for (int c = 1; c < k; c++)
-            if (z[c] > m) m = z[c], arg = c;
-        double p[PGC_MAX_CLASSES], s = 0;
-        for (int c = 0; c < k; c++) s += p[c] = exp(z[c] - m);
-        for (int c = 0; c < k; c++) p[c] /= s;
+        int y = labels[i];
+        double p[PGC_MAX_CLASSES];
+        int arg = pgc_softmax(z, k, p);
         double wi = WEIGHT(y) / wsum;
         /* target mass: p_y, or the tumour classes' sum for a tumour of unknown type */
         double pt = y >= 0 ? p[y] : 1 - p[0];

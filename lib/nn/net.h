@@ -93,8 +93,16 @@ double pgc_net_macs_cam_backward(const pgc_net *net);
 int pgc_arch_known(const char *arch);
 const char *pgc_arch_list(void);
 
+/* The input sizes every architecture takes: pgc_input_size_ok above, the one statement
+ * of the rule, for the net, the model file, the training set and pgc-infer. */
+
+/* Softmax of k logits z into p (k values), computed as exp(z - max) / sum in double;
+ * returns the index of the largest logit (the first of equals). The one softmax of the
+ * loss, pgc-train's P(tumour) and pgc-infer's tumour-class target. */
+int pgc_softmax(const float *z, int k, double *p);
+
 /* Creates a net with freshly initialised parameters (seeded), for batch n and input
- * h x w (multiples of 16). threads: CPU threads for the backend. */
+ * h x w (pgc_input_size_ok). threads: CPU threads for the backend. */
 int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
                    int n, int h, int w, int threads, unsigned long long seed, pgc_err *e);
 /* The same with nclass classifier outputs (2..PGC_MAX_CLASSES; class 0 is none) and

@@ -44,7 +44,7 @@ expect_ok 'a closed pipe downstream is not an error' '
 
 expect_exit 1 'NaN in a feature map is bad input' '$FX emit nan | pgc-cam >/dev/null'
 expect_ok 'the NaN message names the frame and the record' '
-    $FX emit nan | pgc-cam 2>&1 >/dev/null | grep -q "frame .n1.: feat.s1 holds NaN"'
+    $FX emit nan | pgc-cam >/dev/null 2>err; test $? = 1 && grep -q "frame .n1.: feat.s1 holds NaN" err'
 expect_exit 1 'a missing scale is bad input' 'pgc-cam --scales 3 <blobs.pgc >/dev/null'
 expect_exit 1 'a truncated stream is bad input' '$FX emit truncated | pgc-cam >/dev/null'
 expect_exit 1 'a feature map without its gradient is bad input' '$FX emit nograd | pgc-cam >/dev/null'

@@ -2,8 +2,9 @@
 #   expect_ok 'what it does' 'commands'
 #   expect_exit 1 'what it refuses' 'commands'
 # run in a fresh scratch directory ($T) with bin/ on PATH. Prints "ok - ..." or
-# "not ok - ..." with the command's output.
-set -u
+# "not ok - ..." with the command's output. Every pipeline fails when any of its commands
+# fails (pipefail), so a filter that dies cannot pass by handing an empty stream on.
+set -u -o pipefail
 : "${BIN:?}" "${TOP:?}"
 PATH=$BIN:$PATH
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT

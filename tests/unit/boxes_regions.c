@@ -175,22 +175,37 @@ static void a_full_map_is_one_box_covering_it(void)
 
 static void transforms_map_box_corners_then_take_min_and_max(void)
 {
-    pgc_affine t;
-    EXPECT(pgc_affine_parse("2 0 10 0 2 20", &t) == 0);
+    pgc_transform t;
+    EXPECT(pgc_transform_parse("2 0 10 0 2 20", &t, NULL) == 0);
     float out[4];
-    pgc_affine_box(&t, (float[]){1, 1, 3, 3}, out);
+    pgc_transform_box(&t, (float[]){1, 1, 3, 3}, out);
     EXPECT(out[0] == 12 && out[1] == 22 && out[2] == 16 && out[3] == 26);
     // a left-right flip swaps x0 and x1
-    EXPECT(pgc_affine_parse("-1 0 100 0 1 0", &t) == 0);
-    pgc_affine_box(&t, (float[]){1, 1, 3, 3}, out);
+    EXPECT(pgc_transform_parse("-1 0 100 0 1 0", &t, NULL) == 0);
+    pgc_transform_box(&t, (float[]){1, 1, 3, 3}, out);
     EXPECT(out[0] == 97 && out[1] == 1 && out[2] == 99 && out[3] == 3);
     // a transpose (x, y) -> (y, x)
-    EXPECT(pgc_affine_parse("0 1 0 1 0 0", &t) == 0);
-    pgc_affine_box(&t, (float[]){1, 2, 3, 7}, out);
+    EXPECT(pgc_transform_parse("0 1 0 1 0 0", &t, NULL) == 0);
+    pgc_transform_box(&t, (float[]){1, 2, 3, 7}, out);
     EXPECT(out[0] == 2 && out[1] == 1 && out[2] == 7 && out[3] == 3);
-    EXPECT(pgc_affine_parse("1 0 0 0 1", &t) == PGC_EINPUT);
-    EXPECT(pgc_affine_parse("1 0 0 0 1 0 7", &t) == PGC_EINPUT);
-    EXPECT(pgc_affine_parse("1 0 nan 0 1 0", &t) == PGC_EINPUT);
+    EXPECT(pgc_transform_parse("1 0 0 0 1", &t, NULL) == PGC_EINPUT);
+    EXPECT(pgc_transform_parse("1 0 0 0 1 0 7", &t, NULL) == PGC_EINPUT);
+    EXPECT(pgc_transform_parse("1 0 nan 0 1 0", &t, NULL) == PGC_EINPUT);
+}
+
+static void a_singular_transform_is_refused_wherever_it_is_read(void)
+{
+    // (x, y) -> (x + y, x + y) folds the plane onto a line: no box maps back
+    pgc_err e;
+    pgc_transform t;
+    EXPECT(pgc_transform_parse("1 1 0 1 1 0", &t, &e) == PGC_EINPUT && strstr(e.msg, "singular"));
+    pgc_record r = {0};
+    EXPECT(pgc_meta_set(&r, "name", "pgcam", NULL) == 0);
+    EXPECT(pgc_meta_set(&r, "transform", "1 1 0 1 1 0", NULL) == 0);
+    EXPECT(pgc_transform_get(&r, &t, &e) == PGC_EINPUT && strstr(e.msg, "singular"));
+    EXPECT(pgc_transform_of(&r, "b1", &t, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "frame 'b1': pgcam has a bad transform") && strstr(e.msg, "singular"));
+    pgc_record_free(&r);
 }
 
 static pgc_record *add_rec(pgc_frame *f, const char *name)
@@ -316,6 +331,7 @@ int main(void)
     RUN(min_area_and_largest_filter_regions);
     RUN(a_full_map_is_one_box_covering_it);
     RUN(transforms_map_box_corners_then_take_min_and_max);
+    RUN(a_singular_transform_is_refused_wherever_it_is_read);
     RUN(a_frame_gets_boxes_in_image_and_source_pixels);
     RUN(low_probability_frames_get_an_empty_boxes_record);
     RUN(bad_maps_transforms_and_probabilities_are_errors);

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static void metrics_count_a_prediction_as_tumour_above_one_half(void)
+static void metrics_count_a_prediction_as_tumour_at_one_half_and_above(void)
 {
     float p[6] = {0.9f, 0.6f, 0.5f, 0.2f, 0.7f, 0.1f};
     int y[6] = {1, 1, 1, 0, 0, 0};
     pgc_metrics m;
-    pgc_metrics_compute(p, y, 6, &m);
-    EXPECT_NEAR(m.acc, 4.0 / 6, 1e-12);  /* 0.5 is not above one half */
-    EXPECT_NEAR(m.sens, 2.0 / 3, 1e-12);
+    EXPECT(pgc_metrics_compute(p, y, 6, 0.5, &m, NULL) == 0);
+    EXPECT_NEAR(m.acc, 5.0 / 6, 1e-12);  /* 0.5 is tumour (prob >= threshold) */
+    EXPECT_NEAR(m.sens, 1, 1e-12);
     EXPECT_NEAR(m.spec, 2.0 / 3, 1e-12);
     /* pairs (pos, neg) ranked right: 0.9 beats all 3, 0.6 beats 2, 0.5 beats 2 -> 7/9 */
     EXPECT_NEAR(m.auc, 7.0 / 9, 1e-12);
@@ -26,11 +26,11 @@ static void auc_counts_ties_as_half(void)
     float p[4] = {0.5f, 0.5f, 0.5f, 0.5f};
     int y[4] = {1, 0, 1, 0};
     pgc_metrics m;
-    pgc_metrics_compute(p, y, 4, &m);
+    EXPECT(pgc_metrics_compute(p, y, 4, 0.5, &m, NULL) == 0);
     EXPECT_NEAR(m.auc, 0.5, 1e-12);
     float q[3] = {0.8f, 0.8f, 0.1f};
     int z[3] = {1, 0, 0};
-    pgc_metrics_compute(q, z, 3, &m);
+    EXPECT(pgc_metrics_compute(q, z, 3, 0.5, &m, NULL) == 0);
     EXPECT_NEAR(m.auc, 0.75, 1e-12);
 }
 
@@ -39,9 +39,9 @@ static void metrics_report_zero_for_zero_over_zero(void)
     float p[2] = {0.9f, 0.8f};
     int y[2] = {1, 1};
     pgc_metrics m;
-    pgc_metrics_compute(p, y, 2, &m);
+    EXPECT(pgc_metrics_compute(p, y, 2, 0.5, &m, NULL) == 0);
     EXPECT(m.acc == 1 && m.sens == 1 && m.spec == 0 && m.auc == 0);
-    pgc_metrics_compute(p, y, 0, &m);
+    EXPECT(pgc_metrics_compute(p, y, 0, 0.5, &m, NULL) == 0);
     EXPECT(m.acc == 0 && m.n == 0);
 }
 
@@ -164,7 +164,7 @@ static void the_index_finds_labelled_images_and_reads_them_back(void)
 
 int main(void)
 {
-    RUN(metrics_count_a_prediction_as_tumour_above_one_half);
+    RUN(metrics_count_a_prediction_as_tumour_at_one_half_and_above);
     RUN(auc_counts_ties_as_half);
     RUN(metrics_report_zero_for_zero_over_zero);
     RUN(augmentation_is_a_function_of_the_random_state);
