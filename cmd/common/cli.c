@@ -22,17 +22,23 @@ void cli_init(const char *name)
 
 const char *cli_prog(void) { return prog; }
 
+/* After the help went to stdout: exit 0, or 1 with one line when it could not be written
+ * (a full disk, a closed stdout); | head is not an error. */
+static void help_written(void)
+{
+    if (!fflush(stdout) && !ferror(stdout)) exit(CLI_OK);
+    if (errno == EPIPE) exit(CLI_OK); /* | head: the reader has what it wanted */
+    fprintf(stderr, "%s: cannot write the help to standard output: %s\n", prog, strerror(errno));
+    exit(CLI_EINPUT);
+}
+
 void cli_help(int argc, char **argv, const char *usage)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--")) break;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
-            if (!fflush(stdout) && !ferror(stdout)) exit(CLI_OK);
-            if (errno == EPIPE) exit(CLI_OK); /* | head: the reader has what it wanted */
-            fprintf(stderr, "%s: cannot write the help to standard output: %s\n", prog,
-                    strerror(errno));
-            exit(CLI_EINPUT);
+            help_written();
         }
     }
 }
@@ -141,7 +147,7 @@ static void parse_args(int argc, char **argv, const cli_option *opts, int n, con
         if (!strcmp(argv[i], "--")) break;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             print_help(opts, n, head, tail);
-            exit(fflush(stdout) ? 1 : 0);
+            help_written();
         }
     }
     for (int i = 1; i < argc; i++) {
