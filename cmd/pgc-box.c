@@ -41,12 +41,13 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
     pgc_boxes_opts *b = &c->box;
     const cli_option opts[] = {
         {"--rule", CLI_CUSTOM, b, 0, 0, "R",
-         "paper (default): dcfpn.md's rule, every region above 0.4 x max\n"
-         "(what Table 2 is scored with); product: regions above 0.5 x\n"
+         "paper (default): dcfpn's rule, every region above 0.4 x max\n"
+         "(what Table 2 is scored with); product: regions above 0.9 x\n"
          "max whose peak reaches 0.7 x max and that cover at least 0.5%\n"
-         "of the image, the strongest 3 (one to three boxes a reader can\n"
-         "use; chosen on the validation split). Options after --rule\n"
-         "change one setting of it", parse_rule},
+         "of the image, the strongest one (the core of the hot spot;\n"
+         "chosen on the validation split with pgc-fuse --blur 3 by\n"
+         "pipelines/tune_all.sh). Options after --rule change one\n"
+         "setting of it, e.g. --max-boxes 3", parse_rule},
         {"--frac", CLI_NUMBER, &b->frac, 0, 1, "F",
          "threshold fraction of the maximum (default 0.4; the paper uses\n"
          "0.8 for ResCAM)", NULL},

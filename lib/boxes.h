@@ -69,12 +69,13 @@ typedef struct {
 /* The two rules of pgc-box --rule. paper: dcfpn.md's (every region above 0.4 x max, one
  * box each; Table 2). product: regions above PGC_PRODUCT_FRAC x max whose peak reaches
  * PGC_PRODUCT_MIN_PEAK x max and that cover at least PGC_PRODUCT_MIN_AREA of the image,
- * the strongest PGC_PRODUCT_MAX_BOXES: one to three boxes a user can read. Chosen on the
- * validation split (pipelines/, make study). */
-#define PGC_PRODUCT_FRAC 0.5
+ * the strongest PGC_PRODUCT_MAX_BOXES: the core of the strongest hot spot. Chosen on the
+ * validation split (pipelines/tune_all.sh: the best mean IOBB F1 over the study's four
+ * models and four tumour sources, with pgc-fuse --blur 3). */
+#define PGC_PRODUCT_FRAC 0.9
 #define PGC_PRODUCT_MIN_PEAK 0.7
 #define PGC_PRODUCT_MIN_AREA 0.005
-#define PGC_PRODUCT_MAX_BOXES 3
+#define PGC_PRODUCT_MAX_BOXES 1
 void pgc_boxes_rule(pgc_boxes_opts *o, int product);
 
 /* Thresholds the frame's map into b and appends (or replaces) its `boxes` record (image

@@ -4,6 +4,22 @@
 set -euo pipefail
 w=$1 m=$2
 f=$w/study/models/$m.model
+get() { awk -F'\t' -v k="$2" '$1 == k { v = $2 } END { printf "%.3f", v }' "$w/study/$m/$1"; }
+# the per-source table alone: for the card of a model kept (make ship, `ship` first)
+scores() {
+    echo "Localisation on the validation split, from the study (\`make -C pipelines ship\`):"
+    echo "pointing game of PG-CAM over all scales; IOBB F1 under the paper's rule and under"
+    echo "the product rule (\`pgc-fuse --blur 3 | pgc-box --rule product\`)."
+    echo
+    echo "| source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |"
+    echo "|---|---|---|---|---|"
+    for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
+        k=${s%%:*}
+        bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.product.tsv")
+        echo "| ${s#*:} | $(get $k.paper.tsv pointing_game) | $(get $k.paper.tsv iobb_f1) | $(get $k.product.tsv iobb_f1) | $bps |"
+    done
+}
+[ "$m" = ship ] && { scores; exit 0; }
 meta() { python3 - "$f" "$1" <<'PY'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
@@ -40,7 +56,7 @@ Validation split, classification (tumour vs none, 525 slices): accuracy $(get cl
 sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), ROC AUC $(get cls.tsv roc_auc).
 
 Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
-the paper's rule and under the product rule, \`pgc-fuse --blur 2 | pgc-box --rule product\`):
+the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`):
 
 | source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |
 |---|---|---|---|---|

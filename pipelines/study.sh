@@ -25,12 +25,14 @@ nseeds() { seeds_of "$1" | wc -l; }
 name() {
     case $1 in
     ship) echo "binary, He init, 4800 steps (the model shipped before the study)" ;;
-    *) local l=${1%%-*} i=${1#*-}; echo "$( [ "$l" = types ] && echo "4 classes (tumour types)" || echo binary ), ${i/he/He init}${i/nearest/} $( [ "$i" = nearest ] && echo "(nearest-neighbour)")" ;;
+    *) local l=${1%%-*} i=${1#*-}
+       printf '%s, %s\n' "$( [ "$l" = types ] && echo "4 classes (tumour types)" || echo binary )" \
+           "$( [ "$i" = nearest ] && echo "nearest-neighbour upsampling init" || echo "He init")" ;;
     esac
 }
 rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:"Grad-CAM scale 5 (coarsest), paper rule"
-       blur:"PG-CAM, blur 2, paper rule" product:"PG-CAM, blur 2, product rule"
-       tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 2, product rule")
+       blur:"PG-CAM, blur 3, paper rule" product:"PG-CAM, blur 3, product rule"
+       tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 3, product rule")
 sets=(menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)")
 
 echo "### Pointing game and IOBB F1 per source of the validation split"

@@ -143,12 +143,12 @@ static void the_product_rule_drops_small_and_weak_regions_the_paper_rule_keeps_a
     EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0);
     EXPECT(b.n == 1 && b.box[0].area == 9);
     pgc_boxes_rule(&o, 1);
-    o.min_area_frac = 0; /* the product rule's peak and count limits alone */
+    o.frac = 0.5, o.max_boxes = 3; /* the product rule's peak limit with three boxes */
     EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0);
     EXPECT(b.n == 3 && b.box[0].peak == 1); /* 1, 0.9, 0.8: the 0.5 dot is weak */
     pgc_boxes_rule(&o, 1);
     EXPECT(pgc_boxes_frame(&f, &o, &b, &prob, &e) == 0); /* 0.5% of 100 rounds up to 1 pixel */
-    EXPECT(b.n == 3);
+    EXPECT(b.n == 1 && b.box[0].peak == 1); /* above 0.9 x max: the strongest dot alone */
     pgc_frame_free(&f);
     pgc_mapboxes_free(&b);
 }
