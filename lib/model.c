@@ -388,7 +388,9 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     if (!mi->meta) return pgc_errf(e, PGC_ENOMEM, "out of memory");
     memcpy(mi->meta, b + HDR, mlen);
     mi->meta[mlen] = 0;
-    return class_names(path, mi, e);
+    int rc = class_names(path, mi, e);
+    if (rc) pgc_model_info_free(mi);
+    return rc;
 }
 
 int pgc_model_peek(const char *path, pgc_model_info *info, pgc_err *e)

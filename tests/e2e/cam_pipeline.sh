@@ -2,14 +2,16 @@
 # pgc-cam on synthetic streams (tests/unit/cam_fixtures.c documents them): scale 1 of the
 # blobs fixture has Grad-CAM = channel 0 / 256, scale 2 = the 2 x 2 pooled channel 0.
 . "$(dirname "$0")/lib.sh"
+# (Fixture output goes to a file before head: under pipefail a writer that head cuts off
+# would fail the pipeline.)
 : "${UNIT:?}"
 case $UNIT in /*) ;; *) UNIT=$TOP/$UNIT ;; esac # run.sh passes it relative to TOP
 FX=$UNIT/cam_fixtures
 $FX emit blobs >"$T/blobs.pgc"
 
 expect_ok 'cam.s1 is the mean-gradient weighted feature map' '
-    pgc-cam <blobs.pgc | $FX values cam.s1 | head -n 256 >got &&
-    $FX emit blobs | $FX values feat.s1 | head -n 256 | awk "{ printf \"%.9g\n\", \$1 / 256 }" >want &&
+    pgc-cam <blobs.pgc | $FX values cam.s1 >all1.txt && head -n 256 all1.txt >got &&
+    $FX emit blobs | $FX values feat.s1 >all2.txt && head -n 256 all2.txt | awk "{ printf \"%.9g\n\", \$1 / 256 }" >want &&
     paste got want | awk "{ d = \$1 - \$2; if (d < -1e-9 || d > 1e-9) exit 1 }"'
 
 expect_ok 'every scale gets a map at its own resolution and features are dropped' '
@@ -23,8 +25,8 @@ expect_ok '--keep keeps features; --scales picks maps' '
     test $(grep -c "	feat.s" d) = 6 && ! grep -q cam.s1 d && test $(grep -c cam.s2 d) = 3'
 
 expect_ok '--method cam is h w times the signed sum (here 256 x A / 256 = A)' '
-    pgc-cam --method cam --scales 1 <blobs.pgc | $FX values cam.s1 | head -n 256 >got &&
-    $FX emit blobs | $FX values feat.s1 | head -n 256 >want && cmp got want'
+    pgc-cam --method cam --scales 1 <blobs.pgc | $FX values cam.s1 >all3.txt && head -n 256 all3.txt >got &&
+    $FX emit blobs | $FX values feat.s1 >all4.txt && head -n 256 all4.txt >want && cmp got want'
 
 expect_ok 'methods are recorded in the metadata' '
     for m in gradcam cam gradcam++ layercam hirescam; do

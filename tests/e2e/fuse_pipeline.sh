@@ -12,8 +12,8 @@ expect_ok 'pgcam has the image size, spans [0, 1] and keeps the scale maps' '
     test $(grep -c "	cam.s" d) = 6'
 
 expect_ok 'one scale at the image size is that map min-max normalised' '
-    pgc-fuse --scales 1 <cams.pgc | $FX values pgcam | head -n 256 >got &&
-    $FX emit blobs | $FX values feat.s1 | head -n 256 |
+    pgc-fuse --scales 1 <cams.pgc | $FX values pgcam >all1.txt && head -n 256 all1.txt >got &&
+    $FX emit blobs | $FX values feat.s1 >all2.txt && head -n 256 all2.txt |
         awk "{ printf \"%.9g\n\", (\$1 - 0.1) / 0.9 }" >want &&
     paste got want | awk "{ d = \$1 - \$2; if (d < -1e-6 || d > 1e-6) exit 1 }"'
 
@@ -25,16 +25,16 @@ expect_ok '--drop removes the scale maps; --op is recorded' '
     ! grep -q "	cam.s" d && grep -a -q "op: max" o.pgc && grep -a -q "scales: 1,2" o.pgc'
 
 expect_ok 'mean of two maps never exceeds their max' '
-    pgc-fuse --op mean <cams.pgc | $FX values pgcam | head -n 256 >mean &&
-    pgc-fuse --op max <cams.pgc | $FX values pgcam | head -n 256 >max &&
+    pgc-fuse --op mean <cams.pgc | $FX values pgcam >all3.txt && head -n 256 all3.txt >mean &&
+    pgc-fuse --op max <cams.pgc | $FX values pgcam >all4.txt && head -n 256 all4.txt >max &&
     test $(wc -l <mean) = 256 && test $(wc -l <max) = 256 &&
     paste mean max | awk "{ if (\$1 > \$2 + 1e-7) exit 1 }"'
 
 # The sum of n normalised maps is n times their mean, so the sum normalised again is the
 # mean min-max normalised: 0 where the mean is least, 1 where it is greatest.
 expect_ok 'sum is the mean normalised again to [0, 1]' '
-    pgc-fuse --op mean <cams.pgc | $FX values pgcam | head -n 256 >mean &&
-    pgc-fuse --op sum <cams.pgc | $FX values pgcam | head -n 256 >sum &&
+    pgc-fuse --op mean <cams.pgc | $FX values pgcam >all5.txt && head -n 256 all5.txt >mean &&
+    pgc-fuse --op sum <cams.pgc | $FX values pgcam >all6.txt && head -n 256 all6.txt >sum &&
     test $(wc -l <sum) = 256 &&
     awk "NR == 1 || \$1 < lo { lo = \$1 } NR == 1 || \$1 > hi { hi = \$1 }
          END { if (hi <= lo) exit 1; print lo, hi }" mean >range &&
