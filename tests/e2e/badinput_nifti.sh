@@ -2,13 +2,6 @@
 # before anything large is allocated, and no crash.
 . "$(dirname "$0")/lib.sh"
 MKNII="python3 $TOP/tests/data/mknii.py"
-fails_with() {
-    local pat=$1; shift
-    "$@" > /dev/null 2> "$T/.err"; local rc=$?
-    cat "$T/.err" >&2
-    grep -q -- "$pat" "$T/.err" || return 99
-    return $rc
-}
 # bad NAME PATTERN MKNII-OPTIONS...: a volume made with the options must be refused.
 bad() {
     local what=$1 pat=$2; shift 2

@@ -3,13 +3,6 @@
 MK="python3 $TOP/tests/data/mkpng.py"
 # fails_with PATTERN CMD...: runs CMD (stdout dropped), passes its stderr on, and returns
 # its status, or 99 when stderr lacks PATTERN.
-fails_with() {
-    local pat=$1; shift
-    "$@" > /dev/null 2> "$T/.err"; local rc=$?
-    cat "$T/.err" >&2
-    grep -q -- "$pat" "$T/.err" || return 99
-    return $rc
-}
 # patch FILE OFFSET HEXBYTES [fixcrc CHUNKSTART LEN]: overwrites bytes in place.
 patch() { python3 -c "
 import sys, zlib, struct

@@ -1,13 +1,6 @@
 # Damaged tables and streams: exit 1, one line on stderr naming the input, no crash.
 . "$(dirname "$0")/lib.sh"
 MK="python3 $TOP/tests/data/mkpng.py"
-fails_with() {
-    local pat=$1; shift
-    "$@" > /dev/null 2> "$T/.err"; local rc=$?
-    cat "$T/.err" >&2
-    grep -q -- "$pat" "$T/.err" || return 99
-    return $rc
-}
 img() { $MK grey8 16 16 "$1" > /dev/null; }
 
 expect_exit 1 'a labels table without a label column' '

@@ -5,14 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 MKS="python3 $TOP/tests/data/mkstream.py"
 MODEL=$EX/model/dcfpn.model
-# fails_with PATTERN CMD...: runs CMD, shows its stderr, and fails unless it matches.
-fails_with() {
-    local pat=$1; shift
-    "$@" > /dev/null 2> "$T/.err"; local rc=$?
-    cat "$T/.err" >&2
-    grep -q -- "$pat" "$T/.err" || return 99
-    return $rc
-}
 
 # D1: one size rule (multiples of 16 from 16 to 8192) wherever an image meets a network.
 for d in 0x0 0x16 16x0 8x16; do

@@ -29,3 +29,12 @@ expect_exit() {
     fi
 }
 skip() { echo "ok - $1 # skipped: $2"; }
+# fails_with PATTERN CMD...: runs CMD, shows its stderr, and fails (99) unless it matches;
+# otherwise returns CMD's status, for expect_exit to judge.
+fails_with() {
+    local pat=$1; shift
+    "$@" > /dev/null 2> "$T/.err"; local rc=$?
+    cat "$T/.err" >&2
+    grep -q -- "$pat" "$T/.err" || return 99
+    return $rc
+}
