@@ -26,7 +26,8 @@ name() {
     case $1 in
     ship) echo "binary, He init, 4800 steps (the model shipped before the study)" ;;
     *) local l=${1%%-*} i=${1#*-}
-       printf '%s, %s\n' "$( [ "$l" = types ] && echo "4 classes (tumour types)" || echo binary )" \
+       printf '%s, %s\n' "$(case $l in types) echo "4 classes (tumour types)" ;;
+                              figtypes) echo "tumour types, figshare slices alone" ;; *) echo binary ;; esac)" \
            "$( [ "$i" = nearest ] && echo "nearest-neighbour upsampling init" || echo "He init")" ;;
     esac
 }
