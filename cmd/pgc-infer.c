@@ -80,12 +80,21 @@ static void parse_scales(const char *s, int max, int want[PGC_MAX_SCALES + 1])
     for (int p = 1; p <= max; p++) want[p] = !set || (set >> p & 1);
 }
 
+/* How the model's training images were made (format/model.md's prep-* keys), read once:
+ * every frame is checked against it. size 0: the model says nothing (then the trained
+ * size stands in); "" norm or fit: not recorded. */
+typedef struct {
+    long size;
+    char norm[128], fit[32];
+} prep_want;
+
 typedef struct {
     opts o;
     const pgc_nn_backend *be;
     pgc_net *net;
     int want[PGC_MAX_SCALES + 1];
     pgc_model_info mi;     /* header, class names, preprocessing */
+    prep_want prep;        /* from mi, for check_prep */
     int K, target;         /* classes; the score: a class, TARGET_TOP or TARGET_TUMOUR */
     int warned;
     pgc_frame *q;          /* queued frames, in stream order */
@@ -139,25 +148,32 @@ static int target_grad(int target, int K, const float *z, float *dz)
     return -1;
 }
 
+static prep_want prep_of(const pgc_model_info *mi)
+{
+    prep_want p = {0, "", ""};
+    char v[128];
+    if (pgc_model_meta(mi, "prep-size", v, sizeof v)) p.size = atol(v);
+    if (!pgc_model_meta(mi, "prep-norm", p.norm, sizeof p.norm)) p.norm[0] = 0;
+    if (!pgc_model_meta(mi, "prep-fit", p.fit, sizeof p.fit)) p.fit[0] = 0;
+    return p;
+}
+
 /* One warning line when an image was not made the way the model's training images were. */
 static void check_prep(infer *s, const pgc_record *r, const char *id)
 {
     if (s->warned) return;
-    char want[128], have[128], why[300] = "";
-    if (pgc_model_meta(&s->mi, "prep-size", want, sizeof want) && atol(want) > 0 &&
-        (r->dims[0] != (uint64_t)atol(want) || r->dims[1] != (uint64_t)atol(want)))
-        snprintf(why, sizeof why, "is %llux%llu, the model's training images %sx%s",
-                 (unsigned long long)r->dims[0], (unsigned long long)r->dims[1], want, want);
-    else if (!pgc_model_meta(&s->mi, "prep-size", want, sizeof want) &&
-             (r->dims[0] != (uint64_t)s->mi.h || r->dims[1] != (uint64_t)s->mi.w))
-        snprintf(why, sizeof why, "is %llux%llu, the model was trained at %dx%d",
-                 (unsigned long long)r->dims[0], (unsigned long long)r->dims[1], s->mi.h, s->mi.w);
-    static const char *const keys[][2] = {{"prep-norm", "norm"}, {"prep-fit", "fit"}};
+    const prep_want *p = &s->prep;
+    unsigned long long h = r->dims[0], w = r->dims[1];
+    unsigned long long wh = p->size > 0 ? (unsigned long long)p->size : (unsigned long long)s->mi.h;
+    unsigned long long ww = p->size > 0 ? (unsigned long long)p->size : (unsigned long long)s->mi.w;
+    char have[128], why[300] = "";
+    if (h != wh || w != ww)
+        snprintf(why, sizeof why, "is %llux%llu, the model's training images %llux%llu", h, w, wh, ww);
+    const char *keys[2] = {"norm", "fit"}, *want[2] = {p->norm, p->fit};
     for (int k = 0; k < 2 && !why[0]; k++)
-        if (pgc_model_meta(&s->mi, keys[k][0], want, sizeof want) &&
-            pgc_meta_get(r, keys[k][1], have, sizeof have) && strcmp(want, have))
-            snprintf(why, sizeof why, "has %s '%s', the model's training images '%s'", keys[k][1],
-                     have, want);
+        if (want[k][0] && pgc_meta_get(r, keys[k], have, sizeof have) && strcmp(want[k], have))
+            snprintf(why, sizeof why, "has %s '%s', the model's training images '%s'", keys[k],
+                     have, want[k]);
     if (!why[0]) return;
     cli_warn("frame '%s': the image %s; results may be off (pgc-prep --model '%s')", id, why,
              s->o.model);
@@ -247,14 +263,11 @@ static void flush(infer *s)
             pgc_frame *f = &s->q[s->slot[b]];
             int img = pgc_frame_find(f, "image");
             const float *z = s->z + (size_t)K * b;
-            double m = z[0], sum = 0;
-            int arg = 0;
-            for (int k = 1; k < K; k++)
-                if (z[k] > m) m = z[k], arg = k;
+            double q[PGC_MAX_CLASSES];
+            int arg = pgc_softmax(z, K, q);
             float p[PGC_MAX_CLASSES];
-            for (int k = 0; k < K; k++) sum += exp(z[k] - m);
-            for (int k = 0; k < K; k++) p[k] = (float)(exp(z[k] - m) / sum);
-            float pt = (float)(1 - exp(z[0] - m) / sum); /* P(tumour), not 1 - rounded p0 */
+            for (int k = 0; k < K; k++) p[k] = (float)q[k];
+            float pt = (float)(1 - q[0]); /* P(tumour), not 1 - rounded p0 */
             pgc_err e;
             if (pgc_meta_setf(&f->rec[img], "prob", &e, "%.6g", pt)) cli_die(PGC_ENOMEM, &e);
             uint64_t nk = (uint64_t)K;
@@ -308,6 +321,7 @@ int main(int argc, char **argv)
         if (pgc_model_peek(s.o.model, &s.mi, &e)) cli_die(PGC_EINPUT, &e);
         s.K = s.mi.nclass;
         s.target = parse_target(s.o.cls, &s.mi);
+        s.prep = prep_of(&s.mi);
     }
     int B = s.o.batch;
     s.q = calloc(B, sizeof *s.q);

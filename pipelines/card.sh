@@ -29,7 +29,6 @@ for line in b[64:64 + n].decode().splitlines():
     if k == sys.argv[2]: print(v)
 PY
 }
-get() { awk -F'\t' -v k="$2" '$1 == k { v = $2 } END { printf "%.3f", v }' "$w/study/$m/$1"; }
 secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$w/study/models/$m.train.txt" | tail -n 1)
 cat <<EOT
 # The shipped model: dcfpn.model

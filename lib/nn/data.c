@@ -39,7 +39,7 @@ int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *cons
                              int nclass, pgc_err *e)
 {
     memset(ds, 0, sizeof *ds);
-    if (nclass < 2 || nclass > PGC_DATA_MAX_CLASSES)
+    if (nclass < 2 || nclass > PGC_MAX_CLASSES)
         return pgc_errf(e, PGC_EINPUT, "bad number of classes %d", nclass);
     ds->nclass = nclass;
     ds->fd = -1;

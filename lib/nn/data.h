@@ -10,6 +10,7 @@
 #include "../err.h"
 #include "../metrics.h"
 #include "../stream.h"
+#include "net.h" /* PGC_MAX_CLASSES */
 #include "rng.h"
 
 typedef struct {
@@ -17,7 +18,6 @@ typedef struct {
     int label;      /* class index (0 none; 2 classes: 1 tumour), or PGC_LABEL_ANY_TUMOUR */
 } pgc_sample;
 
-#define PGC_DATA_MAX_CLASSES 16
 
 typedef struct {
     char path[1024];
@@ -26,7 +26,7 @@ typedef struct {
     pgc_sample *s;
     size_t n, ntumour, nunlabelled;
     int nclass;                /* 2 unless opened with classes */
-    size_t count[PGC_DATA_MAX_CLASSES + 1]; /* images per class; [nclass]: tumours of a
+    size_t count[PGC_MAX_CLASSES + 1]; /* images per class; [nclass]: tumours of a
                                              * type that is not a class */
     pgc_record rec;           /* reused by pgc_dataset_get */
 } pgc_dataset;
