@@ -5,7 +5,9 @@
 #include "common/cli.h"
 #include "common/device.h"
 
+#include "../lib/atomic_file.h"
 #include "../lib/model.h"
+#include "../lib/nn/adversary.h"
 #include "../lib/nn/data.h"
 #include "../lib/nn/net.h"
 
@@ -46,6 +48,17 @@ static const char USAGE[] =
     "  --up-init I           he (default) or nearest: transposed convolutions start with\n"
     "                        equal 2x2 taps (nearest-neighbour upsampling), so that the\n"
     "                        fine scales' Grad-CAMs carry no 2x2 dot pattern\n"
+    "  --balance             draw none and tumour images equally often, and within each\n"
+    "                        the data sources (directories of `source`) equally often, so\n"
+    "                        that a large source does not teach the label (class weights\n"
+    "                        default to none then)\n"
+    "  --adversarial-source  a source classifier on the pooled features, conditioned on\n"
+    "                        none/tumour, behind a gradient-reversal layer (Ganin and\n"
+    "                        Lempitsky 2015): the features that decide tumour learn to\n"
+    "                        carry no source. Its state is kept beside --checkpoint (.adv)\n"
+    "  --adversarial-weight X  the reversal's largest weight (default 1), reached by\n"
+    "                        Ganin's ramp 2 / (1 + exp(-10 p)) - 1, p = step / N, over\n"
+    "  --adversarial-ramp N  steps (default 1000)\n"
     "  --no-augment          no flips, affine jitter or intensity jitter\n"
     "  --strong-augment      wider affine and intensity jitter, plus gamma, blur and noise,\n"
     "                        so that sharpness and texture cannot tell data sources apart\n"
@@ -62,11 +75,13 @@ static const char USAGE[] =
 
 typedef struct {
     const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
-    int force, width, batch, augment, threads, val_every, ckpt_every, log_every;
+    int force, width, batch, augment, threads, val_every, ckpt_every, log_every, balance, adv;
+    double adv_weight;
+    long adv_ramp;
     long iters, epochs, lr_step;
     unsigned long long seed;
     double lr;
-    int arch_set, width_set, seed_set;
+    int arch_set, width_set, seed_set, cw_set;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -75,7 +90,7 @@ static void parse(int argc, char **argv, opts *o)
                 .up_init = "he", .width = 16, .batch = 16,
                 .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
                 .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed = 1,
-                .lr = 1e-3};
+                .lr = 1e-3, .adv_weight = 1, .adv_ramp = 1000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
@@ -90,7 +105,11 @@ static void parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--lr-step")) o->lr_step = cli_long(a, VAL(), 1, 1000000000);
         else if (!strcmp(a, "--seed")) o->seed = (unsigned long long)cli_long(a, VAL(), 0, 0x7fffffffffffffffL), o->seed_set = 1;
         else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
-        else if (!strcmp(a, "--class-weights")) o->cw = VAL();
+        else if (!strcmp(a, "--class-weights")) o->cw = VAL(), o->cw_set = 1;
+        else if (!strcmp(a, "--balance")) o->balance = 1;
+        else if (!strcmp(a, "--adversarial-source")) o->adv = 1;
+        else if (!strcmp(a, "--adversarial-weight")) o->adv_weight = cli_double(a, VAL(), 0, 100);
+        else if (!strcmp(a, "--adversarial-ramp")) o->adv_ramp = cli_long(a, VAL(), 1, 1000000000);
         else if (!strcmp(a, "--classes")) o->classes = VAL();
         else if (!strcmp(a, "--up-init")) o->up_init = VAL();
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
@@ -116,6 +135,7 @@ static void parse(int argc, char **argv, opts *o)
     cli_device_check(o->device);
     if (strcmp(o->up_init, "he") && strcmp(o->up_init, "nearest"))
         cli_usage("--up-init wants he or nearest, not '%s'", o->up_init);
+    if (o->balance && !o->cw_set) o->cw = "none";
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (int)n : 1;
@@ -263,6 +283,20 @@ static void prep_meta(pgc_dataset *ds, char *buf, size_t n)
     if (norm[0]) snprintf(buf + at, n - at, "prep-norm: %s\n", norm);
 }
 
+/* The adversary's weight per cell (group, source): inverse frequency within the group,
+ * so that a small source counts as much as a large one; all 1 under --balance, whose
+ * draws are already even. */
+static void adversary_weights(const pgc_dataset *ds, int balance, float *w)
+{
+    int D = ds->ndomain;
+    size_t n[2 * PGC_MAX_DOMAINS] = {0}, ng[2] = {0};
+    int cells[2] = {0};
+    for (size_t i = 0; i < ds->n; i++) n[(ds->s[i].label != 0) * D + ds->s[i].domain]++;
+    for (int c = 0; c < 2 * D; c++) ng[c / D] += n[c], cells[c / D] += n[c] > 0;
+    for (int c = 0; c < 2 * D; c++)
+        w[c] = balance || !n[c] ? 1 : (float)(ng[c / D] / ((double)cells[c / D] * n[c]));
+}
+
 /* Whether two paths name one file (a checkpoint resumed from and written again). */
 static int same_file(const char *a, const char *b)
 {
@@ -349,6 +383,36 @@ int main(int argc, char **argv)
     if (!raw || !x || !z || !dz || !perm || !lab) cli_fail("out of memory");
     uint64_t perm_epoch = UINT64_MAX;
 
+    pgc_balance bal = {0};
+    if (o.balance && pgc_balance_init(&bal, &ds, &e)) cli_die(PGC_ENOMEM, &e);
+    pgc_adversary adv = {0};
+    float advw[2 * PGC_MAX_DOMAINS], *feat = NULL, *dfeat = NULL;
+    int *grp = malloc(o.batch * sizeof(int)), *dom = malloc(o.batch * sizeof(int));
+    char adv_path[1100] = "";
+    if (!grp || !dom) cli_fail("out of memory");
+    if (o.adv) {
+        int F = net->t[net->feat].c;
+        if (ds.ndomain < 2)
+            cli_fail("cannot train on '%s' with --adversarial-source: its images come from "
+                     "one source ('%s')", o.train, ds.domain[0]);
+        if (pgc_adversary_init(&adv, F, 64, ds.ndomain, o.seed, &e)) cli_die(PGC_ENOMEM, &e);
+        feat = malloc((size_t)o.batch * F * sizeof(float));
+        dfeat = malloc((size_t)o.batch * F * sizeof(float));
+        if (!feat || !dfeat) cli_fail("out of memory");
+        adversary_weights(&ds, o.balance, advw);
+        if (o.resume) {
+            snprintf(adv_path, sizeof adv_path, "%s.adv", o.resume);
+            if (pgc_path_exists(adv_path)) {
+                if (pgc_adversary_load(&adv, adv_path, &e)) cli_die(PGC_EINPUT, &e);
+            } else {
+                cli_warn("'%s' is missing: the adversarial head starts afresh", adv_path);
+            }
+        }
+        if (o.ckpt) snprintf(adv_path, sizeof adv_path, "%s.adv", o.ckpt);
+    }
+    if (o.balance || o.adv)
+        for (int d = 0; d < ds.ndomain; d++) cli_warn("source %d: %s", d, ds.domain[d]);
+
     FILE *log = NULL;
     if (o.log) {
         int append = o.resume && stat(o.log, &st) == 0;
@@ -361,13 +425,18 @@ int main(int argc, char **argv)
     for (int k = 0, at = 0; k < K; k++)
         at += snprintf(cws + at, sizeof cws - at, "%s%g", k ? "," : "", cw[k]);
     prep_meta(&ds, prep, sizeof prep);
+    char advmeta[64] = "";
+    if (o.adv)
+        snprintf(advmeta, sizeof advmeta, "adversarial-source: %g\nadversarial-ramp: %ld\n",
+                 o.adv_weight, o.adv_ramp);
     int ml = snprintf(meta, sizeof meta,
                       "arch: %s\nwidth: %d\nclasses: %s\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
                       "class-weights: %s\naugment: %s\nup-init: %s\nthreads: %d\ntrain: %s\n"
-                      "train-images: %zu\ntrain-tumour: %zu\n%s",
+                      "train-images: %zu\ntrain-tumour: %zu\n%s%s%s",
                       net->arch, net->width, o.classes, o.seed, o.batch, o.lr, o.lr_step, cws,
                       o.augment == 2 ? "strong" : o.augment ? "on" : "off", o.up_init, o.threads,
-                      o.train, ds.n, ds.ntumour, prep);
+                      o.train, ds.n, ds.ntumour, prep, o.balance ? "balance: class,source\n" : "",
+                      advmeta);
     cli_warn("%s width %d at %dx%d: %zu images (%zu tumour, %zu unlabelled skipped), "
              "%ld steps of %d, classes %s, class weights %s, %d threads", o.arch, o.width, ds.h, ds.w,
              ds.n, ds.ntumour, ds.nunlabelled, iters, o.batch, o.classes, cws, o.threads);
@@ -377,7 +446,8 @@ int main(int argc, char **argv)
     double t0 = now(), last_report = t0, last_log = t0;
     long start = net->step, seen_since_log = 0, steps_since_log = 0;
     double loss_sum = 0, loss_rep = 0;
-    long correct_sum = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0;
+    long correct_sum = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0, adv_hit_rep = 0;
+    double adv_loss_rep = 0;
     pgc_metrics vm = {0};
     double vtype = 0;
     int have_vm = 0;
@@ -385,9 +455,17 @@ int main(int argc, char **argv)
         long t = net->step;
         for (int b = 0; b < o.batch; b++) {
             uint64_t k = (uint64_t)t * o.batch + b, ep = k / ds.n;
-            if (ep != perm_epoch) shuffle(perm, ds.n, o.seed, ep), perm_epoch = ep;
-            size_t idx = perm[k % ds.n];
+            size_t idx;
+            if (o.balance) {
+                pgc_rng r;
+                pgc_rng_seed(&r, mix(o.seed ^ 0xba1a9ceull, k));
+                idx = pgc_balance_pick(&bal, &r);
+            } else {
+                if (ep != perm_epoch) shuffle(perm, ds.n, o.seed, ep), perm_epoch = ep;
+                idx = perm[k % ds.n];
+            }
             lab[b] = ds.s[idx].label;
+            grp[b] = ds.s[idx].label != 0, dom[b] = ds.s[idx].domain;
             if (pgc_dataset_get(&ds, idx, o.augment ? raw : x + b * hw, &e)) cli_die(PGC_EINPUT, &e);
             if (o.augment) {
                 pgc_rng r;
@@ -401,7 +479,17 @@ int main(int argc, char **argv)
         double loss = pgc_softmax_xent_k(o.batch, K, z, lab, cw, dz, &correct);
         if (!isfinite(loss) && pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e);
         if (!isfinite(loss)) cli_fail("training diverged at step %ld (loss is %g); try a lower --lr", t + 1, loss);
-        pgc_net_backward(net, dz);
+        if (o.adv) {
+            pgc_net_read(net, net->feat, 0, feat);
+            int hit;
+            double lam = pgc_adversary_lambda(o.adv_weight, t, o.adv_ramp);
+            double al = pgc_adversary_step(&adv, o.batch, feat, grp, dom, advw, (float)lam, lr,
+                                           dfeat, &hit, &e);
+            if (!isfinite(al)) cli_fail("training diverged at step %ld (the adversarial head's "
+                                        "loss is %g); try a lower --adversarial-weight", t + 1, al);
+            adv_loss_rep += al, adv_hit_rep += hit;
+        }
+        pgc_net_backward_feat(net, dz, dfeat);
         pgc_net_adam(net, lr);
         loss_sum += loss, loss_rep += loss;
         correct_sum += correct, correct_rep += correct;
@@ -431,12 +519,19 @@ int main(int argc, char **argv)
             double rate = imgs_rep / fmax(tn - last_report, 1e-9);
             /* Whole seconds first, so that 59.7 s never prints as "60 s". */
             long left = lround((iters - done) * (double)o.batch / fmax(rate, 1e-9));
-            cli_warn("step %ld/%ld  loss %.4f  acc %.3f  lr %g  %.1f images/s  %ld min %02ld s left",
+            char advs[96] = "";
+            if (o.adv)
+                snprintf(advs, sizeof advs, "  source head loss %.4f acc %.3f",
+                         adv_loss_rep / steps_rep, (double)adv_hit_rep / imgs_rep);
+            cli_warn("step %ld/%ld  loss %.4f  acc %.3f  lr %g  %.1f images/s  %ld min %02ld s left%s",
                      done, iters, loss_rep / steps_rep, (double)correct_rep / imgs_rep, lr, rate,
-                     left / 60, left % 60);
+                     left / 60, left % 60, advs);
             loss_rep = 0, correct_rep = 0, imgs_rep = 0, steps_rep = 0, last_report = tn;
+            adv_loss_rep = 0, adv_hit_rep = 0;
         }
         if (o.ckpt && (done % o.ckpt_every == 0 || done == iters)) {
+            /* the head's state first: a checkpoint never lands without the state it needs */
+            if (o.adv && pgc_adversary_save(&adv, adv_path, &e)) cli_die(PGC_EINPUT, &e);
             if (pgc_model_save(o.ckpt, net, ds.h, ds.w, 1, meta, 1, &e)) cli_die(PGC_EINPUT, &e);
         }
     }
@@ -452,6 +547,9 @@ int main(int argc, char **argv)
     pgc_dataset_close(&ds);
     if (o.val) pgc_dataset_close(&vs);
     be->host_free(x);
-    free(raw), free(z), free(dz), free(perm), free(lab);
+    free(raw), free(z), free(dz), free(perm), free(lab), free(grp), free(dom), free(feat),
+        free(dfeat);
+    pgc_balance_free(&bal);
+    pgc_adversary_free(&adv);
     return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The localisation study's tables, as Markdown, from the pgc-score outputs under
-# $1/study/MODEL/. Usage: study.sh WORK MODEL... (models named LABELS-INIT-sSEED, or
+# $1/study/MODEL/. Usage: study.sh WORK MODEL... (models named LABELS-INIT[-OPT...]-sSEED, or
 # ship). A row is a configuration (the models that differ only in their seed): each
 # number is the mean over its seeds, with the smallest and largest in brackets.
 set -euo pipefail
@@ -25,10 +25,19 @@ nseeds() { seeds_of "$1" | wc -l; }
 name() {
     case $1 in
     ship) echo "binary, He init, 4800 steps (the model shipped before the study)" ;;
-    *) local l=${1%%-*} i=${1#*-}
-       printf '%s, %s\n' "$(case $l in types) echo "4 classes (tumour types)" ;;
+    *) local w; IFS=- read -ra w <<< "$1"
+       printf '%s, %s' "$(case ${w[0]} in types) echo "4 classes (tumour types)" ;;
                               figtypes) echo "tumour types, figshare slices alone" ;; *) echo binary ;; esac)" \
-           "$( [ "$i" = nearest ] && echo "nearest-neighbour upsampling init" || echo "He init")" ;;
+           "$( [ "${w[1]}" = nearest ] && echo "nearest-neighbour upsampling init" || echo "He init")"
+       for o in "${w[@]:2}"; do
+           case $o in
+           adv) printf ', adversarial source head' ;;
+           bal) printf ', balanced sources and classes' ;;
+           allvol) printf ', every volume slice' ;;
+           x*) printf ', %s steps' "${o#x}" ;;
+           esac
+       done
+       echo ;;
     esac
 }
 rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:"Grad-CAM scale 5 (coarsest), paper rule"

@@ -91,8 +91,8 @@ static void build_fpn(pgc_net *net, int dense, int multigap, int materialise)
             ch0 += c[p];
         }
     }
-    int feat = ng == 1 ? gaps[0] : nb_concat(net, gaps, ng);
-    net->logits = nb_fc(net, feat, net->nclass, "head.fc");
+    net->feat = ng == 1 ? gaps[0] : nb_concat(net, gaps, ng);
+    net->logits = nb_fc(net, net->feat, net->nclass, "head.fc");
 }
 
 static int bottleneck(pgc_net *net, int x, int planes, int stride, int down, const char *p)
@@ -137,7 +137,8 @@ static void build_resnet50(pgc_net *net)
         }
     net->scale[0] = x;
     net->nscales = 1;
-    net->logits = nb_fc(net, nb_gap(net, x), net->nclass, "fc");
+    net->feat = nb_gap(net, x);
+    net->logits = nb_fc(net, net->feat, net->nclass, "fc");
 }
 
 int pgc_arch_build(pgc_net *net)

@@ -35,6 +35,23 @@ static int class_of(const pgc_record *r, int tumour, const char *const *classes,
     return -1; /* PGC_LABEL_ANY_TUMOUR */
 }
 
+/* The index of r's source directory among ds's domains, adding it when new; -1 when a
+ * new one would pass PGC_MAX_DOMAINS. */
+static int domain_of(pgc_dataset *ds, const pgc_record *r)
+{
+    char src[PGC_DOMAIN_NAME_MAX + 1];
+    if (!pgc_meta_get(r, "source", src, sizeof src)) src[0] = 0;
+    src[PGC_DOMAIN_NAME_MAX - 1] = 0; /* a longer path is cut: its directory still names it */
+    char *slash = strrchr(src, '/');
+    if (slash) *slash = 0;
+    else snprintf(src, sizeof src, ".");
+    for (int d = 0; d < ds->ndomain; d++)
+        if (!strcmp(ds->domain[d], src)) return d;
+    if (ds->ndomain == PGC_MAX_DOMAINS) return -1;
+    snprintf(ds->domain[ds->ndomain], PGC_DOMAIN_NAME_MAX, "%s", src);
+    return ds->ndomain++;
+}
+
 int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *const *classes,
                              int nclass, pgc_err *e)
 {
@@ -110,8 +127,15 @@ int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *cons
             ds->s = s;
         }
         ds->h = h, ds->w = w;
-        int cls = class_of(r, label, classes, nclass);
-        ds->s[ds->n++] = (pgc_sample){pgc_reader_offset(rd), cls};
+        int cls = class_of(r, label, classes, nclass), dom = domain_of(ds, r);
+        if (dom < 0) {
+            char m[96];
+            snprintf(m, sizeof m, "more than %d data sources (directories of 'source')",
+                     PGC_MAX_DOMAINS);
+            rc = fail_frame(e, ds, r, m);
+            break;
+        }
+        ds->s[ds->n++] = (pgc_sample){pgc_reader_offset(rd), cls, dom};
         ds->ntumour += label;
         ds->count[cls < 0 ? nclass : cls]++;
     }
@@ -136,6 +160,38 @@ void pgc_dataset_close(pgc_dataset *ds)
     free(ds->s);
     ds->s = NULL;
     pgc_record_free(&ds->rec);
+}
+
+int pgc_balance_init(pgc_balance *b, const pgc_dataset *ds, pgc_err *e)
+{
+    memset(b, 0, sizeof *b);
+    int D = ds->ndomain, ncell = 2 * D;
+    b->order = malloc((ds->n ? ds->n : 1) * sizeof *b->order);
+    if (!b->order) return pgc_errf(e, PGC_ENOMEM, "out of memory for balanced sampling");
+    size_t count[2 * PGC_MAX_DOMAINS] = {0};
+    for (size_t i = 0; i < ds->n; i++) count[(ds->s[i].label != 0) * D + ds->s[i].domain]++;
+    for (int c = 0; c < ncell; c++) {
+        b->start[c + 1] = b->start[c] + count[c];
+        if (count[c]) b->cell_of[c / D][b->ngroup_domains[c / D]++] = c;
+    }
+    size_t fill[2 * PGC_MAX_DOMAINS];
+    memcpy(fill, b->start, sizeof fill);
+    for (size_t i = 0; i < ds->n; i++) /* in index order within a cell: reproducible */
+        b->order[fill[(ds->s[i].label != 0) * D + ds->s[i].domain]++] = i;
+    return PGC_OK;
+}
+
+size_t pgc_balance_pick(const pgc_balance *b, pgc_rng *r)
+{
+    int g = !b->ngroup_domains[0] ? 1 : !b->ngroup_domains[1] ? 0 : (int)pgc_rng_below(r, 2);
+    int c = b->cell_of[g][pgc_rng_below(r, (uint64_t)b->ngroup_domains[g])];
+    return b->order[b->start[c] + pgc_rng_below(r, b->start[c + 1] - b->start[c])];
+}
+
+void pgc_balance_free(pgc_balance *b)
+{
+    free(b->order);
+    b->order = NULL;
 }
 
 int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e)

@@ -16,7 +16,14 @@
 typedef struct {
     uint64_t off;   /* byte offset of the image record */
     int label;      /* class index (0 none; 2 classes: 1 tumour), or PGC_LABEL_ANY_TUMOUR */
+    int domain;     /* the data source: index into pgc_dataset.domain */
 } pgc_sample;
+
+/* A data source (domain) is the directory of an image's `source` key (pgc-slice's input
+ * file): every PNG of one set's images/ folder, or one volume. Image-level metadata, not
+ * localisation, so training may use it against the source shortcut. */
+#define PGC_MAX_DOMAINS 32
+#define PGC_DOMAIN_NAME_MAX 256
 
 
 typedef struct {
@@ -28,6 +35,8 @@ typedef struct {
     int nclass;                /* 2 unless opened with classes */
     size_t count[PGC_MAX_CLASSES + 1]; /* images per class; [nclass]: tumours of a
                                              * type that is not a class */
+    int ndomain;               /* distinct sources (at most PGC_MAX_DOMAINS) */
+    char domain[PGC_MAX_DOMAINS][PGC_DOMAIN_NAME_MAX];
     pgc_record rec;           /* reused by pgc_dataset_get */
 } pgc_dataset;
 
@@ -41,6 +50,21 @@ int pgc_dataset_open(pgc_dataset *ds, const char *path, pgc_err *e);
 int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *const *classes,
                              int nclass, pgc_err *e);
 void pgc_dataset_close(pgc_dataset *ds);
+
+/* Balanced sampling over the cells (class group, source), the group 0 for none and 1
+ * for any tumour: a draw picks a group with equal odds, then one of that group's
+ * sources with equal odds, then an image of that cell, so that no source is drawn more
+ * often for being larger and the classes are drawn equally often. */
+typedef struct {
+    size_t *order;                           /* sample indices sorted by cell */
+    size_t start[2 * PGC_MAX_DOMAINS + 1];   /* cell c holds order[start[c]..start[c+1]) */
+    int ngroup_domains[2];                   /* non-empty cells per group */
+    int cell_of[2][PGC_MAX_DOMAINS];         /* the j-th non-empty cell of group g */
+} pgc_balance;
+int pgc_balance_init(pgc_balance *b, const pgc_dataset *ds, pgc_err *e);
+/* One sample index, from r's next draws. */
+size_t pgc_balance_pick(const pgc_balance *b, pgc_rng *r);
+void pgc_balance_free(pgc_balance *b);
 /* Reads sample i into dst (H, W). */
 int pgc_dataset_get(pgc_dataset *ds, size_t i, float *dst, pgc_err *e);
 

@@ -755,6 +755,28 @@ void pgc_net_forward(pgc_net *net, const float *x, float *logits)
 
 void pgc_net_backward(pgc_net *net, const float *dlogits)
 {
+    pgc_net_backward_feat(net, dlogits, NULL);
+}
+
+/* Adds host values to a tensor's gradient (a small one: the pooled features). */
+static void add_grad(pgc_net *net, int i, const float *add)
+{
+    pgc_tensor *t = &net->t[i];
+    size_t n = tsize(t);
+    float *tmp = malloc(n * sizeof(float));
+    if (!tmp) { /* NaN, so that training stops with one line, never a silent skip */
+        float nan = NAN;
+        net->be->upload(net->ctx, t->g, &nan, 1);
+        return;
+    }
+    net->be->download(net->ctx, tmp, t->g, n);
+    for (size_t k = 0; k < n; k++) tmp[k] += add[k];
+    net->be->upload(net->ctx, t->g, tmp, n);
+    free(tmp);
+}
+
+void pgc_net_backward_feat(pgc_net *net, const float *dlogits, const float *dfeat)
+{
     double t0 = net->profile ? seconds_of(net->profile) : 0;
     for (int i = 0; i < net->nt; i++) {
         float *g = dx_of(net, i);
@@ -766,11 +788,14 @@ void pgc_net_backward(pgc_net *net, const float *dlogits)
     for (int i = net->nn - 1; i >= 0; i--) {
         if (!net->profile) {
             node_backward(net, &net->nd[i]);
-            continue;
+        } else {
+            double t1 = seconds_of(net->profile);
+            node_backward(net, &net->nd[i]);
+            net->prof[1][net->nd[i].op] += seconds_of(net->profile) - t1;
         }
-        double t1 = seconds_of(net->profile);
-        node_backward(net, &net->nd[i]);
-        net->prof[1][net->nd[i].op] += seconds_of(net->profile) - t1;
+        /* the head's FC has given feat its gradient: the other loss's joins it there */
+        if (dfeat && net->nd[i].out == net->logits && dx_of(net, net->feat))
+            add_grad(net, net->feat, dfeat);
     }
 }
 

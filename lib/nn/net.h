@@ -65,6 +65,7 @@ struct pgc_net {
     pgc_node *nd;
     int nn, nd_cap;
     int input, logits;
+    int feat;                   /* the pooled features the head's FC reads (N, F) */
     int scale[PGC_MAX_SCALES];  /* tensors f^{s1}..; nscales of them */
     int nscales;
     size_t ws_bytes;
@@ -131,6 +132,9 @@ void pgc_net_forward(pgc_net *net, const float *x, float *logits);
  * With param_grads off and prune set, only the scale tensors and the tensors computed
  * from them get gradients (all Grad-CAM reads); the others' are left as they were. */
 void pgc_net_backward(pgc_net *net, const float *dlogits);
+/* The same with dfeat (N, F host floats, F = t[feat].c) added to d loss / d feat: the
+ * gradient of another loss on the pooled features (the adversarial source head). */
+void pgc_net_backward_feat(pgc_net *net, const float *dlogits, const float *dfeat);
 /* One Adam step with learning rate lr over the accumulated gradients, then zeroes them. */
 void pgc_net_adam(pgc_net *net, float lr);
 void pgc_net_zero_grads(pgc_net *net);

@@ -73,6 +73,22 @@ expect_ok 'pgc-score adds the type confusion matrix for a K-class model, not for
     grep -q "^confusion.meningioma.[a-z]*	[0-9]" s.tsv && grep -q "^class_accuracy.glioma	" s.tsv &&
     pgc-infer -m two.model --no-grad < typed.pgc | pgc-score > s2.tsv && ! grep -q type_ s2.tsv'
 
+expect_ok '--balance and --adversarial-source train, name the sources and record themselves' '
+    '"$TR"' --classes '"$C"' --balance --adversarial-source -o adv.model 2>err &&
+    grep -q "source 0: .*examples/slices" err && grep -q "source head loss [0-9.]* acc" err &&
+    grep -qa "balance: class,source" adv.model && grep -qa "adversarial-source: 1" adv.model &&
+    grep -q "class weights 1,1,1,1" err'
+
+expect_ok 'a resumed adversarial run continues exactly (the head is kept beside the checkpoint)' '
+    '"$TR"' --iters 8 --balance --adversarial-source -o full.model 2>/dev/null &&
+    '"$TR"' --iters 4 --balance --adversarial-source --checkpoint ck -o half.model 2>/dev/null &&
+    test -s ck.adv &&
+    '"$TR"' --iters 8 --balance --adversarial-source --resume ck -o resumed.model 2>/dev/null &&
+    cmp full.model resumed.model &&
+    '"$TR"' --iters 8 --adversarial-source -o other.model 2>/dev/null && ! cmp -s full.model other.model'
+
+expect_exit 1 '--adversarial-source on images of one source is refused' \
+    "pgc-train syn.pgc --width 2 --batch 4 --threads 1 --iters 2 --adversarial-source -o x.model"
 expect_exit 2 '--class with a name the model lacks is a usage error' \
     "pgc-infer -m k.model --class astrocytoma < typed.pgc"
 expect_exit 2 '--classes must start with none' "$TR --classes glioma,none -o x.model"

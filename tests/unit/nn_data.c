@@ -162,6 +162,57 @@ static void the_index_finds_labelled_images_and_reads_them_back(void)
     unlink(path);
 }
 
+/* Images of three sources: A holds 8 tumours, B 1 tumour and 1 none, C 2 nones. */
+static void balanced_draws_weigh_classes_and_then_sources_alike(void)
+{
+    char path[] = "/tmp/nn_data_XXXXXX";
+    int fd = mkstemp(path);
+    pgc_err e;
+    pgc_writer *w = pgc_writer_open(fd, path, &e);
+    pgc_record r = {0};
+    const char *src[12] = {"/d/A/1.png", "/d/A/2.png", "/d/A/3.png", "/d/A/4.png", "/d/A/5.png",
+                           "/d/A/6.png", "/d/A/7.png", "/d/A/8.png", "/d/B/1.png", "/d/B/2.png",
+                           "c.nii.gz", "c.nii.gz"};
+    const int tumour[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+    for (int i = 0; i < 12; i++) {
+        EXPECT(pgc_record_f32_2d(&r, 16, 16, &e) == 0);
+        memset(r.data, 0, 16 * 16 * sizeof(float));
+        pgc_meta_clear(&r);
+        pgc_meta_setf(&r, "frame", &e, "f%d", i);
+        pgc_meta_set(&r, "name", "image", &e);
+        pgc_meta_set(&r, "label", tumour[i] ? "tumour" : "none", &e);
+        pgc_meta_set(&r, "source", src[i], &e);
+        EXPECT(pgc_writer_put(w, &r, &e) == 0);
+    }
+    EXPECT(pgc_writer_close(w, &e) == 0);
+    close(fd);
+    pgc_dataset ds;
+    EXPECT(pgc_dataset_open(&ds, path, &e) == 0);
+    EXPECT(ds.ndomain == 3);
+    EXPECT_STR(ds.domain[0], "/d/A");
+    EXPECT_STR(ds.domain[1], "/d/B");
+    EXPECT_STR(ds.domain[2], ".");
+    EXPECT(ds.s[9].domain == 1 && ds.s[11].domain == 2);
+    pgc_balance b;
+    EXPECT(pgc_balance_init(&b, &ds, &e) == 0);
+    int hits[12] = {0}, n = 40000;
+    pgc_rng rng;
+    pgc_rng_seed(&rng, 7);
+    for (int k = 0; k < n; k++) hits[pgc_balance_pick(&b, &rng)]++;
+    int a = 0;
+    for (int i = 0; i < 8; i++) a += hits[i];
+    /* tumour: A and B a quarter each; none: B and C a quarter each */
+    EXPECT_NEAR(a / (double)n, 0.25, 0.01);
+    EXPECT_NEAR(hits[8] / (double)n, 0.25, 0.01);
+    EXPECT_NEAR(hits[9] / (double)n, 0.25, 0.01);
+    EXPECT_NEAR((hits[10] + hits[11]) / (double)n, 0.25, 0.01);
+    EXPECT(hits[0] > 0 && hits[7] > 0 && hits[10] > 0 && hits[11] > 0);
+    pgc_balance_free(&b);
+    pgc_dataset_close(&ds);
+    pgc_record_free(&r);
+    unlink(path);
+}
+
 int main(void)
 {
     RUN(metrics_count_a_prediction_as_tumour_at_one_half_and_above);
@@ -173,5 +224,6 @@ int main(void)
     RUN(augmentation_keeps_a_flat_image_flat_up_to_the_intensity_jitter);
     RUN(augmentation_moves_a_bright_spot_only_a_little);
     RUN(the_index_finds_labelled_images_and_reads_them_back);
+    RUN(balanced_draws_weigh_classes_and_then_sources_alike);
     return check_done();
 }
