@@ -31,9 +31,11 @@ name() {
            "$( [ "${w[1]}" = nearest ] && echo "nearest-neighbour upsampling init" || echo "He init")"
        for o in "${w[@]:2}"; do
            case $o in
-           adv) printf ', adversarial source head' ;;
+           adv) printf ", adversarial source head" ;;
+           adv*) printf ", adversarial source head (weight %s)" "${o#adv}" ;;
            bal) printf ', balanced sources and classes' ;;
            allvol) printf ', every volume slice' ;;
+           views) printf ", tumour-free slices of every view" ;;
            x*) printf ', %s steps' "${o#x}" ;;
            esac
        done
