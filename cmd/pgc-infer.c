@@ -344,9 +344,8 @@ int main(int argc, char **argv)
                 cli_fail("frame '%s': image is %llux%llu; H and W must be multiples of 16 from 16 "
                          "to %d (pgc-prep --size)", id, (unsigned long long)h, (unsigned long long)w,
                          PGC_MAX_SIDE);
-            const float *x = r->data;
-            for (size_t k = 0; k < h * w; k++)
-                if (!isfinite(x[k])) cli_fail("frame '%s': image holds NaN or infinity", id);
+            pgc_err e;
+            if (pgc_map_check(r, id, "image", &e)) cli_die(PGC_EINPUT, &e);
             check_prep(&s, r, id);
             if (s.nimg && ((int)h != s.h || (int)w != s.w)) {
                 /* a new size: finish the batch at the old one first */

@@ -50,7 +50,7 @@ static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame,
                       pgc_names *written)
 {
     char base[200], path[4096];
-    pgc_render_filename(frame, base, sizeof base);
+    pgc_frame_filename(frame, base, sizeof base);
     snprintf(path, sizeof path, "%s/%s.png", c->dir, base);
     pgc_err ne;
     int nrc = pgc_names_claim(written, path, frame, &ne);
