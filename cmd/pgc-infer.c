@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] =
+static const char head[] =
     "usage: pgc-infer -m MODEL [options] < stream > stream\n"
     "Classifies the f32 `image` record of each frame (H and W multiples of 16) and adds,\n"
     "after the frame's own records: `prob` (the model's K classes, class 0 none: 0 none,\n"
@@ -26,20 +26,10 @@ static const char USAGE[] =
     "`cam-class` naming the score.\n"
     "The image record gets a `prob` key. dcfpn/fpn/multigap*: scales s1..s4 = d1..d4,\n"
     "s5 = e5; resnet50: s1 = its last block.\n"
-    "\n"
-    "  -m MODEL          the model (pgc-train -o)\n"
-    "  --batch N         frames per batch (default 8)\n"
-    "  --class C         the score differentiated: a class name or index (its logit), or\n"
-    "                    'tumour': log(sum of the tumour classes' exp(logit)) - logit of\n"
-    "                    none. Default: two classes, logit 1 (tumour); more, the logit of\n"
-    "                    each frame's most probable tumour class\n"
-    "  --scales LIST     scales to emit, e.g. 1,4 (default all)\n"
-    "  --no-grad         forward only: prob and feat.sp, no grad.sp\n"
-    "  --threads N       CPU threads (default: all)\n"
+    "\n";
+static const char tail[] =
     "An input unlike the model's training images (size, or pgc-prep's norm and fit keys)\n"
-    "gets one warning line: run pgc-prep --model MODEL to make it alike.\n"
-    "  --device D        auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
-    "                    when this build has GPU support and a GPU is usable\n";
+    "gets one warning line: run pgc-prep --model MODEL to make it alike.\n";
 
 typedef struct {
     const char *model, *device, *scales, *cls;
@@ -49,19 +39,24 @@ typedef struct {
 static void parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.device = cli_device_default(), .scales = "all", .batch = 8, .grad = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-#define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = VAL();
-        else if (!strcmp(a, "--batch")) o->batch = (int)cli_long(a, VAL(), 1, 1024);
-        else if (!strcmp(a, "--class")) o->cls = VAL();
-        else if (!strcmp(a, "--scales")) o->scales = VAL();
-        else if (!strcmp(a, "--no-grad")) o->grad = 0;
-        else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
-        else if (!strcmp(a, "--device")) o->device = VAL();
-        else cli_usage("unknown argument '%s'", a);
-#undef VAL
-    }
+    const cli_option t[] = {
+        {"-m", CLI_STRING, &o->model, 0, 0, "MODEL", "the model (pgc-train -o)", NULL},
+        {"--model", CLI_STRING, &o->model, 0, 0, "MODEL", "the same as -m", NULL},
+        {"--batch", CLI_INTI, &o->batch, 1, 1024, "N", "frames per batch (default 8)", NULL},
+        {"--class", CLI_STRING, &o->cls, 0, 0, "C",
+         "the score differentiated: a class name or index (its logit), or\n"
+         "'tumour': log(sum of the tumour classes' exp(logit)) - logit of\n"
+         "none. Default: two classes, logit 1 (tumour); more, the logit of\n"
+         "each frame's most probable tumour class", NULL},
+        {"--scales", CLI_STRING, &o->scales, 0, 0, "LIST",
+         "scales to emit, e.g. 1,4 (default all)", NULL},
+        {"--no-grad", CLI_UNSET, &o->grad, 0, 0, NULL, "forward only: prob and feat.sp, no grad.sp", NULL},
+        {"--threads", CLI_INTI, &o->threads, 1, 256, "N", "CPU threads (default: all)", NULL},
+        {"--device", CLI_STRING, &o->device, 0, 0, "D",
+         "auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
+         "when this build has GPU support and a GPU is usable", NULL},
+    };
+    cli_parse(argc, argv, t, CLI_NOPTS(t), head, tail, NULL); /* stdin only */
     if (!o->model) cli_usage("no -m MODEL");
     cli_device_check(o->device);
     if (!o->threads) {
@@ -312,7 +307,6 @@ static int ours(const pgc_record *r)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, USAGE);
     infer s = {0};
     parse(argc, argv, &s.o);
     s.be = cli_backend(s.o.device);
@@ -350,9 +344,8 @@ int main(int argc, char **argv)
                 cli_fail("frame '%s': image is %llux%llu; H and W must be multiples of 16 from 16 "
                          "to %d (pgc-prep --size)", id, (unsigned long long)h, (unsigned long long)w,
                          PGC_MAX_SIDE);
-            const float *x = r->data;
-            for (size_t k = 0; k < h * w; k++)
-                if (!isfinite(x[k])) cli_fail("frame '%s': image holds NaN or infinity", id);
+            pgc_err e;
+            if (pgc_map_check(r, id, "image", &e)) cli_die(PGC_EINPUT, &e);
             check_prep(&s, r, id);
             if (s.nimg && ((int)h != s.h || (int)w != s.w)) {
                 /* a new size: finish the batch at the old one first */

@@ -11,23 +11,23 @@
 #include "../lib/npy.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char help_head[] =
     "usage: pgc-npy --export DIR [--force] [STREAM]\n"
     "       pgc-npy --import FILE.npy...\n"
     "--export reads a stream (STREAM or stdin) and writes every record as\n"
     "DIR/<frame>.<name>.npy (format 1.0, little-endian, header padded to 64 bytes) and\n"
     "DIR/<frame>.<name>.meta (the record's metadata, `key: value` lines, after a\n"
-    "'# dims: y x' line naming the dimensions). Characters of the frame id other than\n"
-    "A-Z a-z 0-9 . _ - become '_' (t1c:axial:70 -> t1c_axial_70). DIR is created if\n"
-    "needed; existing files are not overwritten unless --force.\n"
+    "'# dims: y x' line naming the dimensions). Characters of the frame id and the name\n"
+    "other than A-Z a-z 0-9 . _ - become '_' (t1c:axial:70 -> t1c_axial_70; a long id is\n"
+    "cut and gets a hash), as in pgc-render. DIR is created if needed; existing files are\n"
+    "not overwritten unless --force.\n"
     "--import reads the .npy files (u1 u2 i2 i4 f4 f8, either byte order, C order, up to\n"
     "4 dims) and writes them as a stream on stdout, in the order given, each with the\n"
     "metadata of the .meta file beside it (FILE.meta for FILE.npy) when there is one.\n"
     "Without one, FILE <frame>.<name>.npy gives frame and name. Dimension names come from\n"
     "the '# dims:' line, else from the shape (box coord for n x 4 truth/boxes, y x, c y x).\n"
-    "\n"
-    "  --force     overwrite existing files (export)\n"
-    "  -h, --help  this help\n"
+    "\n";
+static const char help_tail[] =
     "\n"
     "Exit status: 0 success, 1 bad input (one line on stderr naming the file), 2 bad usage.\n";
 
@@ -251,25 +251,16 @@ static void import_file(pgc_writer *w, const char *file, pgc_record *r)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     const char *dir = NULL, *input = NULL;
     int force = 0, import = 0, nfiles = 0;
-    char **files = calloc((size_t)argc, sizeof *files);
+    const char **files = calloc((size_t)argc, sizeof *files);
     if (!files) cli_fail("out of memory");
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--export")) {
-            if (i + 1 >= argc) cli_usage("--export needs a directory");
-            dir = argv[++i];
-        } else if (!strcmp(argv[i], "--import")) {
-            import = 1;
-        } else if (!strcmp(argv[i], "--force")) {
-            force = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            cli_usage("unknown option '%s'", argv[i]);
-        } else {
-            files[nfiles++] = argv[i];
-        }
-    }
+    const cli_option opts[] = {
+        {"--export", CLI_STRING, &dir, 0, 0, "DIR", "write the records of STREAM into DIR", NULL},
+        {"--import", CLI_FLAG, &import, 0, 0, NULL, "pack the .npy files into a stream", NULL},
+        {"--force", CLI_FLAG, &force, 0, 0, NULL, "overwrite existing files (export)", NULL},
+    };
+    cli_parse_files(argc, argv, opts, CLI_NOPTS(opts), help_head, help_tail, files, &nfiles);
     if (!!dir == import) cli_usage("give one of --export DIR or --import FILE...");
     if (dir) {
         if (nfiles > 1) cli_usage("--export reads one stream");
@@ -283,6 +274,6 @@ int main(int argc, char **argv)
         cli_close(w);
         pgc_record_free(&r);
     }
-    free(files);
+    free((void *)files);
     return CLI_OK;
 }

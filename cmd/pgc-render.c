@@ -20,14 +20,7 @@ static const char head[] =
     "blended over the slice with a weight of A times the map's value. A frame without the\n"
     "map is drawn as the slice with its boxes. The frame id becomes the file name with\n"
     "characters other than A-Z a-z 0-9 . _ - replaced by '_' (a long id is cut and gets a\n"
-    "hash); two frames that would make one name are refused, even with --force.\n"
-    "  -o DIR        the output directory (made if missing)\n"
-    "  --map NAME    the fused map (default pgcam)\n"
-    "  --alpha A     colour weight where the map is 1 (default 0.6)\n"
-    "  --no-scales   no panels for the cam.sN maps\n"
-    "  --force       replace existing files (refused by default)\n"
-    "  --pass        also copy the stream to standard output\n"
-    "  -h, --help    this help\n";
+    "hash); two frames that would make one name are refused, even with --force.\n";
 
 typedef struct {
     const char *dir, *input;
@@ -57,7 +50,7 @@ static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame,
                       pgc_names *written)
 {
     char base[200], path[4096];
-    pgc_render_filename(frame, base, sizeof base);
+    pgc_frame_filename(frame, base, sizeof base);
     snprintf(path, sizeof path, "%s/%s.png", c->dir, base);
     pgc_err ne;
     int nrc = pgc_names_claim(written, path, frame, &ne);

@@ -12,7 +12,7 @@
 #include "../lib/slice.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char help_head[] =
     "usage: pgc-slice [options] FILE...\n"
     "Turns PNG images and NIfTI volumes (told apart by their first bytes) into a pgcam\n"
     "stream, one frame per slice: an `image` record (dims y x) with metadata frame, name,\n"
@@ -23,11 +23,6 @@ static const char usage[] =
     "PNG: one frame per image, u8 or u16, frame id = the basename without extension,\n"
     "axis png, index 0, spacing 1 1, transform 1 0 0 0 1 0. Colour becomes grey (Rec. 601),\n"
     "alpha is dropped. --labels and --boxes give the label and the truth.\n"
-    "  --labels CSV   weak labels: columns file,label (tumour or none), matched by basename;\n"
-    "                 an optional column tumour_type becomes the tumour slices' key\n"
-    "                 tumour_type (an image-level label for pgc-train --classes)\n"
-    "  --boxes CSV    truth boxes: columns file,x0,y0,x1,y1 in pixels, half-open, several\n"
-    "                 rows per file allowed; clipped to the image\n"
     "\n"
     "NIfTI-1/2 (.nii or .nii.gz, either byte order; u8 i16 u16 i32 f32 f64, scl_slope\n"
     "applied): images are f32, frame id <basename>:<axis>:<index>, index = the array\n"
@@ -40,23 +35,9 @@ static const char usage[] =
     "transform maps image pixels to the slice's in-plane array indices, the lower array\n"
     "axis as source x: for an axial slice of an i j k volume, source x = i and y = j\n"
     "(e.g. '-1 0 240 0 -1 240' for a 240 x 240 RAS volume, identity for LPS).\n"
-    "  --axis A       axial (default), coronal, sagittal or all (axial, then coronal,\n"
-    "                 then sagittal)\n"
-    "  --seg SEG      segmentation on the same grid (one volume only): label tumour when\n"
-    "                 the slice has a voxel > 0, else none; one truth box per 8-connected\n"
-    "                 region of those voxels\n"
-    "  --label L      weak label (tumour or none) of every slice of volumes without\n"
-    "                 --seg, e.g. none for a healthy subject\n"
-    "  --tumour-type T  key tumour_type: T on the slices labelled tumour (e.g. glioma)\n"
-    "  --min-fg F     skip slices whose non-zero voxels are less than fraction F of the\n"
-    "                 slice, e.g. 0.05 to leave out the empty slices around the head\n"
-    "                 (default 0: every slice)\n"
-    "  --every K      every K-th slice of the range (default 1)\n"
-    "  --range A:B    indices A <= index < B; either may be left out (default all)\n"
-    "\n"
-    "  --list FILE    read more input paths from FILE, one per line ('-': stdin; blank\n"
-    "                 lines and lines starting with # are skipped)\n"
-    "  -h, --help     this help\n"
+    "--axis, --seg, --label, --tumour-type, --min-fg, --every and --range are for volumes.\n"
+    "\n";
+static const char help_tail[] =
     "\n"
     "Exit status: 0 success, 1 bad input (one line on stderr naming the file), 2 bad usage.\n";
 
@@ -65,7 +46,7 @@ typedef struct {
     int views;        /* bit v set: emit view v */
     double min_fg;
     long every, lo, hi; /* hi < 0: to the end */
-    char **files;
+    const char **files;
     int nfiles;
 } options;
 
@@ -326,17 +307,48 @@ static void slice_list(slicer *s, const char *list)
     if (f != stdin) fclose(f);
 }
 
-static void parse_range(options *o, const char *v)
+/* The views of --axis, as the bit set options.views. */
+static int parse_axis(const char *v, void *target, pgc_err *e)
 {
+    static const char *const name[] = {"axial", "coronal", "sagittal", "all"};
+    static const int views[] = {1, 2, 4, 7};
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(v, name[k])) return *(int *)target = views[k], PGC_OK;
+    return pgc_errf(e, PGC_EINPUT, "--axis wants axial, coronal, sagittal or all, not '%s'", v);
+}
+
+static int parse_label(const char *v, void *target, pgc_err *e)
+{
+    if (strcmp(v, "tumour") && strcmp(v, "none"))
+        return pgc_errf(e, PGC_EINPUT, "--label wants tumour or none, not '%s'", v);
+    *(const char **)target = v;
+    return PGC_OK;
+}
+
+/* A tumour type becomes a metadata value and a class name of pgc-train --classes. */
+static int parse_tumour_type(const char *v, void *target, pgc_err *e)
+{
+    if (!v[0] || strpbrk(v, "\n:,") || strlen(v) > 63)
+        return pgc_errf(e, PGC_EINPUT,
+                        "--tumour-type wants a name (no ':', ',' or newline), not '%s'", v);
+    *(const char **)target = v;
+    return PGC_OK;
+}
+
+/* "A:B" into options lo and hi; either side may be empty. */
+static int parse_range(const char *v, void *target, pgc_err *e)
+{
+    options *o = target;
     const char *colon = strchr(v, ':');
     char a[32] = "", b[32] = "";
     if (!colon || colon - v >= 32 || strlen(colon + 1) >= 32)
-        cli_usage("--range wants A:B, not '%s'", v);
+        return pgc_errf(e, PGC_EINPUT, "--range wants A:B, not '%s'", v);
     snprintf(a, sizeof a, "%.*s", (int)(colon - v), v);
     snprintf(b, sizeof b, "%s", colon + 1);
     o->lo = a[0] ? cli_long("--range A", a, 0, 1L << 31) : 0;
     o->hi = b[0] ? cli_long("--range B", b, 0, 1L << 31) : -1;
-    if (o->hi >= 0 && o->hi <= o->lo) cli_usage("--range wants A < B, not '%s'", v);
+    if (o->hi >= 0 && o->hi <= o->lo) return pgc_errf(e, PGC_EINPUT, "--range wants A < B, not '%s'", v);
+    return PGC_OK;
 }
 
 static options parse_args(int argc, char **argv)
@@ -344,51 +356,40 @@ static options parse_args(int argc, char **argv)
     options o = {.views = 1, .every = 1, .hi = -1};
     o.files = calloc((size_t)argc, sizeof *o.files);
     if (!o.files) cli_fail("out of memory");
-    static const char *const valued[] = {"--labels", "--boxes", "--list", "--seg", "--axis",
-                                         "--min-fg", "--every", "--range", "--label",
-                                         "--tumour-type"};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int opt = -1;
-        for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++)
-            if (!strcmp(a, valued[k])) opt = k;
-        if (opt >= 0) {
-            if (i + 1 >= argc) cli_usage("%s needs a value", a);
-            const char *v = argv[++i];
-            switch (opt) {
-            case 0: o.labels = v; break;
-            case 1: o.boxes = v; break;
-            case 2: o.list = v; break;
-            case 3: o.seg = v; break;
-            case 4:
-                if (!strcmp(v, "axial")) o.views = 1;
-                else if (!strcmp(v, "coronal")) o.views = 2;
-                else if (!strcmp(v, "sagittal")) o.views = 4;
-                else if (!strcmp(v, "all")) o.views = 7;
-                else cli_usage("--axis wants axial, coronal, sagittal or all, not '%s'", v);
-                break;
-            case 5: o.min_fg = cli_double(a, v, 0, 1); break;
-            case 6: o.every = cli_long(a, v, 1, 1L << 31); break;
-            case 7: parse_range(&o, v); break;
-            case 9:
-                if (!v[0] || strpbrk(v, "\n:,") || strlen(v) > 63)
-                    cli_usage("--tumour-type wants a name (no ':', ',' or newline), not '%s'", v);
-                o.tumour_type = v;
-                break;
-            default:
-                if (strcmp(v, "tumour") && strcmp(v, "none"))
-                    cli_usage("--label wants tumour or none, not '%s'", v);
-                o.label = v;
-                break;
-            }
-        } else if (!strcmp(a, "--")) {
-            while (++i < argc) o.files[o.nfiles++] = argv[i];
-        } else if (a[0] == '-' && a[1]) {
-            cli_usage("unknown option '%s'", a);
-        } else {
-            o.files[o.nfiles++] = argv[i];
-        }
-    }
+    const cli_option opts[] = {
+        {"--labels", CLI_STRING, &o.labels, 0, 0, "CSV",
+         "weak labels: columns file,label (tumour or none), matched by\n"
+         "basename; an optional column tumour_type becomes the tumour\n"
+         "slices' key tumour_type (an image-level label for pgc-train\n"
+         "--classes)", NULL},
+        {"--boxes", CLI_STRING, &o.boxes, 0, 0, "CSV",
+         "truth boxes: columns file,x0,y0,x1,y1 in pixels, half-open,\n"
+         "several rows per file allowed; clipped to the image", NULL},
+        {"--axis", CLI_CUSTOM, &o.views, 0, 0, "A",
+         "axial (default), coronal, sagittal or all (axial, then coronal,\n"
+         "then sagittal)", parse_axis},
+        {"--seg", CLI_STRING, &o.seg, 0, 0, "SEG",
+         "segmentation on the same grid (one volume only): label tumour\n"
+         "when the slice has a voxel > 0, else none; one truth box per\n"
+         "8-connected region of those voxels", NULL},
+        {"--label", CLI_CUSTOM, &o.label, 0, 0, "L",
+         "weak label (tumour or none) of every slice of volumes without\n"
+         "--seg, e.g. none for a healthy subject", parse_label},
+        {"--tumour-type", CLI_CUSTOM, &o.tumour_type, 0, 0, "T",
+         "key tumour_type: T on the slices labelled tumour (e.g. glioma)", parse_tumour_type},
+        {"--min-fg", CLI_NUMBER, &o.min_fg, 0, 1, "F",
+         "skip slices whose non-zero voxels are less than fraction F of\n"
+         "the slice, e.g. 0.05 to leave out the empty slices around the\n"
+         "head (default 0: every slice)", NULL},
+        {"--every", CLI_INT, &o.every, 1, (double)(1L << 31), "K",
+         "every K-th slice of the range (default 1)", NULL},
+        {"--range", CLI_CUSTOM, &o, 0, 0, "A:B",
+         "indices A <= index < B; either may be left out (default all)", parse_range},
+        {"--list", CLI_STRING, &o.list, 0, 0, "FILE",
+         "read more input paths from FILE, one per line ('-': stdin;\n"
+         "blank lines and lines starting with # are skipped)", NULL},
+    };
+    cli_parse_files(argc, argv, opts, CLI_NOPTS(opts), help_head, help_tail, o.files, &o.nfiles);
     if (o.nfiles == 0 && !o.list) cli_usage("no input files");
     if (o.seg && (o.nfiles != 1 || o.list)) cli_usage("--seg goes with exactly one volume");
     if (o.seg && o.label) cli_usage("--label is for volumes without --seg");
@@ -398,7 +399,6 @@ static options parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     options o = parse_args(argc, argv);
     slicer s = {.o = &o};
     pgc_err e;
@@ -416,6 +416,6 @@ int main(int argc, char **argv)
     if (o.list) slice_list(&s, o.list);
     cli_close(s.w);
     slicer_free(&s);
-    free(o.files);
+    free((void *)o.files);
     return CLI_OK;
 }

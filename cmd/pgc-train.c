@@ -20,58 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char USAGE[] =
+static const char head[] =
     "usage: pgc-train FILE -o MODEL [options]\n"
     "Trains a tumour / no-tumour classifier on the f32 `image` records of the stream FILE\n"
     "that carry `label: tumour|none` (pgc-prep's output), and writes MODEL. Image-level\n"
     "labels only: boxes and masks in FILE are never read.\n"
-    "\n"
-    "  -o MODEL              the trained model (refused if it exists, unless --force)\n"
-    "  --force               replace MODEL, and an existing --checkpoint or --log\n"
-    "  --arch NAME           dcfpn (default), fpn, multigap, multigap-dc, resnet50\n"
-    "  --width N             network width w (default 16; resnet50: base width, 64 standard)\n"
-    "  --batch N             images per step (default 16)\n"
-    "  --iters N             Adam steps (default 1000), or\n"
-    "  --epochs N            passes over FILE\n"
-    "  --lr X                learning rate (default 1e-3)\n"
-    "  --lr-step N           multiply the rate by 0.1 every N steps (default 10000)\n"
-    "  --seed N              random seed (default 1)\n"
-    "  --threads N           CPU threads (default: all)\n"
-    "  --classes LIST        the K classes the head learns, none first (default none,tumour),\n"
-    "                        e.g. none,meningioma,glioma,pituitary: a tumour image's class\n"
-    "                        is its `tumour_type` key (pgc-slice --labels, --tumour-type);\n"
-    "                        a tumour of another or no type counts as 'some tumour class'\n"
-    "                        (loss -log(1 - P(none))). Types that share one data source\n"
-    "                        must be told apart by the tumour, not by the source\n"
-    "  --class-weights W     auto (inverse frequency per class, default), none, or K weights\n"
-    "                        W0,W1,...\n"
-    "  --up-init I           he (default) or nearest: transposed convolutions start with\n"
-    "                        equal 2x2 taps (nearest-neighbour upsampling), so that the\n"
-    "                        fine scales' Grad-CAMs carry no 2x2 dot pattern\n"
-    "  --balance             draw none and tumour images equally often, and within each\n"
-    "                        the data sources (directories of `source`) equally often, so\n"
-    "                        that a large source does not teach the label (class weights\n"
-    "                        default to none then)\n"
-    "  --adversarial-source  a source classifier on the pooled features, conditioned on\n"
-    "                        none/tumour, behind a gradient-reversal layer (Ganin and\n"
-    "                        Lempitsky 2015): the features that decide tumour learn to\n"
-    "                        carry no source. Its state is kept beside --checkpoint (.adv)\n"
-    "  --adversarial-weight X  the reversal's largest weight (default 1), reached by\n"
-    "                        Ganin's ramp 2 / (1 + exp(-10 p)) - 1, p = step / N, over\n"
-    "  --adversarial-ramp N  steps (default 1000)\n"
-    "  --no-augment          no flips, affine jitter or intensity jitter\n"
-    "  --strong-augment      wider affine and intensity jitter, plus gamma, blur and noise,\n"
-    "                        so that sharpness and texture cannot tell data sources apart\n"
-    "  --val FILE            validation stream: accuracy, sensitivity, specificity, ROC AUC\n"
-    "  --val-every N         validate every N steps (default 500) and at the end\n"
-    "  --checkpoint FILE     write a resumable checkpoint every --checkpoint-every steps\n"
-    "  --checkpoint-every N  (default 500)\n"
-    "  --resume FILE         continue from a checkpoint exactly (its seed and shape win)\n"
-    "  --log FILE.tsv        iteration, loss, train acc, lr, images/s, val metrics\n"
-    "  --log-every N         rows every N steps (default 50)\n"
-    "  --device D            auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
-    "                        when this build has GPU support and a GPU is usable\n"
-    "Progress goes to stderr about every 10 s.\n";
+    "\n";
+static const char tail[] = "Progress goes to stderr about every 10 s.\n";
 
 typedef struct {
     const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
@@ -79,54 +34,98 @@ typedef struct {
     double adv_weight;
     long adv_ramp;
     long iters, epochs, lr_step;
+    int64_t seed_arg; /* -1 until --seed */
     unsigned long long seed;
     double lr;
     int arch_set, width_set, seed_set, cw_set;
 } opts;
 
+/* The options table; the defaults stand in opts before it is read. NULL or 0 marks what
+ * a resumed checkpoint decides unless it is given. */
+static void parse_table(int argc, char **argv, opts *o)
+{
+    const cli_option t[] = {
+        {"-o", CLI_STRING, &o->out, 0, 0, "MODEL",
+         "the trained model (refused if it exists, unless --force)", NULL},
+        {"--force", CLI_FLAG, &o->force, 0, 0, NULL,
+         "replace MODEL, and an existing --checkpoint or --log", NULL},
+        {"--arch", CLI_STRING, &o->arch, 0, 0, "NAME",
+         "dcfpn (default), fpn, multigap, multigap-dc, resnet50", NULL},
+        {"--width", CLI_INTI, &o->width, 1, 1024, "N",
+         "network width w (default 16; resnet50: base width, 64 standard)", NULL},
+        {"--batch", CLI_INTI, &o->batch, 1, 4096, "N", "images per step (default 16)", NULL},
+        {"--iters", CLI_INT, &o->iters, 1, 1000000000, "N", "Adam steps (default 1000), or", NULL},
+        {"--epochs", CLI_INT, &o->epochs, 1, 1000000, "N", "passes over FILE", NULL},
+        {"--lr", CLI_NUMBER, &o->lr, 1e-9, 10, "X", "learning rate (default 1e-3)", NULL},
+        {"--lr-step", CLI_INT, &o->lr_step, 1, 1000000000, "N",
+         "multiply the rate by 0.1 every N steps (default 10000)", NULL},
+        {"--seed", CLI_I64, &o->seed_arg, 0, (double)INT64_MAX, "N", "random seed (default 1)", NULL},
+        {"--threads", CLI_INTI, &o->threads, 1, 256, "N", "CPU threads (default: all)", NULL},
+        {"--classes", CLI_STRING, &o->classes, 0, 0, "LIST",
+         "the K classes the head learns, none first (default\n"
+         "none,tumour), e.g. none,meningioma,glioma,pituitary: a tumour\n"
+         "image's class is its `tumour_type` key (pgc-slice --labels,\n"
+         "--tumour-type); a tumour of another or no type counts as 'some\n"
+         "tumour class' (loss -log(1 - P(none))). Types that share one\n"
+         "data source must be told apart by the tumour, not by the source", NULL},
+        {"--class-weights", CLI_STRING, &o->cw, 0, 0, "W",
+         "auto (inverse frequency per class, default), none, or K\n"
+         "weights W0,W1,...", NULL},
+        {"--up-init", CLI_STRING, &o->up_init, 0, 0, "I",
+         "he (default) or nearest: transposed convolutions start with\n"
+         "equal 2x2 taps (nearest-neighbour upsampling), so that the fine\n"
+         "scales' Grad-CAMs carry no 2x2 dot pattern", NULL},
+        {"--balance", CLI_FLAG, &o->balance, 0, 0, NULL,
+         "draw none and tumour images equally often, and within each the\n"
+         "data sources (directories of `source`) equally often, so that a\n"
+         "large source does not teach the label (class weights default\n"
+         "to none then)", NULL},
+        {"--adversarial-source", CLI_FLAG, &o->adv, 0, 0, NULL,
+         "a source classifier on the pooled features, conditioned on\n"
+         "none/tumour, behind a gradient-reversal layer (Ganin and\n"
+         "Lempitsky 2015): the features that decide tumour learn to carry\n"
+         "no source. Its state is kept beside --checkpoint (.adv)", NULL},
+        {"--adversarial-weight", CLI_NUMBER, &o->adv_weight, 0, 100, "X",
+         "the reversal's largest weight (default 1), reached by Ganin's\n"
+         "ramp 2 / (1 + exp(-10 p)) - 1, p = step / N, over", NULL},
+        {"--adversarial-ramp", CLI_INT, &o->adv_ramp, 1, 1000000000, "N", "steps (default 1000)", NULL},
+        {"--no-augment", CLI_CONST, &o->augment, 0, 0, NULL,
+         "no flips, affine jitter or intensity jitter", NULL},
+        {"--strong-augment", CLI_CONST, &o->augment, 2, 0, NULL,
+         "wider affine and intensity jitter, plus gamma, blur and noise,\n"
+         "so that sharpness and texture cannot tell data sources apart", NULL},
+        {"--val", CLI_STRING, &o->val, 0, 0, "FILE",
+         "validation stream: accuracy, sensitivity, specificity, ROC AUC", NULL},
+        {"--val-every", CLI_INTI, &o->val_every, 1, 1000000000, "N",
+         "validate every N steps (default 500) and at the end", NULL},
+        {"--checkpoint", CLI_STRING, &o->ckpt, 0, 0, "FILE",
+         "write a resumable checkpoint every --checkpoint-every steps", NULL},
+        {"--checkpoint-every", CLI_INTI, &o->ckpt_every, 1, 1000000000, "N", "(default 500)", NULL},
+        {"--resume", CLI_STRING, &o->resume, 0, 0, "FILE",
+         "continue from a checkpoint exactly (its seed and shape win)", NULL},
+        {"--log", CLI_STRING, &o->log, 0, 0, "FILE.tsv",
+         "iteration, loss, train acc, lr, images/s, val metrics", NULL},
+        {"--log-every", CLI_INTI, &o->log_every, 1, 1000000000, "N",
+         "rows every N steps (default 50)", NULL},
+        {"--device", CLI_STRING, &o->device, 0, 0, "D",
+         "auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
+         "when this build has GPU support and a GPU is usable", NULL},
+    };
+    cli_parse(argc, argv, t, CLI_NOPTS(t), head, tail, &o->train);
+}
+
 static void parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.arch = "dcfpn", .device = cli_device_default(), .cw = "auto", .classes = "none,tumour",
-                .up_init = "he", .width = 16, .batch = 16,
-                .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
-                .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed = 1,
+    *o = (opts){.device = cli_device_default(), .classes = "none,tumour", .up_init = "he",
+                .batch = 16, .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
+                .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed_arg = -1,
                 .lr = 1e-3, .adv_weight = 1, .adv_ramp = 1000};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-#define VAL() (i + 1 < argc ? argv[++i] : (cli_usage("%s wants a value", a), ""))
-        if (!strcmp(a, "-o")) o->out = VAL();
-        else if (!strcmp(a, "--force")) o->force = 1;
-        else if (!strcmp(a, "--arch")) o->arch = VAL(), o->arch_set = 1;
-        else if (!strcmp(a, "--width")) o->width = (int)cli_long(a, VAL(), 1, 1024), o->width_set = 1;
-        else if (!strcmp(a, "--batch")) o->batch = (int)cli_long(a, VAL(), 1, 4096);
-        else if (!strcmp(a, "--iters")) o->iters = cli_long(a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--epochs")) o->epochs = cli_long(a, VAL(), 1, 1000000);
-        else if (!strcmp(a, "--lr")) o->lr = cli_double(a, VAL(), 1e-9, 10);
-        else if (!strcmp(a, "--lr-step")) o->lr_step = cli_long(a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--seed")) o->seed = (unsigned long long)cli_long(a, VAL(), 0, 0x7fffffffffffffffL), o->seed_set = 1;
-        else if (!strcmp(a, "--threads")) o->threads = (int)cli_long(a, VAL(), 1, 256);
-        else if (!strcmp(a, "--class-weights")) o->cw = VAL(), o->cw_set = 1;
-        else if (!strcmp(a, "--balance")) o->balance = 1;
-        else if (!strcmp(a, "--adversarial-source")) o->adv = 1;
-        else if (!strcmp(a, "--adversarial-weight")) o->adv_weight = cli_double(a, VAL(), 0, 100);
-        else if (!strcmp(a, "--adversarial-ramp")) o->adv_ramp = cli_long(a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--classes")) o->classes = VAL();
-        else if (!strcmp(a, "--up-init")) o->up_init = VAL();
-        else if (!strcmp(a, "--no-augment")) o->augment = 0;
-        else if (!strcmp(a, "--strong-augment")) o->augment = 2;
-        else if (!strcmp(a, "--val")) o->val = VAL();
-        else if (!strcmp(a, "--val-every")) o->val_every = (int)cli_long(a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--checkpoint")) o->ckpt = VAL();
-        else if (!strcmp(a, "--checkpoint-every")) o->ckpt_every = (int)cli_long(a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--resume")) o->resume = VAL();
-        else if (!strcmp(a, "--log")) o->log = VAL();
-        else if (!strcmp(a, "--log-every")) o->log_every = (int)cli_long(a, VAL(), 1, 1000000000);
-        else if (!strcmp(a, "--device")) o->device = VAL();
-        else if (a[0] == '-' && a[1]) cli_usage("unknown option '%s'", a);
-        else if (!o->train) o->train = a;
-        else cli_usage("one training FILE only ('%s' is a second)", a);
-#undef VAL
-    }
+    parse_table(argc, argv, o);
+    o->arch_set = !!o->arch, o->width_set = !!o->width, o->cw_set = !!o->cw;
+    o->seed_set = o->seed_arg >= 0;
+    if (!o->arch) o->arch = "dcfpn";
+    if (!o->width) o->width = 16;
+    o->seed = o->seed_set ? (unsigned long long)o->seed_arg : 1;
     if (!o->train) cli_usage("no training FILE");
     if (!o->out) cli_usage("no -o MODEL");
     if (o->iters && o->epochs) cli_usage("--iters or --epochs, not both");
@@ -135,7 +134,7 @@ static void parse(int argc, char **argv, opts *o)
     cli_device_check(o->device);
     if (strcmp(o->up_init, "he") && strcmp(o->up_init, "nearest"))
         cli_usage("--up-init wants he or nearest, not '%s'", o->up_init);
-    if (o->balance && !o->cw_set) o->cw = "none";
+    if (!o->cw) o->cw = o->balance ? "none" : "auto";
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (int)n : 1;
@@ -307,7 +306,6 @@ static int same_file(const char *a, const char *b)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, USAGE);
     opts o;
     parse(argc, argv, &o);
     struct stat st;

@@ -13,7 +13,7 @@
 #include "../lib/volume_report.h"
 #include "common/cli.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-volume [-o DIR] [--map NAME] [--boxes NAME] [--frac F]\n"
     "                  [--prob-threshold P] [--plot FILE.png] [--force] [FILE]\n"
     "From slices back to the volume. Reads the stream FILE (default: standard input) of\n"
@@ -49,20 +49,8 @@ static const char usage[] =
     "    the top, grid lines at quarters, P dashed) along the slicing axis (index 0 at the\n"
     "    left, a tick every 5 or 10 slices), slices with boxes shaded with a red mark.\n"
     "The source's header is read again from the path in the frames' `source` metadata\n"
-    "(relative to the current directory, as pgc-slice was given it).\n"
-    "  -o DIR            where the NIfTI files go (made if missing); without it, only the\n"
-    "                    report\n"
-    "  --map NAME        the record written (default pgcam; cam.sN, image, or a box list\n"
-    "                    such as boxes or truth, written as a 0/1 mask of the boxes)\n"
-    "  --boxes NAME      the box record of the report's 3-D box (default boxes, from\n"
-    "                    pgc-box; truth for the segmentation's boxes)\n"
-    "  --frac F          volume estimate threshold, fraction of the maximum (default 0.5)\n"
-    "  --prob-threshold P  a slice is classified tumour when its prob >= P (default 0.5;\n"
-    "                    frames without prob count as tumour)\n"
-    "  --plot FILE.png   the probability plot; with several volumes FILE must hold %s,\n"
-    "                    replaced by <name>.<axis>\n"
-    "  --force           replace existing files (refused by default)\n"
-    "  -h, --help        this help\n"
+    "(relative to the current directory, as pgc-slice was given it).\n";
+static const char tail[] =
     "Files appear whole or not at all (written to a temporary name, then renamed).\n"
     "Exit status: 0 success, 1 bad input (one line naming the frame or file: frames of one\n"
     "volume that disagree in geometry, an index outside the volume, a map of the wrong\n"
@@ -77,20 +65,27 @@ typedef struct {
 static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
     *c = (cmdline){NULL, NULL, NULL, {"pgcam", "boxes", 0.5, 0.5}, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int takes = !strcmp(a, "-o") || !strcmp(a, "--map") || !strcmp(a, "--boxes") ||
-                    !strcmp(a, "--frac") || !strcmp(a, "--prob-threshold") || !strcmp(a, "--plot");
-        if (takes && i + 1 >= argc) cli_usage("%s needs a value", a);
-        if (!strcmp(a, "-o")) c->dir = argv[++i];
-        else if (!strcmp(a, "--map")) c->vo.map = argv[++i];
-        else if (!strcmp(a, "--boxes")) c->vo.boxes = argv[++i];
-        else if (!strcmp(a, "--frac")) c->vo.frac = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--prob-threshold")) c->vo.prob_threshold = cli_double(a, argv[++i], 0, 1);
-        else if (!strcmp(a, "--plot")) c->plot = argv[++i];
-        else if (!strcmp(a, "--force")) c->force = 1;
-        else cli_operand(a, &c->input);
-    }
+    const cli_option opts[] = {
+        {"-o", CLI_STRING, &c->dir, 0, 0, "DIR",
+         "where the NIfTI files go (made if missing); without it, only the\n"
+         "report", NULL},
+        {"--map", CLI_STRING, &c->vo.map, 0, 0, "NAME",
+         "the record written (default pgcam; cam.sN, image, or a box list\n"
+         "such as boxes or truth, written as a 0/1 mask of the boxes)", NULL},
+        {"--boxes", CLI_STRING, &c->vo.boxes, 0, 0, "NAME",
+         "the box record of the report's 3-D box (default boxes, from\n"
+         "pgc-box; truth for the segmentation's boxes)", NULL},
+        {"--frac", CLI_NUMBER, &c->vo.frac, 0, 1, "F",
+         "volume estimate threshold, fraction of the maximum (default 0.5)", NULL},
+        {"--prob-threshold", CLI_NUMBER, &c->vo.prob_threshold, 0, 1, "P",
+         "a slice is classified tumour when its prob >= P (default 0.5;\n"
+         "frames without prob count as tumour)", NULL},
+        {"--plot", CLI_STRING, &c->plot, 0, 0, "FILE.png",
+         "the probability plot; with several volumes FILE must hold %s,\n"
+         "replaced by <name>.<axis>", NULL},
+        {"--force", CLI_FLAG, &c->force, 0, 0, NULL, "replace existing files (refused by default)", NULL},
+    };
+    cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, tail, &c->input);
     if (c->plot) {
         const char *p = strstr(c->plot, "%");
         if (p && (p[1] != 's' || strchr(p + 2, '%')))
@@ -189,7 +184,6 @@ static void finish(state *s)
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
     cmdline c;
     cmdline_parse(argc, argv, &c);
     if (c.dir) {

@@ -104,17 +104,6 @@ int pgc_frame_prob(const pgc_frame *f, double *p, pgc_err *e)
     return 0;
 }
 
-/* The index of the record named name, appended empty when the frame has none; -1 on
- * allocation failure. */
-static int frame_slot(pgc_frame *f, const char *name, pgc_err *e)
-{
-    int i = pgc_frame_find(f, name);
-    if (i >= 0) return i;
-    if (!pgc_frame_add(f, e)) return -1;
-    f->drop[f->n - 1] = 0;
-    return f->n - 1;
-}
-
 void pgc_mapboxes_select(pgc_mapboxes *b, double min_peak, size_t max_boxes)
 {
     float top = 0;
@@ -153,18 +142,11 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
     int mi = pgc_frame_find(f, o->map);
     if (mi < 0) return pgc_errf(e, PGC_EINPUT, "frame '%s' has no '%s' record", id, o->map);
     const pgc_record *m = &f->rec[mi];
-    if (m->dtype != PGC_DT_F32 || m->rank != 2)
-        return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' is not f32 (y x)", id, o->map);
-    size_t h = m->dims[0], w = m->dims[1];
-    for (size_t i = 0; i < h * w; i++) {
-        float v = ((const float *)m->data)[i];
-        if (!isfinite(v))
-            return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' holds %s at pixel %zu", id,
-                            o->map, isnan(v) ? "NaN" : "Inf", i);
-    }
-    pgc_transform t;
-    int rc = pgc_transform_of(m, id, &t, e);
+    int rc = pgc_map_check(m, id, o->map, e);
     if (rc) return rc;
+    size_t h = m->dims[0], w = m->dims[1];
+    pgc_transform t;
+    if ((rc = pgc_transform_of(m, id, &t, e))) return rc;
     *prob = NAN;
     if ((rc = pgc_frame_prob(f, prob, e)) < 0) return rc;
     b->n = 0;
@@ -178,9 +160,9 @@ int pgc_boxes_frame(pgc_frame *f, const pgc_boxes_opts *o, pgc_mapboxes *b, doub
         if (o->min_peak > 0 || o->max_boxes) pgc_mapboxes_select(b, o->min_peak, o->max_boxes);
     }
 
-    int bi = frame_slot(f, "boxes", e), si = bi < 0 ? -1 : frame_slot(f, "boxes.src", e);
+    int bi = pgc_frame_slot(f, "boxes", e), si = bi < 0 ? bi : pgc_frame_slot(f, "boxes.src", e);
     if (bi < 0 || si < 0) return PGC_ENOMEM;
-    m = &f->rec[mi]; // frame_slot may have moved the records
+    m = &f->rec[mi]; // pgc_frame_slot may have moved the records
     pgc_record *rb = &f->rec[bi], *rs = &f->rec[si];
     pgc_meta_clear(rb);
     pgc_meta_clear(rs);

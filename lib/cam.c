@@ -205,13 +205,11 @@ int pgc_cam_frame(pgc_frame *f, const pgc_cam_opts *o, pgc_err *e)
             return pgc_errf(e, PGC_EINPUT,
                             "frame '%s' has feat.s%d but no grad.s%d (run pgc-infer without --no-grad)",
                             id, p, p);
-        int ci = find_scale(f, "cam", p);
-        if (ci < 0) { // else made before (pgc-cam run twice): replaced in place
-            if (!pgc_frame_add(f, e)) return PGC_ENOMEM;
-            ci = f->n - 1;
-            f->drop[ci] = 0;
-        }
-        // pgc_frame_add may move the records: index again
+        char cname[16];
+        snprintf(cname, sizeof cname, "cam.s%d", p);
+        int ci = pgc_frame_slot(f, cname, e); // made before (pgc-cam run twice): replaced
+        if (ci < 0) return ci;
+        // pgc_frame_slot may move the records: index again
         int rc = pgc_cam_record(&f->rec[ci], &f->rec[fi], &f->rec[gi], o->method, id, e);
         if (rc) return rc;
         if (!o->keep) f->drop[fi] = f->drop[gi] = 1;

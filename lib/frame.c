@@ -1,5 +1,6 @@
 #include "frame.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,13 @@ pgc_record *pgc_frame_add(pgc_frame *f, pgc_err *e)
     f->n++;
     pgc_meta_clear(r);
     return r;
+}
+
+int pgc_frame_slot(pgc_frame *f, const char *name, pgc_err *e)
+{
+    int i = pgc_frame_find(f, name);
+    if (i >= 0) return i;
+    return pgc_frame_add(f, e) ? f->n - 1 : PGC_ENOMEM;
 }
 
 static const char *frame_of(const pgc_record *r, char *buf, size_t n)
@@ -110,6 +118,19 @@ int pgc_frame_write(pgc_writer *w, const pgc_frame *f, pgc_err *e)
         int rc = pgc_writer_put(w, &f->rec[i], e);
         if (rc) return rc;
     }
+    return PGC_OK;
+}
+
+int pgc_map_check(const pgc_record *r, const char *frame, const char *name, pgc_err *e)
+{
+    if (r->dtype != PGC_DT_F32 || r->rank != 2 || !r->dims[0] || !r->dims[1])
+        return pgc_errf(e, PGC_EINPUT, "frame '%s': %s is not a non-empty f32 (y x) map", frame,
+                        name);
+    const float *m = r->data;
+    for (size_t i = 0; i < r->dims[0] * r->dims[1]; i++)
+        if (!isfinite(m[i]))
+            return pgc_errf(e, PGC_EINPUT, "frame '%s': %s holds %s at pixel %zu", frame, name,
+                            isnan(m[i]) ? "NaN" : "Inf", i);
     return PGC_OK;
 }
 

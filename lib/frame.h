@@ -21,10 +21,18 @@ int pgc_frame_find(const pgc_frame *f, const char *name);
 /* Appends an empty record (metadata cleared, buffers reused) and returns it; NULL on
  * allocation failure. Pointers from earlier calls may move. */
 pgc_record *pgc_frame_add(pgc_frame *f, pgc_err *e);
+/* The index of the record named name, appended empty when the frame has none: where a
+ * filter puts what it makes, in place of what an earlier run made. PGC_ENOMEM with e set
+ * on allocation failure. Pointers from earlier calls may move. */
+int pgc_frame_slot(pgc_frame *f, const char *name, pgc_err *e);
 /* The frame's id ("" when absent) copied into buf. */
 const char *pgc_frame_id(const pgc_frame *f, char *buf, size_t bufsz);
 /* Writes every record not dropped, in order. 0, PGC_EPIPE or PGC_EINPUT. */
 int pgc_frame_write(pgc_writer *w, const pgc_frame *f, pgc_err *e);
+
+/* Whether r is a 2-D map that computations can trust: f32 (y x), not empty, every value
+ * finite. 0, or PGC_EINPUT with e naming the frame, the record and the first bad pixel. */
+int pgc_map_check(const pgc_record *r, const char *frame, const char *name, pgc_err *e);
 
 /* A file name for a frame id: [A-Za-z0-9._-] kept, other bytes '_', no leading '.',
  * "frame" for an empty id. An id longer than bufsz - 1 keeps its first bufsz - 18 bytes

@@ -53,13 +53,6 @@ void pgc_normalise_minmax(float *m, size_t n)
         m[i] = range > 0 ? (float)(((double)m[i] - lo) / range) : 0.0f;
 }
 
-long pgc_first_nonfinite(const float *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(m[i])) return (long)i;
-    return -1;
-}
-
 static const char *const op_names[] = {"sum", "mean", "max"};
 
 int pgc_fuse_op_parse(const char *name)
@@ -134,17 +127,9 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
         int p = pgc_scale_of(&f->rec[i], "cam");
         if (!p || !(want & (1u << p))) continue;
         const pgc_record *r = &f->rec[i];
-        if (r->dtype != PGC_DT_F32 || r->rank != 2 || !r->dims[0] || !r->dims[1]) {
-            rc = pgc_errf(e, PGC_EINPUT, "frame '%s': cam.s%d is not a non-empty f32 (y x) map",
-                          id, p);
-            goto done;
-        }
-        long bad = pgc_first_nonfinite(r->data, r->dims[0] * r->dims[1]);
-        if (bad >= 0) {
-            rc = pgc_errf(e, PGC_EINPUT, "frame '%s': cam.s%d holds %s at pixel %ld", id, p,
-                          isnan(((float *)r->data)[bad]) ? "NaN" : "Inf", bad);
-            goto done;
-        }
+        char name[16];
+        snprintf(name, sizeof name, "cam.s%d", p);
+        if ((rc = pgc_map_check(r, id, name, e))) goto done;
         float *m = buf + (size_t)k * HW;
         pgc_resize_bilinear(r->data, r->dims[0], r->dims[1], m, H, W);
         pgc_blur_gaussian(m, H, W, o->blur, buf + (size_t)n * HW);
@@ -156,14 +141,10 @@ int pgc_fuse_frame(pgc_frame *f, const pgc_fuse_opts *o, pgc_err *e)
     }
     n = k;
 
-    int oi = pgc_frame_find(f, "pgcam");
+    int oi = pgc_frame_slot(f, "pgcam", e);
     if (oi < 0) {
-        if (!pgc_frame_add(f, e)) {
-            rc = PGC_ENOMEM;
-            goto done;
-        }
-        oi = f->n - 1;
-        f->drop[oi] = 0;
+        rc = oi;
+        goto done;
     }
     pgc_record *out = &f->rec[oi];
     char sc[128];

@@ -18,9 +18,6 @@ void pgc_resize_bilinear(const float *src, size_t sh, size_t sw, float *dst, siz
  * becomes all zeros. */
 void pgc_normalise_minmax(float *m, size_t n);
 
-/* Index of the first NaN or Inf in m, or -1. */
-long pgc_first_nonfinite(const float *m, size_t n);
-
 typedef enum { PGC_FUSE_SUM, PGC_FUSE_MEAN, PGC_FUSE_MAX } pgc_fuse_op;
 
 /* The op called name ("sum", "mean", "max"), or -1. */

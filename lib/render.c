@@ -153,11 +153,8 @@ static int map_to_panel(pgc_canvas *c, const pgc_record *r, size_t H, size_t W, 
 {
     char name[64] = "map";
     pgc_meta_get(r, "name", name, sizeof name);
-    if (r->dtype != PGC_DT_F32 || r->rank != 2 || !r->dims[0] || !r->dims[1])
-        return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' is not a non-empty f32 (y x) map", id, name);
-    long bad = pgc_first_nonfinite(r->data, r->dims[0] * r->dims[1]);
-    if (bad >= 0)
-        return pgc_errf(e, PGC_EINPUT, "frame '%s': '%s' holds NaN or Inf at pixel %ld", id, name, bad);
+    int rc = pgc_map_check(r, id, name, e);
+    if (rc) return rc;
     pgc_resize_bilinear(r->data, r->dims[0], r->dims[1], c->map, H, W);
     pgc_normalise_minmax(c->map, H * W);
     return PGC_OK;
@@ -247,9 +244,4 @@ int pgc_render_frame(const pgc_frame *f, const pgc_render_opts *o, pgc_canvas *c
 int pgc_render_png(const pgc_canvas *c, FILE *fp, const char *name, pgc_err *e)
 {
     return pgc_png_write(fp, name, c->rgb, (uint32_t)c->h, (uint32_t)c->w, 3, e);
-}
-
-void pgc_render_filename(const char *frame, char *buf, size_t bufsz)
-{
-    pgc_frame_filename(frame, buf, bufsz);
 }

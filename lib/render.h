@@ -37,7 +37,4 @@ int pgc_render_frame(const pgc_frame *f, const pgc_render_opts *o, pgc_canvas *c
 /* Writes c as an 8-bit RGB PNG to fp; name is used in messages. */
 int pgc_render_png(const pgc_canvas *c, FILE *fp, const char *name, pgc_err *e);
 
-/* A file name for a frame id: pgc_frame_filename's (frame.h), bufsz >= 32. */
-void pgc_render_filename(const char *frame, char *buf, size_t bufsz);
-
 #endif

@@ -204,9 +204,7 @@ int pgc_volume_add(pgc_volume *v, const pgc_frame *f, const pgc_volume_opts *o, 
             }
     } else {
         const float *mp = m->data;
-        for (size_t q = 0; q < mh * mw; q++)
-            if (!isfinite(mp[q]))
-                return pgc_errf(e, PGC_EINPUT, "frame '%s': map '%s' holds NaN or Inf", id, o->map);
+        if ((rc = pgc_map_check(m, id, o->map, e))) return rc;
         double scx = (double)mw / (double)iw, scy = (double)mh / (double)ih;
         for (size_t sy = 0; sy < H; sy++)
             for (size_t sx = 0; sx < W; sx++) {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -108,6 +109,15 @@ double cli_double(const char *opt, const char *s, double lo, double hi)
     return v;
 }
 
+/* A range bound of the table as a long: doubles cannot hold LONG_MAX exactly, and a
+ * conversion out of range is undefined. */
+static long bound(double d)
+{
+    if (d >= (double)LONG_MAX) return LONG_MAX;
+    if (d <= (double)LONG_MIN) return LONG_MIN;
+    return (long)d;
+}
+
 /* "  --name META" of one option, for help. */
 static int option_label(const cli_option *o, char *buf, size_t cap)
 {
@@ -170,18 +180,18 @@ static void parse_args(int argc, char **argv, const cli_option *opts, int n, con
             if (!input) cli_usage("unexpected argument '%s'", a);
             continue;
         }
-        if (o->kind == CLI_FLAG || o->kind == CLI_UNSET) {
-            *(int *)o->target = o->kind == CLI_FLAG;
+        if (o->kind == CLI_FLAG || o->kind == CLI_UNSET || o->kind == CLI_CONST) {
+            *(int *)o->target = o->kind == CLI_CONST ? (int)o->lo : o->kind == CLI_FLAG;
             continue;
         }
         if (i + 1 >= argc) cli_usage("%s needs a value", a);
         const char *v = argv[++i];
         pgc_err e;
         switch (o->kind) {
-        case CLI_INT: *(long *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
-        case CLI_INTI: *(int *)o->target = (int)cli_long(a, v, (long)o->lo, (long)o->hi); break;
-        case CLI_I64: *(int64_t *)o->target = cli_long(a, v, (long)o->lo, (long)o->hi); break;
-        case CLI_SIZE: *(size_t *)o->target = (size_t)cli_long(a, v, (long)o->lo, (long)o->hi); break;
+        case CLI_INT: *(long *)o->target = cli_long(a, v, bound(o->lo), bound(o->hi)); break;
+        case CLI_INTI: *(int *)o->target = (int)cli_long(a, v, bound(o->lo), bound(o->hi)); break;
+        case CLI_I64: *(int64_t *)o->target = cli_long(a, v, bound(o->lo), bound(o->hi)); break;
+        case CLI_SIZE: *(size_t *)o->target = (size_t)cli_long(a, v, bound(o->lo), bound(o->hi)); break;
         case CLI_NUMBER: *(double *)o->target = cli_double(a, v, o->lo, o->hi); break;
         case CLI_STRING: *(const char **)o->target = v; break;
         case CLI_CUSTOM:

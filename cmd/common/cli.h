@@ -35,6 +35,7 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 typedef enum {
     CLI_FLAG,   /* no value: *(int *)target = 1 */
     CLI_UNSET,  /* no value: *(int *)target = 0 (--no-X) */
+    CLI_CONST,  /* no value: *(int *)target = lo (one of several modes, the last wins) */
     CLI_INT,    /* *(long *)target, in lo..hi */
     CLI_INTI,   /* *(int *)target, in lo..hi */
     CLI_I64,    /* *(int64_t *)target, in lo..hi */
@@ -48,7 +49,7 @@ typedef struct {
     const char *name;    /* "--scales" or "-o" */
     cli_kind kind;
     void *target;
-    double lo, hi;       /* CLI_INT, CLI_INTI, CLI_NUMBER */
+    double lo, hi;       /* the range of a number; CLI_CONST: lo is the value set */
     const char *metavar; /* the value's name in help: "S"; NULL for flags */
     const char *help;    /* the help text; '\n' starts a continuation line */
     int (*parse)(const char *value, void *target, pgc_err *e); /* CLI_CUSTOM */

@@ -134,18 +134,18 @@ static void the_colour_map_runs_dark_to_light(void)
 static void frame_ids_become_safe_file_names(void)
 {
     char b[32];
-    pgc_render_filename("vol.nii.gz:axial:77", b, sizeof b);
+    pgc_frame_filename("vol.nii.gz:axial:77", b, sizeof b);
     EXPECT_STR(b, "vol.nii.gz_axial_77");
-    pgc_render_filename("../../etc/passwd", b, sizeof b);
+    pgc_frame_filename("../../etc/passwd", b, sizeof b);
     EXPECT_STR(b, "_._.._etc_passwd");
-    pgc_render_filename("", b, sizeof b);
+    pgc_frame_filename("", b, sizeof b);
     EXPECT_STR(b, "frame");
-    pgc_render_filename("a b\xc3\xa9", b, sizeof b);
+    pgc_frame_filename("a b\xc3\xa9", b, sizeof b);
     EXPECT_STR(b, "a_b__");
-    pgc_render_filename("0123456789012345678901234567890123456789", b, 32);
+    pgc_frame_filename("0123456789012345678901234567890123456789", b, 32);
     EXPECT(strlen(b) == 31 && !strncmp(b, "01234567890123~", 15)); /* cut, then a hash */
     char c[32];
-    pgc_render_filename("0123456789012345678901234567890123456788", c, 32);
+    pgc_frame_filename("0123456789012345678901234567890123456788", c, 32);
     EXPECT(strcmp(b, c)); /* long ids sharing a prefix stay apart */
 }
 
@@ -155,9 +155,9 @@ static void two_ids_that_make_one_file_name_are_caught(void)
     pgc_names s = {0};
     pgc_err e;
     char b[64];
-    pgc_render_filename("t1c:axial:7", b, sizeof b);
+    pgc_frame_filename("t1c:axial:7", b, sizeof b);
     EXPECT(pgc_names_claim(&s, b, "t1c:axial:7", &e) == 0);
-    pgc_render_filename("t1c_axial_7", b, sizeof b);
+    pgc_frame_filename("t1c_axial_7", b, sizeof b);
     EXPECT(pgc_names_claim(&s, b, "t1c_axial_7", &e) == PGC_EINPUT);
     EXPECT(strstr(e.msg, "'t1c:axial:7' and 't1c_axial_7'"));
     for (int i = 0; i < 1000; i++) { /* the table grows and still knows them all */

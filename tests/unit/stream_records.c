@@ -1,6 +1,7 @@
 /* The stream format (format/stream.md): what goes in comes out, and every damaged
  * stream is refused with a message rather than read wrongly. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -231,6 +232,45 @@ static void frames_group_adjacent_records_with_one_id(void)
     close(fd);
 }
 
+static void a_slot_is_the_named_record_or_a_new_one_at_the_end(void)
+{
+    size_t size;
+    int fd = make_stream(&size);
+    pgc_err e;
+    pgc_reader *rd = pgc_reader_open(fd, "t", &e);
+    pgc_frame f = {0};
+    EXPECT(pgc_frame_read(rd, &f, &e) == 1 && f.n == 2);
+    EXPECT(pgc_frame_slot(&f, "truth", &e) == 1 && f.n == 2);
+    int k = pgc_frame_slot(&f, "pgcam", &e);
+    EXPECT(k == 2 && f.n == 3 && !f.drop[2] && f.rec[2].meta_len == 0);
+    pgc_meta_set(&f.rec[k], "name", "pgcam", &e);
+    EXPECT(pgc_frame_slot(&f, "pgcam", &e) == 2 && f.n == 3); // a second run replaces it
+    pgc_frame_free(&f);
+    pgc_reader_free(rd);
+    close(fd);
+}
+
+static void a_map_is_a_non_empty_finite_f32_y_x_record(void)
+{
+    pgc_record r = {0};
+    pgc_err e;
+    pgc_record_f32_2d(&r, 3, 5, &e);
+    memset(r.data, 0, 15 * sizeof(float));
+    EXPECT(pgc_map_check(&r, "f0", "pgcam", &e) == PGC_OK);
+    ((float *)r.data)[7] = NAN;
+    EXPECT(pgc_map_check(&r, "f0", "pgcam", &e) == PGC_EINPUT);
+    EXPECT(!strcmp(e.msg, "frame 'f0': pgcam holds NaN at pixel 7"));
+    ((float *)r.data)[7] = -INFINITY;
+    EXPECT(pgc_map_check(&r, "f0", "pgcam", &e) == PGC_EINPUT);
+    EXPECT(!strcmp(e.msg, "frame 'f0': pgcam holds Inf at pixel 7"));
+    pgc_record_f32_2d(&r, 0, 5, &e);
+    EXPECT(pgc_map_check(&r, "f0", "pgcam", &e) == PGC_EINPUT);
+    EXPECT(!strcmp(e.msg, "frame 'f0': pgcam is not a non-empty f32 (y x) map"));
+    pgc_record_shape(&r, PGC_DT_U8, 2, (uint64_t[]){3, 5}, NULL, &e);
+    EXPECT(pgc_map_check(&r, "f0", "image", &e) == PGC_EINPUT && strstr(e.msg, "f32 (y x)"));
+    pgc_record_free(&r);
+}
+
 int main(void)
 {
     RUN(records_come_back_as_written);
@@ -243,5 +283,7 @@ int main(void)
     RUN(concatenated_streams_read_as_one);
     RUN(metadata_keeps_order_and_replaces_in_place);
     RUN(frames_group_adjacent_records_with_one_id);
+    RUN(a_slot_is_the_named_record_or_a_new_one_at_the_end);
+    RUN(a_map_is_a_non_empty_finite_f32_y_x_record);
     return check_done();
 }
