@@ -140,11 +140,13 @@ bench: all
 gpu-check: all
 	@BIN=$(BINDIR) UNIT=$(BUILD)/t BENCH=$(BUILD)/b bash tests/gpu_check.sh
 
-# Fuzzing with libFuzzer (clang): each tests/fuzz/fuzz_*.c runs for FUZZ_SECONDS.
+# Fuzzing with libFuzzer (clang): each tests/fuzz/fuzz_*.c runs for FUZZ_SECONDS, from the
+# seeds of tests/fuzz/seeds/<name> (fuzz_X_struct, the structure-aware mode of fuzz_X,
+# shares fuzz_X's seeds).
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	clang -std=c11 -O1 -g $(ARCHFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lpng -lz -lopenblas -lm -lpthread -ldl
 # Prints each target's totals (runs, coverage, speed); fails on any crash, leak or timeout.
@@ -152,7 +154,7 @@ fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/$$n- \
-	    build/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} > build/fuzz/$$n.log 2>&1; rc=$$?; \
+	    build/fuzz/corpus-$$n tests/fuzz/seeds/$$(basename $${n#fuzz_} _struct) > build/fuzz/$$n.log 2>&1; rc=$$?; \
 	  grep -E '^#[0-9]+.*DONE|^Done|SUMMARY|ERROR' build/fuzz/$$n.log; \
 	  [ $$rc -eq 0 ] || { echo "fuzz: $$n failed, see build/fuzz/$$n.log"; exit 1; }; done
 

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/prep.h"
+#include "../lib/prep_frame.h"
 #include "common/cli.h"
 
 #include "../lib/model.h"
 
-static const char usage[] =
+static const char head[] =
     "usage: pgc-prep [--size N] [--fit crop|pad] [--norm pct|zscore|none] [--pct LO:HI]\n"
     "Prepares every frame's `image` record for the network, one frame at a time:\n"
     "  1. intensity, from the non-zero (foreground) pixels of the image as it comes:\n"
@@ -25,33 +25,57 @@ static const char usage[] =
     "steps 1 and 2 (pgc-train copies them into the model).\n"
     "`truth` and `boxes` records of the frame are mapped to the new pixel grid, clipped\n"
     "to it, and dropped when left empty. Other records pass through unchanged.\n"
-    "\n"
-    "  --size N     output side, 1..8192 (default 224)\n"
-    "  --fit F      crop (default) or pad\n"
-    "  --norm M     pct (default), zscore or none\n"
-    "  --pct LO:HI  percentiles for --norm pct, 0 <= LO < HI <= 100 (default 0.5:99.5)\n"
-    "  --model M    take size, fit and norm from the model M (how its training images\n"
-    "               were made); options given as well win\n"
-    "  -h, --help   this help\n"
+    "\n";
+static const char tail[] =
     "\n"
     "Exit status: 0 success, 1 bad input (one line on stderr), 2 bad usage.\n";
 
+/* What the command line gave; 0 / -1 where an option was not given, so that the
+ * model's settings can fill in what is left. */
 typedef struct {
     size_t size;
-    pgc_fit fit;
-    pgc_norm norm;
+    int fit, norm;
     double lo, hi;
-} options;
+    int pct;
+    const char *model;
+} given;
 
-typedef struct {
-    options o;
-    pgc_prep_work work;
-    float *src; /* (h, w): the image as f32 */
-    size_t src_cap;
-} prep;
+static int parse_fit(const char *v, void *target, pgc_err *e)
+{
+    if (!strcmp(v, "crop")) *(int *)target = PGC_FIT_CROP;
+    else if (!strcmp(v, "pad")) *(int *)target = PGC_FIT_PAD;
+    else return pgc_errf(e, PGC_EINPUT, "--fit wants crop or pad, not '%s'", v);
+    return PGC_OK;
+}
+
+static int parse_norm(const char *v, void *target, pgc_err *e)
+{
+    if (!strcmp(v, "pct")) *(int *)target = PGC_NORM_PCT;
+    else if (!strcmp(v, "zscore")) *(int *)target = PGC_NORM_ZSCORE;
+    else if (!strcmp(v, "none")) *(int *)target = PGC_NORM_NONE;
+    else return pgc_errf(e, PGC_EINPUT, "--norm wants pct, zscore or none, not '%s'", v);
+    return PGC_OK;
+}
+
+/* LO:HI, each in 0..100, LO < HI. */
+static int parse_pct(const char *v, void *target, pgc_err *e)
+{
+    given *g = target;
+    char lo[64], hi[64];
+    const char *colon = strchr(v, ':');
+    if (!colon || colon - v >= 64 || strlen(colon + 1) >= 64)
+        return pgc_errf(e, PGC_EINPUT, "--pct wants LO:HI, not '%s'", v);
+    snprintf(lo, sizeof lo, "%.*s", (int)(colon - v), v);
+    snprintf(hi, sizeof hi, "%s", colon + 1);
+    g->lo = cli_double("--pct LO", lo, 0, 100);
+    g->hi = cli_double("--pct HI", hi, 0, 100);
+    if (!(g->lo < g->hi)) return pgc_errf(e, PGC_EINPUT, "--pct wants LO < HI, not '%s'", v);
+    g->pct = 1;
+    return PGC_OK;
+}
 
 /* The model's prep-size, prep-fit and prep-norm keys (format/model.md) as the defaults. */
-static void model_defaults(const char *path, options *o)
+static void model_defaults(const char *path, pgc_prep_opts *o)
 {
     pgc_err e;
     pgc_model_info mi;
@@ -70,141 +94,48 @@ static void model_defaults(const char *path, options *o)
     pgc_model_info_free(&mi);
 }
 
-static options parse_args(int argc, char **argv)
+static pgc_prep_opts parse_args(int argc, char **argv)
 {
-    options o = {224, PGC_FIT_CROP, PGC_NORM_PCT, 0.5, 99.5};
-    for (int i = 1; i + 1 < argc; i++) /* the model's settings first, so options win */
-        if (!strcmp(argv[i], "--model")) model_defaults(argv[i + 1], &o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--size") && strcmp(a, "--fit") && strcmp(a, "--norm") && strcmp(a, "--pct") &&
-            strcmp(a, "--model"))
-            cli_usage("unknown argument '%s'", a);
-        if (i + 1 >= argc) cli_usage("%s needs a value", a);
-        const char *v = argv[++i];
-        if (!strcmp(a, "--model")) {
-            /* read above */
-        } else if (!strcmp(a, "--size")) {
-            o.size = (size_t)cli_long(a, v, 1, 8192);
-        } else if (!strcmp(a, "--fit")) {
-            if (!strcmp(v, "crop")) o.fit = PGC_FIT_CROP;
-            else if (!strcmp(v, "pad")) o.fit = PGC_FIT_PAD;
-            else cli_usage("--fit wants crop or pad, not '%s'", v);
-        } else if (!strcmp(a, "--norm")) {
-            if (!strcmp(v, "pct")) o.norm = PGC_NORM_PCT;
-            else if (!strcmp(v, "zscore")) o.norm = PGC_NORM_ZSCORE;
-            else if (!strcmp(v, "none")) o.norm = PGC_NORM_NONE;
-            else cli_usage("--norm wants pct, zscore or none, not '%s'", v);
-        } else {
-            char lo[64], hi[64];
-            const char *colon = strchr(v, ':');
-            if (!colon || colon - v >= 64 || strlen(colon + 1) >= 64)
-                cli_usage("--pct wants LO:HI, not '%s'", v);
-            snprintf(lo, sizeof lo, "%.*s", (int)(colon - v), v);
-            snprintf(hi, sizeof hi, "%s", colon + 1);
-            o.lo = cli_double("--pct LO", lo, 0, 100);
-            o.hi = cli_double("--pct HI", hi, 0, 100);
-            if (!(o.lo < o.hi)) cli_usage("--pct wants LO < HI, not '%s'", v);
-        }
-    }
+    given g = {0, -1, -1, 0, 0, 0, NULL};
+    const cli_option opts[] = {
+        {"--size", CLI_SIZE, &g.size, 1, 8192, "N", "output side, 1..8192 (default 224)", NULL},
+        {"--fit", CLI_CUSTOM, &g.fit, 0, 0, "F", "crop (default) or pad", parse_fit},
+        {"--norm", CLI_CUSTOM, &g.norm, 0, 0, "M", "pct (default), zscore or none", parse_norm},
+        {"--pct", CLI_CUSTOM, &g, 0, 0, "LO:HI",
+         "percentiles for --norm pct, 0 <= LO < HI <= 100 (default 0.5:99.5)", parse_pct},
+        {"--model", CLI_STRING, &g.model, 0, 0, "M",
+         "take size, fit and norm from the model M (how its training images\n"
+         "were made); options given as well win", NULL},
+    };
+    cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, tail, NULL);
+    pgc_prep_opts o = {224, PGC_FIT_CROP, PGC_NORM_PCT, 0.5, 99.5};
+    if (g.model) model_defaults(g.model, &o); /* the model's settings first, so options win */
+    if (g.size) o.size = g.size;
+    if (g.fit >= 0) o.fit = (pgc_fit)g.fit;
+    if (g.norm >= 0) o.norm = (pgc_norm)g.norm;
+    if (g.pct) o.lo = g.lo, o.hi = g.hi;
     return o;
-}
-
-/* Maps box records (truth, boxes) onto the new grid: inv is old grid -> new grid. */
-static void prep_boxes(pgc_record *r, const pgc_transform *inv, const pgc_transform *t,
-                       double n, const char *spacing)
-{
-    pgc_err e;
-    char id[256];
-    if (r->dtype != PGC_DT_F32 || r->rank != 2 || r->dims[1] != 4)
-        cli_fail("frame '%s': %s record is not f32 (box, coord) n x 4",
-                 pgc_meta_get(r, "frame", id, sizeof id) ? id : "", r->dimname[0]);
-    float *v = r->data; // (box, coord)
-    uint64_t kept = 0;
-    for (uint64_t i = 0; i < r->dims[0]; i++) {
-        float b[4];
-        pgc_transform_box(inv, v + 4 * i, b);
-        for (int c = 0; c < 4; c++) b[c] = b[c] < 0 ? 0 : b[c] > n ? (float)n : b[c];
-        if (!(b[0] < b[2] && b[1] < b[3])) continue; /* NaN lands here too */
-        memcpy(v + 4 * kept++, b, sizeof b);
-    }
-    r->dims[0] = kept;
-    int rc;
-    if ((rc = pgc_transform_set(r, t, &e)) ||
-        (spacing && (rc = pgc_meta_set(r, "spacing", spacing, &e))))
-        cli_die(rc, &e);
-}
-
-static void prep_frame(prep *p, pgc_frame *f)
-{
-    pgc_err e;
-    int rc, at = pgc_frame_find(f, "image");
-    if (at < 0) return; /* nothing to prepare: the frame passes through */
-    pgc_record *img = &f->rec[at];
-    char id[512];
-    pgc_frame_id(f, id, sizeof id);
-    for (int i = at + 1; i < f->n; i++) /* truth follows one image: two would be ambiguous */
-        if (pgc_record_is(&f->rec[i], "image"))
-            cli_fail("frame '%s' holds more than one image record (frame ids must be unique)", id);
-    if (img->rank != 2)
-        cli_fail("frame '%s': image has rank %d, want 2 (y x)", id, img->rank);
-    size_t h = (size_t)img->dims[0], w = (size_t)img->dims[1], n = p->o.size;
-    pgc_fit_plan plan;
-    if ((rc = pgc_fit_plan_make(h, w, n, p->o.fit, &plan, &e))) {
-        cli_fail("frame '%s': %s", id, e.msg);
-    }
-    pgc_transform old, fit = pgc_fit_transform(&plan), now, inv;
-    if ((rc = pgc_transform_get(img, &old, &e)) < 0) cli_fail("frame '%s': %s", id, e.msg);
-    now = pgc_transform_compose(&old, &fit);
-    if (pgc_transform_invert(&fit, &inv, &e)) cli_fail("frame '%s': %s", id, e.msg);
-
-    if (h * w > p->src_cap) {
-        free(p->src);
-        p->src = malloc(h * w * sizeof *p->src);
-        if (!p->src) cli_fail("frame '%s': out of memory for a %zux%zu image", id, h, w);
-        p->src_cap = h * w;
-    }
-    pgc_prep_to_f32(img, p->src);
-    if ((rc = pgc_prep_normalise(&p->work, p->src, h * w, p->o.norm, p->o.lo, p->o.hi, &e)))
-        cli_fail("frame '%s': %s", id, e.msg);
-    /* The payload now lives in p->src: the record is reshaped in place, which keeps its
-     * metadata in order; transform and spacing are updated where they stand. */
-    char sp[256], spacing[256] = "";
-    double sy, sx;
-    if (pgc_meta_get(img, "spacing", sp, sizeof sp) && sscanf(sp, "%lf %lf", &sy, &sx) == 2)
-        snprintf(spacing, sizeof spacing, "%.9g %.9g", sy / plan.sy, sx / plan.sx);
-    char nm[64];
-    if (p->o.norm == PGC_NORM_PCT) snprintf(nm, sizeof nm, "pct %g %g", p->o.lo, p->o.hi);
-    else snprintf(nm, sizeof nm, "%s", p->o.norm == PGC_NORM_ZSCORE ? "zscore" : "none");
-    if ((rc = pgc_record_f32_2d(img, n, n, &e)) ||
-        (rc = pgc_prep_resize(&p->work, p->src, h, w, &plan, img->data, &e)) ||
-        (rc = pgc_transform_set(img, &now, &e)) ||
-        (spacing[0] && (rc = pgc_meta_set(img, "spacing", spacing, &e))) ||
-        (rc = pgc_meta_set(img, "norm", nm, &e)) ||
-        (rc = pgc_meta_set(img, "fit", p->o.fit == PGC_FIT_PAD ? "pad" : "crop", &e)))
-        cli_die(rc, &e);
-
-    for (int i = 0; i < f->n; i++)
-        if (pgc_record_is(&f->rec[i], "truth") || pgc_record_is(&f->rec[i], "boxes"))
-            prep_boxes(&f->rec[i], &inv, &now, (double)n, spacing[0] ? spacing : NULL);
 }
 
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    cli_help(argc, argv, usage);
-    prep p = {.o = parse_args(argc, argv)};
+    pgc_prep_opts o = parse_args(argc, argv);
+    /* Static, so that what is in use stays reachable when an error exits from deep in
+     * the loop (LeakSanitizer would call it a leak otherwise). */
+    static pgc_prep_state st;
+    static pgc_frame f;
     pgc_reader *rd = cli_reader("-");
     pgc_writer *w = cli_writer();
-    pgc_frame f = {0};
     while (cli_frame(rd, &f) == 1) {
-        prep_frame(&p, &f);
+        pgc_err e;
+        int rc = pgc_prep_frame(&f, &o, &st, &e);
+        if (rc < 0) cli_die(rc, &e);
         cli_put_frame(w, &f);
     }
     cli_close(w);
     pgc_frame_free(&f);
     pgc_reader_free(rd);
-    pgc_prep_work_free(&p.work);
-    free(p.src);
+    pgc_prep_state_free(&st);
     return CLI_OK;
 }

@@ -400,6 +400,21 @@ static void convert(const unsigned char *raw, size_t n, int dt, int swap, double
     }
 }
 
+int pgc_nifti_voxel_limit(uint64_t *limit, pgc_err *e)
+{
+    const char *v = getenv("PGC_MAX_VOXELS");
+    *limit = PGC_NIFTI_DEFAULT_VOXELS;
+    if (!v) return PGC_OK;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n < 1 || n > PGC_NIFTI_MAX_VOXELS)
+        return pgc_errf(e, PGC_EINPUT, "PGC_MAX_VOXELS is '%.64s', not a whole number in 1..%llu",
+                        v, (unsigned long long)PGC_NIFTI_MAX_VOXELS);
+    *limit = n;
+    return PGC_OK;
+}
+
 static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
 {
     const char *name = s->name;
@@ -412,6 +427,12 @@ static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
     uint64_t nbytes = 0;
     if ((rc = parse_header(buf, hsize, be, name, v, &nbytes, e))) return rc;
 
+    uint64_t limit, voxels = (uint64_t)v->dims[0] * v->dims[1] * v->dims[2];
+    if ((rc = pgc_nifti_voxel_limit(&limit, e))) return rc;
+    if (voxels > limit)
+        return BAD("cannot read '%s': %zu x %zu x %zu = %llu voxels, more than the limit of "
+                   "%llu (PGC_MAX_VOXELS)", name, v->dims[0], v->dims[1], v->dims[2],
+                   (unsigned long long)voxels, (unsigned long long)limit);
     uint64_t need = v->vox_offset + nbytes;
     if (s->in_size && !s->gz && need > s->in_size)
         return BAD("cannot read '%s': truncated file (vox_offset %llu + %llu bytes of data, "
@@ -424,7 +445,7 @@ static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
     if ((rc = src_read(s, NULL, v->vox_offset - (uint64_t)hsize, "header extensions", e)))
         return rc;
 
-    size_t bpv = dtype_bytes(v->datatype), voxels = (size_t)(nbytes / bpv);
+    size_t bpv = dtype_bytes(v->datatype);
     const uint16_t one = 1;
     int host_be = *(const unsigned char *)&one == 0, swap = be != host_be;
     unsigned char raw[CHUNK];
@@ -438,7 +459,7 @@ static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
             float *p = realloc(v->data, cap * sizeof *p);
             if (!p)
                 return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory for %zu voxels",
-                                name, voxels);
+                                name, (size_t)voxels);
             v->data = p, v->cap = cap;
         }
         if ((rc = src_read(s, raw, k * bpv, "voxel data", e))) return rc;

@@ -13,7 +13,12 @@
 
 #include "err.h"
 
-#define PGC_NIFTI_MAX_VOXELS (1ull << 31)
+#define PGC_NIFTI_MAX_VOXELS (1ull << 31) /* what the format checks allow at all */
+/* The resource cap on a volume read whole (README, "Resource caps"): 2^28 voxels, 1 GiB
+ * as f32. A 2 MB .nii.gz can hold 2 GiB of zeros, which pgc-slice and pgc-volume would
+ * otherwise hold as 8 GiB of f32. The environment variable PGC_MAX_VOXELS (1..2^31)
+ * replaces it, for the rare larger scan. */
+#define PGC_NIFTI_DEFAULT_VOXELS (1ull << 28)
 
 typedef struct {
     int version;          /* 1 or 2 */
@@ -39,7 +44,13 @@ typedef struct {
     size_t cap;           /* voxels allocated at data, reused by the next read */
 } pgc_nifti;
 
-/* Reads a whole volume. Errors read "cannot read '<path>': <problem>". */
+/* The voxel cap in force: PGC_MAX_VOXELS from the environment, else
+ * PGC_NIFTI_DEFAULT_VOXELS. PGC_EINPUT when the variable is not a number in 1..2^31. */
+int pgc_nifti_voxel_limit(uint64_t *limit, pgc_err *e);
+
+/* Reads a whole volume. Errors read "cannot read '<path>': <problem>"; a volume of more
+ * voxels than pgc_nifti_voxel_limit is refused before anything is allocated (the header
+ * read too: its callers allocate the grid). */
 int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e);
 /* The header only: every field above but data (left as it was). */
 int pgc_nifti_read_header_file(const char *path, pgc_nifti *v, pgc_err *e);

@@ -63,53 +63,81 @@ void pgc_score_iobb(const float *pred, size_t np, const float *gt, size_t ng,
     }
 }
 
+/* A predicted box's best ground truth box still free: the pair's IoU and indices. */
 typedef struct {
     double iou;
     size_t i, j;
 } iou_pair;
 
-static int pair_cmp(const void *pa, const void *pb)
+/* The greedy order: larger IoU first, then the lower predicted, then ground truth index. */
+static int pair_before(const iou_pair *a, const iou_pair *b)
 {
-    const iou_pair *a = pa, *b = pb;
-    if (a->iou != b->iou) return a->iou > b->iou ? -1 : 1;
-    if (a->i != b->i) return a->i < b->i ? -1 : 1;
-    return (a->j > b->j) - (a->j < b->j);
+    if (a->iou != b->iou) return a->iou > b->iou;
+    if (a->i != b->i) return a->i < b->i;
+    return a->j < b->j;
 }
 
+/* Predicted box i's best pair among the ground truth boxes not used, or iou -1 if none
+ * reaches delta. */
+static iou_pair best_free(const float *pred, size_t i, const float *gt, size_t ng,
+                          const unsigned char *used, double delta)
+{
+    iou_pair b = {-1, i, 0};
+    for (size_t j = 0; j < ng; j++) {
+        if (used[j]) continue;
+        double v = pgc_box_iou(pred + 4 * i, gt + 4 * j);
+        if (!(v >= delta) || v <= 0) continue;
+        if (v > b.iou) b.iou = v, b.j = j; /* ties: the lower j, found first */
+    }
+    return b;
+}
+
+static void heap_down(iou_pair *h, size_t n, size_t k)
+{
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= n) return;
+        if (c + 1 < n && pair_before(&h[c + 1], &h[c])) c++;
+        if (!pair_before(&h[c], &h[k])) return;
+        iou_pair t = h[c];
+        h[c] = h[k], h[k] = t, k = c;
+    }
+}
+
+/* Greedy matching by decreasing IoU in memory linear in np + ng (a list of all pairs
+ * was quadratic: 20,000 boxes each way took gigabytes). A heap holds each predicted
+ * box's best free partner; a partner taken since is looked up again when its entry
+ * reaches the top. Its key can only fall, so the top entry, once current, is the best
+ * pair left: the matching is the one the sorted pair list gave. */
 int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t ng,
                           double delta, long *matches, pgc_err *e)
 {
     *matches = 0;
-    size_t n = 0, cap = 0;
-    iou_pair *pairs = NULL;
-    for (size_t i = 0; i < np; i++)
-        for (size_t j = 0; j < ng; j++) {
-            double v = pgc_box_iou(pred + 4 * i, gt + 4 * j);
-            if (!(v >= delta) || v <= 0) continue;
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                iou_pair *np2 = realloc(pairs, cap * sizeof *np2);
-                if (!np2) {
-                    free(pairs);
-                    return pgc_errf(e, PGC_ENOMEM, "out of memory matching %zu boxes", np);
-                }
-                pairs = np2;
-            }
-            pairs[n++] = (iou_pair){v, i, j};
-        }
-    if (n) qsort(pairs, n, sizeof *pairs, pair_cmp);
-    unsigned char *used = calloc(np + ng + 1, 1); // (np + ng): matched already
-    if (!used) {
-        free(pairs);
+    iou_pair *heap = malloc((np + 1) * sizeof *heap);
+    unsigned char *used = calloc(ng + 1, 1);
+    if (!heap || !used) {
+        free(heap), free(used);
         return pgc_errf(e, PGC_ENOMEM, "out of memory matching %zu boxes", np);
     }
-    for (size_t k = 0; k < n; k++) {
-        if (used[pairs[k].i] || used[np + pairs[k].j]) continue;
-        used[pairs[k].i] = used[np + pairs[k].j] = 1;
-        (*matches)++;
+    size_t n = 0;
+    for (size_t i = 0; i < np; i++) {
+        iou_pair b = best_free(pred, i, gt, ng, used, delta);
+        if (b.iou >= 0) heap[n++] = b;
     }
+    for (size_t k = n / 2; k-- > 0;) heap_down(heap, n, k);
+    while (n) {
+        if (!used[heap[0].j]) {
+            used[heap[0].j] = 1;
+            (*matches)++;
+            heap[0] = heap[--n];
+        } else {
+            heap[0] = best_free(pred, heap[0].i, gt, ng, used, delta);
+            if (heap[0].iou < 0) heap[0] = heap[--n];
+        }
+        heap_down(heap, n, 0);
+    }
+    free(heap);
     free(used);
-    free(pairs);
     return PGC_OK;
 }
 
@@ -235,6 +263,13 @@ int pgc_score_add_class(pgc_score *s, int tumour, double prob, pgc_err *e)
     return PGC_OK;
 }
 
+/* The cap on boxes a frame (score.h): matching is quadratic in time. */
+static int too_many(pgc_err *e, const char *id, size_t n, const char *what)
+{
+    return pgc_errf(e, PGC_EINPUT, "frame '%s': %zu %s boxes, more than the limit of %d a frame "
+                    "(PGC_SCORE_MAX_BOXES)", id, n, what, PGC_SCORE_MAX_BOXES);
+}
+
 /* Reads a `box coord` record (f32, n x 4, n may be 0). */
 static int boxes_of(const pgc_record *r, const char *what, const char *id, const float **xy,
                     size_t *n, pgc_err *e)
@@ -244,6 +279,8 @@ static int boxes_of(const pgc_record *r, const char *what, const char *id, const
     if (!ok) return pgc_errf(e, PGC_EINPUT, "frame '%s': %s is not f32 (box coord) n x 4", id, what);
     *xy = r->data;
     *n = r->rank == 2 ? r->dims[0] : 0;
+    if (*n > PGC_SCORE_MAX_BOXES)
+        return too_many(e, id, *n, what);
     for (size_t i = 0; i < 4 * *n; i++)
         if (!isfinite((*xy)[i]))
             return pgc_errf(e, PGC_EINPUT, "frame '%s': %s holds NaN or Inf", id, what);
@@ -313,6 +350,7 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
     if (ext && ext->use) {
         row->has_truth = ext->have;
         gt = ext->xyxy, ng = ext->n;
+        if (ng > PGC_SCORE_MAX_BOXES) return too_many(e, id, ng, "truth");
     } else if (ti >= 0) {
         row->has_truth = 1;
         if ((rc = boxes_of(&f->rec[ti], "truth", id, &gt, &ng, e))) return rc;

@@ -16,6 +16,10 @@
 #define PGC_SCORE_NTHR 100 /* CAM thresholds 0.00, 0.01, ..., 0.99 */
 #define PGC_IOBB_HIT 0.2   /* a hit is IOBB strictly above this */
 #define PGC_SCORE_MAX_CLASSES 17 /* class names in a confusion matrix (more are pooled) */
+/* Truth or predicted boxes in one frame (format/network.md, section 7): matching them is
+ * quadratic in time (linear in memory), so a frame with more is refused, not scored for
+ * minutes. A seg slice or a heat map has a handful; 4096 is far past any real one. */
+#define PGC_SCORE_MAX_BOXES 4096
 
 extern const double pgc_score_delta[PGC_SCORE_NDELTA];
 
@@ -33,7 +37,7 @@ void pgc_score_iobb(const float *pred, size_t np, const float *gt, size_t ng,
                     pgc_iobb_counts *c);
 
 /* Pairs matched one to one at IoU >= delta, greedily by decreasing IoU (ties: the lower
- * predicted, then ground truth, index). 0 or PGC_ENOMEM. */
+ * predicted, then ground truth, index), in memory linear in np + ng. 0 or PGC_ENOMEM. */
 int pgc_score_iou_matches(const float *pred, size_t np, const float *gt, size_t ng,
                           double delta, long *matches, pgc_err *e);
 

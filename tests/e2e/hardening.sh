@@ -186,3 +186,38 @@ expect_ok "pgc-slice --labels reads a CSV with a BOM and CR line ends (D19)" "
     python3 $TOP/tests/data/mkpng.py grey8 16 16 a.png > /dev/null &&
     printf '\357\273\277file,label\ra.png,tumour\r' > l.csv &&
     pgc-slice --labels l.csv a.png | pgc-info | grep -q ' label=tumour '"
+
+# R1: a voxel cap on a volume read whole (PGC_MAX_VOXELS, README "Resource caps"): a
+# small .nii.gz can claim gigabytes of zeros.
+# big_nii FILE I J K: a NIfTI-1 u8 header claiming I x J x K voxels, without the data.
+big_nii() {
+    python3 -c '
+import struct, sys
+h = bytearray(352); struct.pack_into("<i", h, 0, 348)
+struct.pack_into("<8h", h, 40, 3, *map(int, sys.argv[2:5]), 1, 1, 1, 1)
+struct.pack_into("<2h", h, 70, 2, 8); struct.pack_into("<8f", h, 76, *[1.0] * 8)
+struct.pack_into("<2f", h, 108, 352.0, 1.0); h[344:348] = b"n+1\0"
+open(sys.argv[1], "wb").write(h)' "$@"
+}
+expect_exit 1 "pgc-slice refuses a volume of 2^30 voxels from its header, naming the file and the cap (R1)" "
+    big_nii big.nii 1024 1024 1024 &&
+    fails_with \"cannot read 'big.nii': 1024 x 1024 x 1024 = 1073741824 voxels, more than the limit of 268435456 (PGC_MAX_VOXELS)\" pgc-slice big.nii"
+expect_exit 1 "pgc-slice takes its voxel cap from PGC_MAX_VOXELS (R1)" "
+    fails_with \"more than the limit of 1000 (PGC_MAX_VOXELS)\" env PGC_MAX_VOXELS=1000 pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz"
+expect_exit 1 "pgc-slice refuses a PGC_MAX_VOXELS that is not a number (R1)" "
+    fails_with \"PGC_MAX_VOXELS is 'lots', not a whole number in 1..2147483648\" env PGC_MAX_VOXELS=lots pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz"
+
+# R2: boxes a frame are capped for pgc-score (PGC_SCORE_MAX_BOXES); matching them is
+# linear in memory (tests/unit/hardening.c).
+expect_exit 1 "pgc-score refuses a frame of 4097 truth boxes, naming the frame and the cap (R2)" "
+    $MKS 'frame: a;name: truth|f32|4097x4|0,0,2,2' 'frame: a;name: boxes|f32|1x4|0,0,2,2' > s.pgc &&
+    fails_with \"frame 'a': 4097 truth boxes, more than the limit of 4096 a frame (PGC_SCORE_MAX_BOXES)\" pgc-score s.pgc"
+expect_ok "pgc-score scores a frame of 4096 identical truth and predicted boxes, every one matched (R2)" "
+    $MKS 'frame: a;name: truth|f32|4096x4|0,0,2,2' 'frame: a;name: boxes|f32|4096x4|0,0,2,2' > s.pgc &&
+    pgc-score s.pgc > s.tsv && grep -q '^iou50_recall	1.000000' s.tsv"
+
+# pgc-prep's frame work, now in lib/prep_frame.c: a box record it cannot map is named
+# by its name (it was named by its first dim name: 'y record is not ...').
+expect_exit 1 "pgc-prep names a truth record that is not n x 4 by its name" "
+    $MKS 'frame: a;$IMG' 'frame: a;name: truth|f32|3x3' > s.pgc &&
+    fails_with \"frame 'a': truth record is not f32 (box, coord) n x 4\" pgc-prep --size 16 < s.pgc"
