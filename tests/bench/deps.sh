@@ -6,7 +6,9 @@
 #   onnxruntime-node   ONNX Runtime's CPU build from the npm registry, version
 #                      $ORT_VERSION (default 1.30.0), into $ORT_DIR/node_modules (default
 #                      build/onnx, ignored by git; `make clean` removes it), with
-#                      ONNXRUNTIME_NODE_INSTALL=skip so that no CUDA build is downloaded
+#                      ONNXRUNTIME_NODE_INSTALL=skip so that its install script (which npm 11
+#                      leaves unrun anyway, with a warning) downloads no CUDA build: the
+#                      package itself carries the CPU build for linux x64
 # Needs node and npm (Debian's nodejs and npm). About 300 MB of npm packages.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
