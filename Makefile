@@ -136,6 +136,11 @@ test-slurm: all
 bench: all
 	@BIN=$(BINDIR) BENCH=$(BUILD)/b bash tests/bench/run.sh
 
+# The benchmark's optional comparisons: Debian's python3-torch (apt-get, when missing) and
+# onnxruntime-node's CPU build from npm into build/onnx/node_modules (for the ORT rows).
+bench-deps:
+	@bash tests/bench/deps.sh
+
 # On a machine with an NVIDIA GPU: every GPU test, compute-sanitizer, the GPU benchmark.
 gpu-check: all
 	@BIN=$(BINDIR) UNIT=$(BUILD)/t BENCH=$(BUILD)/b bash tests/gpu_check.sh
@@ -177,6 +182,6 @@ clean:
 	rm -rf build bin
 
 FORCE:
-.PHONY: all demo test test-slurm bench gpu-check fuzz install clean FORCE
+.PHONY: all demo test test-slurm bench bench-deps gpu-check fuzz install clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -228,7 +228,7 @@ def run(arch, width, size, batch, mode, secs, device="cpu"):
     return steps * batch / dt, flop / dt / 1e9, steps * batch / dc, flop / dc / 1e9
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser(description="PyTorch counterpart of nn_bench")
     ap.add_argument("--arch")
     ap.add_argument("--width", type=int, default=16)
@@ -244,15 +244,38 @@ def main():
     ap.add_argument("--batches", default="1,8", help="the suite's batch sizes (default 1,8)")
     ap.add_argument("--profile", action="store_true", help="accepted for nn_bench's sake; ignored")
     ap.add_argument("--profile-cpu", action="store_true", help="accepted; ignored")
-    a = ap.parse_args()
+    return ap
+
+
+def parse(ap, argv=None):
+    """The checked arguments, with a.batches as a list of ints."""
+    a = ap.parse_args(argv)
     if a.size <= 0 or a.size % 16 or a.batch <= 0 or a.threads <= 0:
         ap.error("size must be a positive multiple of 16; batch and threads positive")
-
     try:
         batches = [int(b) for b in a.batches.split(",")]
         assert batches and min(batches) > 0
     except (ValueError, AssertionError):
         ap.error(f"--batches wants positive numbers separated by commas, not {a.batches!r}")
+    a.batches = batches
+    return a
+
+
+def jobs(a):
+    """(arch, width, size, batch, modes, threads) for each row group, in nn_bench's order;
+    the suite ends with nn_bench's training recipe row: dcfpn w8 at 128x128, batch 16,
+    training, one thread. tests/bench/onnx_export.py exports the same jobs' networks."""
+    if a.arch:
+        return [(a.arch, a.width, a.size, a.batch, MODES, a.threads)]
+    out = [(arch, w, a.size, b, MODES, a.threads)
+           for arch, w in (("dcfpn", 16), ("dcfpn", 32), ("resnet50", 64)) for b in a.batches]
+    if a.device == "cpu":
+        out.append(("dcfpn", 8, 128, 16, ("train",), 1))
+    return out
+
+
+def main():
+    a = parse(parser())
     torch.set_num_threads(a.threads)
     if a.device == "cuda":
         if not torch.cuda.is_available():
@@ -274,16 +297,7 @@ def main():
     if a.arch and a.arch not in ("dcfpn", "resnet50"):
         print(f"# torch_bench: only dcfpn and resnet50 are written here; {a.arch} skipped")
         return 0
-    # (arch, width, size, batch, modes, threads); the suite ends with nn_bench's training
-    # recipe row: dcfpn w8 at 128x128, batch 16, training, one thread
-    if a.arch:
-        jobs = [(a.arch, a.width, a.size, a.batch, MODES, a.threads)]
-    else:
-        jobs = [(arch, w, a.size, b, MODES, a.threads)
-                for arch, w in (("dcfpn", 16), ("dcfpn", 32), ("resnet50", 64)) for b in batches]
-        if a.device == "cpu":
-            jobs.append(("dcfpn", 8, 128, 16, ("train",), 1))
-    for arch, width, size, batch, modes, threads in jobs:
+    for arch, width, size, batch, modes, threads in jobs(a):
         if a.device == "cpu":
             torch.set_num_threads(threads)
         for mode in modes:
