@@ -43,6 +43,20 @@ static void threshold_is_strictly_above_the_fraction_of_the_maximum(void)
     pgc_mapboxes_free(&b);
 }
 
+/* A raw Grad-CAM (pgc-box --map cam.s1) is not scaled to [0, 1]: the threshold follows
+ * the map's own maximum, so a map and 10 x that map give the same boxes. */
+static void the_threshold_follows_the_maximum_of_an_unscaled_map(void)
+{
+    float m[48], m10[48];
+    two_blob_map(m);
+    for (int i = 0; i < 48; i++) m10[i] = 10 * m[i];
+    pgc_mapboxes b = {0};
+    EXPECT(pgc_mapboxes_find(&b, m10, 6, 8, 0.4, NULL) == 0);
+    EXPECT(b.n == 2);
+    if (b.n == 2) EXPECT(b.box[0].area == 4 && b.box[1].area == 3);
+    pgc_mapboxes_free(&b);
+}
+
 static void diagonal_neighbours_join_one_region(void)
 {
     // 8-connectivity: the anti-diagonal and the diagonal both connect
@@ -325,6 +339,7 @@ int main(void)
 {
     RUN(a_map_with_two_blobs_gives_two_boxes);
     RUN(threshold_is_strictly_above_the_fraction_of_the_maximum);
+    RUN(the_threshold_follows_the_maximum_of_an_unscaled_map);
     RUN(diagonal_neighbours_join_one_region);
     RUN(maps_whose_maximum_is_not_positive_have_no_boxes);
     RUN(a_peak_is_the_largest_value_above_threshold_in_the_box);
