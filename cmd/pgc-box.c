@@ -89,6 +89,25 @@ static void tsv_frame(const pgc_frame *f, const pgc_mapboxes *b, double prob)
                xy[3], s[0], s[1], s[2], s[3], b->box[i].peak, pr);
 }
 
+/* What the loop carries from frame to frame. */
+typedef struct {
+    const cmdline *c;
+    pgc_mapboxes b;
+} box_run;
+
+static int box_one(pgc_frame *f, void *ctx, pgc_err *e)
+{
+    box_run *r = ctx;
+    double prob;
+    int rc = pgc_boxes_frame(f, &r->c->box, &r->b, &prob, e);
+    if (rc < 0) return rc;
+    if (r->c->tsv) {
+        tsv_frame(f, &r->b, prob);
+        cli_stdout_check();
+    }
+    return PGC_OK;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -97,21 +116,12 @@ int main(int argc, char **argv)
     pgc_reader *rd = cli_reader(c.input);
     pgc_writer *w = c.tsv ? NULL : cli_writer();
     if (c.tsv) printf("frame\tx0\ty0\tx1\ty1\tsx0\tsy0\tsx1\tsy1\tpeak\tprob\n");
-    pgc_frame f = {0};
-    pgc_mapboxes b = {0};
-    while (cli_frame(rd, &f)) {
-        pgc_err e;
-        double prob;
-        int rc = pgc_boxes_frame(&f, &c.box, &b, &prob, &e);
-        if (rc < 0) cli_die(rc, &e);
-        if (w) cli_put_frame(w, &f);
-        else tsv_frame(&f, &b, prob);
-        if (!w) cli_stdout_check();
-    }
+    static box_run run; /* static: reachable when an error exits */
+    run.c = &c;
+    cli_frame_loop(rd, w, box_one, &run);
     if (w) cli_close(w);
     else cli_stdout_check();
-    pgc_mapboxes_free(&b);
-    pgc_frame_free(&f);
+    pgc_mapboxes_free(&run.b);
     pgc_reader_free(rd);
     return 0;
 }

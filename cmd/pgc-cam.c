@@ -25,7 +25,7 @@ static int parse_method(const char *v, void *target, pgc_err *e)
     return PGC_OK;
 }
 
-static int cam_one(pgc_frame *f, const void *opt, pgc_err *e)
+static int cam_one(pgc_frame *f, void *opt, pgc_err *e)
 {
     return pgc_cam_frame(f, opt, e);
 }

@@ -23,7 +23,7 @@ static int parse_op(const char *v, void *target, pgc_err *e)
     return PGC_OK;
 }
 
-static int fuse_one(pgc_frame *f, const void *opt, pgc_err *e)
+static int fuse_one(pgc_frame *f, void *opt, pgc_err *e)
 {
     return pgc_fuse_frame(f, opt, e);
 }

@@ -70,6 +70,23 @@ static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame,
     }
 }
 
+/* What the loop carries from frame to frame: the canvas, and the names written so far. */
+typedef struct {
+    const cmdline *c;
+    pgc_canvas cv;
+    pgc_names written;
+} render_run;
+
+static int render_one(pgc_frame *f, void *ctx, pgc_err *e)
+{
+    render_run *r = ctx;
+    char id[4096];
+    int rc = pgc_render_frame(f, &r->c->render, &r->cv, e);
+    if (rc) return rc;
+    write_png(r->c, &r->cv, pgc_frame_id(f, id, sizeof id), &r->written);
+    return PGC_OK;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -81,21 +98,12 @@ int main(int argc, char **argv)
     if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
     pgc_reader *rd = cli_reader(c.input);
     pgc_writer *w = c.pass ? cli_writer() : NULL;
-    pgc_frame f = {0};
-    pgc_canvas cv = {0};
-    static pgc_names written; /* static: reachable when an error exits */
-    while (cli_frame(rd, &f)) {
-        pgc_err e;
-        char id[4096];
-        int rc = pgc_render_frame(&f, &c.render, &cv, &e);
-        if (rc) cli_die(rc, &e);
-        write_png(&c, &cv, pgc_frame_id(&f, id, sizeof id), &written);
-        if (w) cli_put_frame(w, &f);
-    }
+    static render_run run; /* static: reachable when an error exits */
+    run.c = &c;
+    cli_frame_loop(rd, w, render_one, &run);
     if (w) cli_close(w);
-    pgc_canvas_free(&cv);
-    pgc_names_free(&written);
-    pgc_frame_free(&f);
+    pgc_canvas_free(&run.cv);
+    pgc_names_free(&run.written);
     pgc_reader_free(rd);
     return 0;
 }

@@ -122,6 +122,36 @@ static FILE *per_frame_open(const char *path, int force)
     return f;
 }
 
+/* What the loop carries from frame to frame. */
+typedef struct {
+    const cmdline *c;
+    pgc_boxes *table;
+    pgc_score s;
+    FILE *pf;
+    long matched;
+} score_run;
+
+static int score_one(pgc_frame *f, void *ctx, pgc_err *e)
+{
+    score_run *r = ctx;
+    pgc_score_truth ext = {0};
+    if (r->c->truth) {
+        char src[4096];
+        int i = pgc_frame_find(f, "image");
+        const pgc_record *rec = i >= 0 ? &f->rec[i] : &f->rec[0];
+        ext.use = 1;
+        if ((ext.have = !!pgc_meta_get(rec, "source", src, sizeof src))) {
+            ext.n = pgc_boxes_find(r->table, src, &ext.xyxy);
+            r->matched += ext.n > 0;
+        }
+    }
+    pgc_score_row row;
+    int rc = pgc_score_frame(&r->s, f, &ext, &row, e);
+    if (rc) return rc;
+    if (r->pf) row_write(r->pf, &row);
+    return PGC_OK;
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -136,28 +166,13 @@ int main(int argc, char **argv)
         pf = per_frame_open(c.per_frame, c.force);
         fputs("frame\tgt\tpred\ttp\tfp\tfn\tbest_iou\tpointing\tlabel\tprob\n", pf);
     }
-    pgc_score s;
-    pgc_score_init(&s, c.prob_threshold);
-    pgc_frame f = {0};
-    long matched = 0;
-    while (cli_frame(rd, &f)) {
-        pgc_score_truth ext = {0};
-        if (c.truth) {
-            char src[4096];
-            int i = pgc_frame_find(&f, "image");
-            const pgc_record *r = i >= 0 ? &f.rec[i] : &f.rec[0];
-            ext.use = 1;
-            if ((ext.have = !!pgc_meta_get(r, "source", src, sizeof src))) {
-                ext.n = pgc_boxes_find(&table, src, &ext.xyxy);
-                matched += ext.n > 0;
-            }
-        }
-        pgc_score_row row;
-        int rc = pgc_score_frame(&s, &f, &ext, &row, &e);
-        if (rc) cli_die(rc, &e);
-        if (pf) row_write(pf, &row);
-    }
-    if (c.truth && s.frames && !matched)
+    static score_run run; /* static: reachable when an error exits */
+    run.c = &c, run.table = &table, run.pf = pf;
+    pgc_score_init(&run.s, c.prob_threshold);
+    cli_frame_loop(rd, NULL, score_one, &run);
+    pgc_score *s = &run.s;
+    long matched = run.matched;
+    if (c.truth && s->frames && !matched)
         cli_warn("warning: no frame's source is listed in '%s'", c.truth);
     if (pf) {
         check_written(pf, c.per_frame);
@@ -166,7 +181,7 @@ int main(int argc, char **argv)
         free(per_frame_tmp), per_frame_tmp = NULL;
     }
     pgc_metric m[PGC_SCORE_NMETRICS];
-    int n = pgc_score_metrics(&s, m);
+    int n = pgc_score_metrics(s, m);
     printf("metric\tvalue\n");
     for (int i = 0; i < n; i++) {
         if (m[i].kind == 2) printf("%s\tn/a\n", m[i].name);
@@ -174,9 +189,8 @@ int main(int argc, char **argv)
         else printf("%s\t%.6f\n", m[i].name, m[i].value);
     }
     check_written(stdout, "standard output");
-    pgc_score_free(&s);
+    pgc_score_free(s);
     pgc_boxes_free(&table);
-    pgc_frame_free(&f);
     pgc_reader_free(rd);
     return 0;
 }

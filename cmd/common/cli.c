@@ -296,24 +296,29 @@ void cli_close(pgc_writer *w)
     if (rc) cli_die(rc, &e);
 }
 
-void cli_map_frames(const char *path, cli_frame_fn fn, const void *opt)
+void cli_frame_loop(pgc_reader *rd, pgc_writer *w, cli_frame_fn fn, void *ctx)
 {
-    /* Static, so that what is in use stays reachable when an error exits from deep in
-     * the loop (LeakSanitizer would call it a leak otherwise). */
-    static struct {
+    /* Static, so that the frame stays reachable when an error exits from deep in the
+     * loop (LeakSanitizer would call it a leak otherwise). */
+    static pgc_frame f;
+    while (cli_frame(rd, &f)) {
+        pgc_err e;
+        int rc = fn(&f, ctx, &e);
+        if (rc < 0) cli_die(rc, &e);
+        if (w) cli_put_frame(w, &f);
+    }
+    pgc_frame_free(&f);
+}
+
+void cli_map_frames(const char *path, cli_frame_fn fn, void *ctx)
+{
+    static struct { /* reachable on an error exit, as above */
         pgc_reader *rd;
         pgc_writer *w;
-        pgc_frame f;
     } s;
     s.rd = cli_reader(path);
     s.w = cli_writer();
-    while (cli_frame(s.rd, &s.f)) {
-        pgc_err e;
-        int rc = fn(&s.f, opt, &e);
-        if (rc < 0) cli_die(rc, &e);
-        cli_put_frame(s.w, &s.f);
-    }
+    cli_frame_loop(s.rd, s.w, fn, ctx);
     cli_close(s.w);
-    pgc_frame_free(&s.f);
     pgc_reader_free(s.rd);
 }

@@ -99,10 +99,14 @@ void cli_put_frame(pgc_writer *w, const pgc_frame *f);
 /* Ends the stream (end record, flush) and frees the writer; exits on error. */
 void cli_close(pgc_writer *w);
 
-/* The whole loop of a filter that changes each frame in place: reads the stream at path
- * (or "-"), calls fn on every frame, writes the frame on, ends the stream. fn returns
- * < 0 with e set on bad input. */
-typedef int (*cli_frame_fn)(pgc_frame *f, const void *opt, pgc_err *e);
-void cli_map_frames(const char *path, cli_frame_fn fn, const void *opt);
+/* The one frame loop of every filter: calls fn(frame, ctx) on every frame of rd and,
+ * when w is not NULL, writes the frame on after it (a sink such as pgc-score or
+ * pgc-render passes NULL, or a writer for --pass). fn returns < 0 with e set on bad
+ * input; the loop exits saying so. The caller opens and frees rd and w. */
+typedef int (*cli_frame_fn)(pgc_frame *f, void *ctx, pgc_err *e);
+void cli_frame_loop(pgc_reader *rd, pgc_writer *w, cli_frame_fn fn, void *ctx);
+/* The whole of a filter that changes each frame in place: the stream at path (or "-")
+ * through cli_frame_loop to stdout, ended. */
+void cli_map_frames(const char *path, cli_frame_fn fn, void *ctx);
 
 #endif
