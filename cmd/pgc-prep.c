@@ -117,25 +117,25 @@ static pgc_prep_opts parse_args(int argc, char **argv)
     return o;
 }
 
+/* What the loop carries: the options and the state pgc_prep_frame keeps between frames. */
+typedef struct {
+    pgc_prep_opts o;
+    pgc_prep_state st;
+} prep_run;
+
+static int prep_one(pgc_frame *f, void *ctx, pgc_err *e)
+{
+    prep_run *r = ctx;
+    return pgc_prep_frame(f, &r->o, &r->st, e);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
-    pgc_prep_opts o = parse_args(argc, argv);
-    /* Static, so that what is in use stays reachable when an error exits from deep in
-     * the loop (LeakSanitizer would call it a leak otherwise). */
-    static pgc_prep_state st;
-    static pgc_frame f;
-    pgc_reader *rd = cli_reader("-");
-    pgc_writer *w = cli_writer();
-    while (cli_frame(rd, &f) == 1) {
-        pgc_err e;
-        int rc = pgc_prep_frame(&f, &o, &st, &e);
-        if (rc < 0) cli_die(rc, &e);
-        cli_put_frame(w, &f);
-    }
-    cli_close(w);
-    pgc_frame_free(&f);
-    pgc_reader_free(rd);
-    pgc_prep_state_free(&st);
+    /* static: what is in use stays reachable when an error exits from the loop */
+    static prep_run run;
+    run.o = parse_args(argc, argv);
+    cli_map_frames("-", prep_one, &run);
+    pgc_prep_state_free(&run.st);
     return CLI_OK;
 }

@@ -160,7 +160,8 @@ int main(int argc, char **argv)
     pgc_err e;
     pgc_boxes table = {0};
     if (c.truth && pgc_boxes_load(c.truth, &table, &e)) cli_die(PGC_EINPUT, &e);
-    pgc_reader *rd = cli_reader(c.input);
+    static pgc_reader *rd; /* static, as the run below */
+    rd = cli_reader(c.input);
     FILE *pf = NULL;
     if (c.per_frame) {
         pf = per_frame_open(c.per_frame, c.force);
