@@ -30,6 +30,9 @@ for line in b[64:64 + n].decode().splitlines():
 PY
 }
 secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$w/study/models/$m.train.txt" | tail -n 1)
+# "after N steps (M this run)": M < N when the run was resumed from a checkpoint
+resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$w/study/models/$m.train.txt" |
+          tail -n 1 | awk '{ print ($2 < $1) ? " (its last run, resumed from a checkpoint)" : "" }')
 cat <<EOT
 # The shipped model: dcfpn.model
 
@@ -44,7 +47,7 @@ A DC-FPN (\`format/network.md\`, dense connections on) trained by this project's
 | input | 1 x $(meta prep-size) x $(meta prep-size): \`pgc-prep --model examples/model/dcfpn.model\` (fit $(meta prep-fit), norm $(meta prep-norm)) |
 | data | \`pipelines/\` train split: $(meta train-images) slices, $(meta train-tumour) tumour: figshare T1c (meningioma, glioma, pituitary: their \`tumour_type\`), Br35H (tumour of unknown type, or none), every 3rd axial brain slice of the TCGA glioma volume and of the Colin27 template |
 | recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, $(awk -F'\t' 'END { print $1 }' "$w/study/models/$m.log.tsv") steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
-| time | ${secs:-?} s for the last run of its training (it was resumed from checkpoints), on a 2-core AMD EPYC shared with three other trainings |
+| time | ${secs:-?} s${resumed} on one core of a 2-core AMD EPYC, beside another training and other work |
 
 Why this one: it scored best on the validation split by \`pipelines/choose.sh\` (the mean
 over figshare meningioma, glioma, pituitary and Br35H of the PG-CAM pointing game and of
