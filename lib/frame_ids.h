@@ -1,0 +1,21 @@
+/* The frame ids one run has handed out, so that two inputs with one basename get
+ * distinct ids: an open-addressing hash set (a run may name many thousands of files). */
+#ifndef PGC_FRAME_IDS_H
+#define PGC_FRAME_IDS_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Zero-initialise, then pgc_ids_free. */
+typedef struct {
+    char **slot; /* cap slots, NULL when free */
+    size_t n, cap;
+} pgc_ids;
+
+/* Makes buf (bufsz bytes) unique among the ids handed out so far and remembers it: "name"
+ * when new, else "name-2", "name-3", ... 0, or PGC_ENOMEM ("out of memory"). */
+int pgc_ids_unique(pgc_ids *s, char *buf, size_t bufsz, pgc_err *e);
+void pgc_ids_free(pgc_ids *s);
+
+#endif
