@@ -85,7 +85,7 @@ void cli_usage(const char *fmt, ...)
 void cli_die(int code, const pgc_err *e)
 {
     if (code == PGC_EPIPE) exit(CLI_OK);
-    fprintf(stderr, "%s: %s\n", prog, e->msg);
+    cli_warn("%s", e->msg); /* one line, as every message (a file name may hold a newline) */
     exit(CLI_EINPUT);
 }
 

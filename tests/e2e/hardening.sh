@@ -221,3 +221,7 @@ expect_ok "pgc-score scores a frame of 4096 identical truth and predicted boxes,
 expect_exit 1 "pgc-prep names a truth record that is not n x 4 by its name" "
     $MKS 'frame: a;$IMG' 'frame: a;name: truth|f32|3x3' > s.pgc &&
     fails_with \"frame 'a': truth record is not f32 (box, coord) n x 4\" pgc-prep --size 16 < s.pgc"
+
+expect_ok 'an error about a file whose name holds a newline is still one line' '
+    { pgc-slice "$(printf "no\nsuch.png")" 2>err; test $? -eq 1; } && test "$(wc -l < err)" -eq 1 &&
+    grep -q "no such.png" err'
