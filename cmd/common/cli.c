@@ -234,6 +234,11 @@ void cli_stdout_check(void)
     cli_fail("cannot write to standard output: %s", strerror(errno));
 }
 
+/* The stream a command has open on stdout, so that it stays reachable when an error
+ * exits from deep in the command (LeakSanitizer would call it a leak otherwise, and
+ * every caller would have to keep it static). Never read. */
+static pgc_writer *open_writer;
+
 pgc_reader *cli_reader(const char *path)
 {
     pgc_err e;
@@ -256,7 +261,7 @@ pgc_writer *cli_writer(void)
                   "command or redirect it to a file");
     pgc_writer *w = pgc_writer_open(1, "-", &e);
     if (!w) cli_die(PGC_EINPUT, &e);
-    return w;
+    return open_writer = w;
 }
 
 int cli_next(pgc_reader *rd, pgc_record *r)
@@ -294,6 +299,7 @@ void cli_close(pgc_writer *w)
     pgc_err e;
     int rc = pgc_writer_close(w, &e);
     if (rc) cli_die(rc, &e);
+    if (w == open_writer) open_writer = NULL;
 }
 
 void cli_frame_loop(pgc_reader *rd, pgc_writer *w, cli_frame_fn fn, void *ctx)
