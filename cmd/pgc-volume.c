@@ -181,6 +181,34 @@ static void finish(state *s)
     s->open = 0;
 }
 
+/* What the loop carries: the volume being gathered, the volumes seen, the current key. */
+typedef struct {
+    state s;
+    seen_list seen;
+    char cur[1100];
+} volume_run;
+
+/* One frame: a new (axis, source) ends the volume before it and begins the next. */
+static int volume_one(pgc_frame *f, void *ctx, pgc_err *e)
+{
+    volume_run *r = ctx;
+    char source[1024], axis[64], key[1100];
+    if (pgc_volume_frame_key(f, source, sizeof source, axis, sizeof axis)) {
+        char id[256];
+        cli_fail("frame '%s' has no source or axis metadata (not from pgc-slice?)",
+                 pgc_frame_id(f, id, sizeof id));
+    }
+    snprintf(key, sizeof key, "%s\t%s", axis, source);
+    if (!r->s.open || strcmp(key, r->cur)) {
+        finish(&r->s);
+        if (!seen_add(&r->seen, key))
+            cli_fail("'%s' (%s): its frames are not adjacent in the stream", source, axis);
+        begin(&r->s, source, axis);
+        snprintf(r->cur, sizeof r->cur, "%s", key);
+    }
+    return pgc_volume_add(&r->s.v, f, &r->s.c->vo, e);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
@@ -192,35 +220,16 @@ int main(int argc, char **argv)
         struct stat st;
         if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
     }
-    pgc_reader *rd = cli_reader(c.input);
-    pgc_frame f = {0};
-    state s = {.c = &c};
-    seen_list seen = {0};
-    char source[1024], axis[64], key[1100], cur[1100] = "";
-    pgc_err e;
-    int rc;
+    static pgc_reader *rd; /* static: reachable when an error exits */
+    rd = cli_reader(c.input);
+    static volume_run run;
+    run.s.c = &c;
     pgc_volume_tsv_header(stdout);
-    while (cli_frame(rd, &f)) {
-        if (pgc_volume_frame_key(&f, source, sizeof source, axis, sizeof axis)) {
-            char id[256];
-            cli_fail("frame '%s' has no source or axis metadata (not from pgc-slice?)",
-                     pgc_frame_id(&f, id, sizeof id));
-        }
-        snprintf(key, sizeof key, "%s\t%s", axis, source);
-        if (!s.open || strcmp(key, cur)) {
-            finish(&s);
-            if (!seen_add(&seen, key))
-                cli_fail("'%s' (%s): its frames are not adjacent in the stream", source, axis);
-            begin(&s, source, axis);
-            snprintf(cur, sizeof cur, "%s", key);
-        }
-        if ((rc = pgc_volume_add(&s.v, &f, &c.vo, &e))) cli_die(rc, &e);
-    }
-    finish(&s);
-    pgc_frame_free(&f);
+    cli_frame_loop(rd, NULL, volume_one, &run);
+    finish(&run.s);
     pgc_reader_free(rd);
-    pgc_volume_free(&s.v);
-    for (size_t i = 0; i < seen.n; i++) free(seen.key[i]);
-    free(seen.key);
+    pgc_volume_free(&run.s.v);
+    for (size_t i = 0; i < run.seen.n; i++) free(run.seen.key[i]);
+    free(run.seen.key);
     return CLI_OK;
 }
