@@ -113,10 +113,8 @@ int main(int argc, char **argv)
     cli_init(argv[0]);
     cmdline c;
     cmdline_parse(argc, argv, &c);
-    static pgc_reader *rd; /* static, as the run below */
-    rd = cli_reader(c.input);
-    static pgc_writer *w;
-    w = c.tsv ? NULL : cli_writer();
+    pgc_reader *rd = cli_reader(c.input);
+    pgc_writer *w = c.tsv ? NULL : cli_writer();
     if (c.tsv) printf("frame\tx0\ty0\tx1\ty1\tsx0\tsy0\tsx1\tsy1\tpeak\tprob\n");
     static box_run run; /* static: reachable when an error exits */
     run.c = &c;

@@ -96,10 +96,8 @@ int main(int argc, char **argv)
         cli_fail("cannot make directory '%s': %s", c.dir, strerror(errno));
     struct stat st;
     if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
-    static pgc_reader *rd; /* static, as the run below */
-    rd = cli_reader(c.input);
-    static pgc_writer *w;
-    w = c.pass ? cli_writer() : NULL;
+    pgc_reader *rd = cli_reader(c.input);
+    pgc_writer *w = c.pass ? cli_writer() : NULL;
     static render_run run; /* static: reachable when an error exits */
     run.c = &c;
     cli_frame_loop(rd, w, render_one, &run);

@@ -85,7 +85,6 @@ static void row_write(FILE *f, const pgc_score_row *r)
 static void check_written(FILE *f, const char *name)
 {
     if (!fflush(f) && !ferror(f)) return;
-    if (f == stdout && errno == EPIPE) exit(0);
     cli_fail("cannot write '%s': %s", name, strerror(errno));
 }
 
@@ -160,8 +159,7 @@ int main(int argc, char **argv)
     pgc_err e;
     pgc_boxes table = {0};
     if (c.truth && pgc_boxes_load(c.truth, &table, &e)) cli_die(PGC_EINPUT, &e);
-    static pgc_reader *rd; /* static, as the run below */
-    rd = cli_reader(c.input);
+    pgc_reader *rd = cli_reader(c.input);
     FILE *pf = NULL;
     if (c.per_frame) {
         pf = per_frame_open(c.per_frame, c.force);
@@ -172,8 +170,7 @@ int main(int argc, char **argv)
     pgc_score_init(&run.s, c.prob_threshold);
     cli_frame_loop(rd, NULL, score_one, &run);
     pgc_score *s = &run.s;
-    long matched = run.matched;
-    if (c.truth && s->frames && !matched)
+    if (c.truth && s->frames && !run.matched)
         cli_warn("warning: no frame's source is listed in '%s'", c.truth);
     if (pf) {
         check_written(pf, c.per_frame);
@@ -189,7 +186,7 @@ int main(int argc, char **argv)
         else if (m[i].kind == 0) printf("%s\t%.0f\n", m[i].name, m[i].value);
         else printf("%s\t%.6f\n", m[i].name, m[i].value);
     }
-    check_written(stdout, "standard output");
+    cli_stdout_check();
     pgc_score_free(s);
     pgc_boxes_free(&table);
     pgc_reader_free(rd);

@@ -37,7 +37,7 @@ typedef struct {
     int64_t seed_arg; /* -1 until --seed */
     unsigned long long seed;
     double lr;
-    int arch_set, width_set, seed_set, cw_set;
+    int arch_set, width_set, seed_set;
 } opts;
 
 /* The options table; the defaults stand in opts before it is read. NULL or 0 marks what
@@ -86,7 +86,8 @@ static void parse_table(int argc, char **argv, opts *o)
          "Lempitsky 2015): the features that decide tumour learn to carry\n"
          "no source. Its state is kept beside --checkpoint (.adv)", NULL},
         {"--adversarial-weight", CLI_NUMBER, &o->adv_weight, 0, 100, "X",
-         "the reversal's largest weight (default 1), reached by Ganin's\n"
+         "the reversal's largest weight (default 0.1; at 1 the study's\n"
+         "features collapsed), reached by Ganin's\n"
          "ramp 2 / (1 + exp(-10 p)) - 1, p = step / N, over", NULL},
         {"--adversarial-ramp", CLI_INT, &o->adv_ramp, 1, 1000000000, "N", "steps (default 1000)", NULL},
         {"--no-augment", CLI_CONST, &o->augment, 0, 0, NULL,
@@ -119,9 +120,9 @@ static void parse(int argc, char **argv, opts *o)
     *o = (opts){.device = cli_device_default(), .classes = "none,tumour", .up_init = "he",
                 .batch = 16, .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
                 .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed_arg = -1,
-                .lr = 1e-3, .adv_weight = 1, .adv_ramp = 1000};
+                .lr = 1e-3, .adv_weight = 0.1, .adv_ramp = 1000};
     parse_table(argc, argv, o);
-    o->arch_set = !!o->arch, o->width_set = !!o->width, o->cw_set = !!o->cw;
+    o->arch_set = !!o->arch, o->width_set = !!o->width;
     o->seed_set = o->seed_arg >= 0;
     if (!o->arch) o->arch = "dcfpn";
     if (!o->width) o->width = 16;
@@ -500,8 +501,7 @@ int main(int argc, char **argv)
             if (pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e); /* never report NaN */
             have_vm = 1;
             cli_warn("step %ld: validation accuracy %.4f, sensitivity %.4f, specificity %.4f, "
-                     "AUC %.4f (%zu images)%s", done, vm.acc, vm.sens, vm.spec, vm.auc, vm.n,
-                     K > 2 ? "" : "");
+                     "AUC %.4f (%zu images)", done, vm.acc, vm.sens, vm.spec, vm.auc, vm.n);
             if (K > 2) cli_warn("step %ld: validation class accuracy %.4f (images of a listed class)", done, vtype);
         }
         double tn = now();
@@ -535,8 +535,8 @@ int main(int argc, char **argv)
     }
     if (have_vm && ml > 0 && (size_t)ml < sizeof meta)
         snprintf(meta + ml, sizeof meta - ml, "val: %s\nval-acc: %.4f\nval-sens: %.4f\n"
-                 "val-spec: %.4f\nval-auc: %.4f\n%s%.4f\n", o.val, vm.acc, vm.sens, vm.spec, vm.auc,
-                 "val-class-acc: ", vtype);
+                 "val-spec: %.4f\nval-auc: %.4f\nval-class-acc: %.4f\n", o.val, vm.acc, vm.sens,
+                 vm.spec, vm.auc, vtype);
     if (pgc_model_save(o.out, net, ds.h, ds.w, 0, meta, o.force, &e)) cli_die(PGC_EINPUT, &e);
     cli_warn("wrote '%s' after %ld steps (%ld this run) in %.0f s", o.out, net->step,
              net->step - start, now() - t0);

@@ -220,8 +220,7 @@ int main(int argc, char **argv)
         struct stat st;
         if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
     }
-    static pgc_reader *rd; /* static: reachable when an error exits */
-    rd = cli_reader(c.input);
+    pgc_reader *rd = cli_reader(c.input);
     static volume_run run;
     run.s.c = &c;
     pgc_volume_tsv_header(stdout);

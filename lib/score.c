@@ -14,6 +14,7 @@
  *   as for the pointing game.
  */
 #include "score.h"
+#include "fuse.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -220,10 +221,7 @@ int pgc_score_add_map(pgc_score *s, const float *map, size_t h, size_t w,
     int hit = pgc_score_pointing(m, h, w, map_t, gt, ng);
     // normalise only after pointing: the argmax is the same, ties included
     // (a constant map normalises to zeros: the pixel is (0, 0) either way)
-    float lo = m[0], hi = m[0];
-    for (size_t i = 1; i < hw; i++) lo = fminf(lo, m[i]), hi = fmaxf(hi, m[i]);
-    double range = (double)hi - lo;
-    for (size_t i = 0; i < hw; i++) m[i] = range > 0 ? (float)(((double)m[i] - lo) / range) : 0.0f;
+    pgc_normalise_minmax(m, hw);
     for (int t = 0; t < PGC_SCORE_NTHR; t++) {
         int rc = pgc_mapboxes_find(&s->mb, m, h, w, t / (double)PGC_SCORE_NTHR, e);
         if (rc) return rc;
@@ -365,11 +363,7 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
     int mi = pgc_frame_find(f, "pgcam");
     if (row->has_truth && mi >= 0) {
         const pgc_record *m = &f->rec[mi];
-        if (m->dtype != PGC_DT_F32 || m->rank != 2)
-            return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is not f32 (y x)", id);
-        if (!m->dims[0] || !m->dims[1])
-            return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is %llu x %llu, an empty map", id,
-                            (unsigned long long)m->dims[0], (unsigned long long)m->dims[1]);
+        if ((rc = pgc_map_check(m, id, "pgcam", e))) return rc;
         int ii = pgc_frame_find(f, "image");
         if (ii >= 0 && memcmp(f->rec[ii].dims, m->dims, 2 * sizeof m->dims[0]))
             return pgc_errf(e, PGC_EINPUT, "frame '%s': pgcam is %llu x %llu but the image is "
@@ -378,9 +372,8 @@ int pgc_score_frame(pgc_score *s, const pgc_frame *f, const pgc_score_truth *ext
                             (unsigned long long)f->rec[ii].dims[1]);
         pgc_transform t = pgc_transform_identity;
         if (ext && ext->use && (rc = pgc_transform_of(m, id, &t, e))) return rc;
-        rc = pgc_score_add_map(s, m->data, m->dims[0], m->dims[1], &t, gt, ng, row, e);
-        if (rc == PGC_EINPUT) return pgc_errf(e, rc, "frame '%s': pgcam holds NaN or Inf", id);
-        if (rc) return rc;
+        if ((rc = pgc_score_add_map(s, m->data, m->dims[0], m->dims[1], &t, gt, ng, row, e)))
+            return rc;
     }
 
     int label;

@@ -33,17 +33,6 @@ static void help_written(void)
     exit(CLI_EINPUT);
 }
 
-void cli_help(int argc, char **argv, const char *usage)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--")) break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(usage, stdout);
-            help_written();
-        }
-    }
-}
-
 static void vsay(const char *fmt, va_list ap)
 {
     char line[1024];
@@ -234,10 +223,11 @@ void cli_stdout_check(void)
     cli_fail("cannot write to standard output: %s", strerror(errno));
 }
 
-/* The stream a command has open on stdout, so that it stays reachable when an error
- * exits from deep in the command (LeakSanitizer would call it a leak otherwise, and
- * every caller would have to keep it static). Never read. */
+/* The streams a command has open, so that they stay reachable when an error exits from
+ * deep in the command (LeakSanitizer would call them leaks otherwise, and every caller
+ * would have to keep them static). Never read. */
 static pgc_writer *open_writer;
+static pgc_reader *open_reader;
 
 pgc_reader *cli_reader(const char *path)
 {
@@ -250,7 +240,7 @@ pgc_reader *cli_reader(const char *path)
     }
     pgc_reader *rd = pgc_reader_open(fd, path, &e);
     if (!rd) cli_die(PGC_EINPUT, &e);
-    return rd;
+    return open_reader = rd;
 }
 
 pgc_writer *cli_writer(void)
@@ -318,13 +308,9 @@ void cli_frame_loop(pgc_reader *rd, pgc_writer *w, cli_frame_fn fn, void *ctx)
 
 void cli_map_frames(const char *path, cli_frame_fn fn, void *ctx)
 {
-    static struct { /* reachable on an error exit, as above */
-        pgc_reader *rd;
-        pgc_writer *w;
-    } s;
-    s.rd = cli_reader(path);
-    s.w = cli_writer();
-    cli_frame_loop(s.rd, s.w, fn, ctx);
-    cli_close(s.w);
-    pgc_reader_free(s.rd);
+    pgc_reader *rd = cli_reader(path);
+    pgc_writer *w = cli_writer();
+    cli_frame_loop(rd, w, fn, ctx);
+    cli_close(w);
+    pgc_reader_free(rd);
 }

@@ -17,8 +17,6 @@ enum { CLI_OK = 0, CLI_EINPUT = 1, CLI_EUSAGE = 2 };
 void cli_init(const char *prog);
 const char *cli_prog(void);
 
-/* If argv holds -h or --help, prints usage to stdout and exits 0. */
-void cli_help(int argc, char **argv, const char *usage);
 /* "prog: <message>" on stderr, then exit(1) or exit(2) ("try 'prog --help'"). */
 _Noreturn void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -22,7 +22,7 @@ expect_ok "pgc-score scores PNG frames sliced without --labels (D2)" '
     pgc-slice a.png | pgc-score > s.tsv && grep -q "^frames	1$" s.tsv'
 expect_exit 1 "pgc-score refuses an empty pgcam beside a truth box, naming the frame (D3)" "
     $MKS 'frame: a;name: truth|f32|1x4|0,0,2,2' 'frame: a;name: pgcam|f32|0x16' > s.pgc &&
-    fails_with \"frame .a.: pgcam is 0 x 16, an empty map\" pgc-score s.pgc"
+    fails_with \"frame .a.: pgcam is not a non-empty f32 (y x) map\" pgc-score s.pgc"
 
 # D4: a checkpoint's step count is range-checked; NaN stops training with one line.
 SYN=$UNIT/nn_synth; case $SYN in /*) ;; *) SYN=$TOP/$SYN ;; esac

@@ -76,7 +76,7 @@ expect_ok 'pgc-score adds the type confusion matrix for a K-class model, not for
 expect_ok '--balance and --adversarial-source train, name the sources and record themselves' '
     '"$TR"' --classes '"$C"' --balance --adversarial-source -o adv.model 2>err &&
     grep -q "source 0: .*examples/slices" err && grep -q "source head loss [0-9.]* acc" err &&
-    grep -qa "balance: class,source" adv.model && grep -qa "adversarial-source: 1" adv.model &&
+    grep -qa "balance: class,source" adv.model && grep -qa "adversarial-source: 0.1" adv.model &&
     grep -q "class weights 1,1,1,1" err'
 
 expect_ok 'a resumed adversarial run continues exactly (the head is kept beside the checkpoint)' '
