@@ -11,12 +11,15 @@
 #include "../lib/model.h"
 
 static const char head[] =
-    "usage: pgc-prep [--size N] [--fit crop|pad] [--norm pct|zscore|none] [--pct LO:HI]\n"
+    "usage: pgc-prep [--size N] [--fit crop|pad] [--norm pct|hist|zscore|none] [--pct LO:HI]\n"
     "Prepares every frame's `image` record for the network, one frame at a time:\n"
     "  1. intensity, from the non-zero (foreground) pixels of the image as it comes:\n"
     "     pct (default): clip to the LO..HI percentiles of the foreground (default\n"
-    "       0.5:99.5) and map that range to [0, 1]; zscore: mean 0, sd 1 over the\n"
-    "       foreground; none: values as they are. Zero (background) pixels stay 0.\n"
+    "       0.5:99.5) and map that range to [0, 1]; hist: pct, then the tissue (values\n"
+    "       above 0.1) equalised to a flat histogram on (0.1, 1], each pixel by its\n"
+    "       rank, so that scanners and contrasts look alike (darker pixels keep their\n"
+    "       pct value); zscore: mean 0, sd 1 over the foreground; none: values as\n"
+    "       they are. Zero (background) pixels stay 0.\n"
     "  2. resize so that the shorter side is N (area average when shrinking, bilinear at\n"
     "     pixel centres when growing), then centre-crop to N x N (--fit crop, default) or\n"
     "     scale the longer side to N and zero-pad to N x N (--fit pad: nothing is lost).\n"
@@ -42,18 +45,20 @@ typedef struct {
 
 static int parse_fit(const char *v, void *target, pgc_err *e)
 {
-    if (!strcmp(v, "crop")) *(int *)target = PGC_FIT_CROP;
-    else if (!strcmp(v, "pad")) *(int *)target = PGC_FIT_PAD;
-    else return pgc_errf(e, PGC_EINPUT, "--fit wants crop or pad, not '%s'", v);
+    pgc_fit fit;
+    if (pgc_fit_parse(v, &fit)) return pgc_errf(e, PGC_EINPUT, "--fit wants crop or pad, not '%s'", v);
+    *(int *)target = (int)fit;
     return PGC_OK;
 }
 
+/* A name only: the percentiles have an option of their own. */
 static int parse_norm(const char *v, void *target, pgc_err *e)
 {
-    if (!strcmp(v, "pct")) *(int *)target = PGC_NORM_PCT;
-    else if (!strcmp(v, "zscore")) *(int *)target = PGC_NORM_ZSCORE;
-    else if (!strcmp(v, "none")) *(int *)target = PGC_NORM_NONE;
-    else return pgc_errf(e, PGC_EINPUT, "--norm wants pct, zscore or none, not '%s'", v);
+    pgc_norm norm;
+    double lo, hi;
+    if (strchr(v, ' ') || pgc_norm_parse(v, &norm, &lo, &hi))
+        return pgc_errf(e, PGC_EINPUT, "--norm wants pct, hist, zscore or none, not '%s'", v);
+    *(int *)target = (int)norm;
     return PGC_OK;
 }
 
@@ -83,14 +88,11 @@ static void model_defaults(const char *path, pgc_prep_opts *o)
     char v[128];
     if (pgc_model_meta(&mi, "prep-size", v, sizeof v) && atol(v) > 0) o->size = (size_t)atol(v);
     else o->size = (size_t)mi.h; /* older models: the size they were trained at */
-    if (pgc_model_meta(&mi, "prep-fit", v, sizeof v)) o->fit = !strcmp(v, "pad") ? PGC_FIT_PAD : PGC_FIT_CROP;
-    if (pgc_model_meta(&mi, "prep-norm", v, sizeof v)) {
-        double lo, hi;
-        if (sscanf(v, "pct %lf %lf", &lo, &hi) == 2) o->norm = PGC_NORM_PCT, o->lo = lo, o->hi = hi;
-        else if (!strcmp(v, "zscore")) o->norm = PGC_NORM_ZSCORE;
-        else if (!strcmp(v, "none")) o->norm = PGC_NORM_NONE;
-        else cli_fail("cannot read model '%s': prep-norm '%s' is not pct LO HI, zscore or none", path, v);
-    }
+    if (pgc_model_meta(&mi, "prep-fit", v, sizeof v) && pgc_fit_parse(v, &o->fit))
+        cli_fail("cannot read model '%s': prep-fit '%s' is not crop or pad", path, v);
+    if (pgc_model_meta(&mi, "prep-norm", v, sizeof v) && pgc_norm_parse(v, &o->norm, &o->lo, &o->hi))
+        cli_fail("cannot read model '%s': prep-norm '%s' is not pct LO HI, hist LO HI, zscore or none",
+                 path, v);
     pgc_model_info_free(&mi);
 }
 
@@ -100,9 +102,9 @@ static pgc_prep_opts parse_args(int argc, char **argv)
     const cli_option opts[] = {
         {"--size", CLI_SIZE, &g.size, 1, 8192, "N", "output side, 1..8192 (default 224)", NULL},
         {"--fit", CLI_CUSTOM, &g.fit, 0, 0, "F", "crop (default) or pad", parse_fit},
-        {"--norm", CLI_CUSTOM, &g.norm, 0, 0, "M", "pct (default), zscore or none", parse_norm},
+        {"--norm", CLI_CUSTOM, &g.norm, 0, 0, "M", "pct (default), hist, zscore or none", parse_norm},
         {"--pct", CLI_CUSTOM, &g, 0, 0, "LO:HI",
-         "percentiles for --norm pct, 0 <= LO < HI <= 100 (default 0.5:99.5)", parse_pct},
+         "percentiles for --norm pct and hist, 0 <= LO < HI <= 100 (default 0.5:99.5)", parse_pct},
         {"--model", CLI_STRING, &g.model, 0, 0, "M",
          "take size, fit and norm from the model M (how its training images\n"
          "were made); options given as well win", NULL},

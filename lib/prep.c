@@ -8,6 +8,16 @@
 
 /* ---- geometry */
 
+int pgc_fit_parse(const char *s, pgc_fit *fit)
+{
+    if (!strcmp(s, "crop")) *fit = PGC_FIT_CROP;
+    else if (!strcmp(s, "pad")) *fit = PGC_FIT_PAD;
+    else return -1;
+    return 0;
+}
+
+const char *pgc_fit_name(pgc_fit fit) { return fit == PGC_FIT_PAD ? "pad" : "crop"; }
+
 int pgc_fit_plan_make(size_t h, size_t w, size_t n, pgc_fit fit, pgc_fit_plan *p, pgc_err *e)
 {
     if (h == 0 || w == 0 || n == 0)
@@ -202,6 +212,66 @@ static float percentile(float *v, size_t n, double p)
     return (float)(a + (pos - (double)k) * ((double)b - a));
 }
 
+int pgc_norm_parse(const char *s, pgc_norm *norm, double *lo, double *hi)
+{
+    static const struct { const char *name; pgc_norm norm; int pct; } names[] = {
+        {"pct", PGC_NORM_PCT, 1}, {"hist", PGC_NORM_HIST, 1},
+        {"zscore", PGC_NORM_ZSCORE, 0}, {"none", PGC_NORM_NONE, 0}};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t len = strlen(names[k].name);
+        if (strncmp(s, names[k].name, len)) continue;
+        if (!s[len]) return *norm = names[k].norm, 0;
+        double a, b;
+        char end;
+        if (names[k].pct && s[len] == ' ' && sscanf(s + len, "%lf %lf%c", &a, &b, &end) == 2 &&
+            a >= 0 && a < b && b <= 100)
+            return *norm = names[k].norm, *lo = a, *hi = b, 0;
+    }
+    return -1;
+}
+
+void pgc_norm_format(pgc_norm norm, double lo, double hi, char *buf, size_t n)
+{
+    if (norm == PGC_NORM_PCT || norm == PGC_NORM_HIST)
+        snprintf(buf, n, "%s %g %g", norm == PGC_NORM_PCT ? "pct" : "hist", lo, hi);
+    else snprintf(buf, n, "%s", norm == PGC_NORM_ZSCORE ? "zscore" : "none");
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The first index of sorted v[0..n) whose value is >= x (strict: > x). */
+static size_t bound(const float *v, size_t n, float x, int strict)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strict ? v[mid] <= x : v[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* hist's second step, on pct's output: the tissue's values by their mid-rank (ties share
+ * one value, so the map stays a function of intensity). */
+static void equalise_tissue(float *img, size_t n, float *sel)
+{
+    const float floor_ = (float)PGC_HIST_FLOOR;
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (img[i] > floor_) sel[cnt++] = img[i];
+    if (cnt == 0) return;
+    qsort(sel, cnt, sizeof *sel, cmp_float);
+    for (size_t i = 0; i < n; i++) {
+        if (!(img[i] > floor_)) continue;
+        double mid = ((double)bound(sel, cnt, img[i], 0) + (double)bound(sel, cnt, img[i], 1)) / 2;
+        img[i] = (float)(floor_ + (1 - floor_) * mid / (double)cnt);
+    }
+}
+
 int pgc_prep_normalise(pgc_prep_work *w, float *img, size_t n, pgc_norm norm, double lo,
                        double hi, pgc_err *e)
 {
@@ -239,5 +309,6 @@ int pgc_prep_normalise(pgc_prep_work *w, float *img, size_t n, pgc_norm norm, do
         }
         img[i] = v;
     }
+    if (norm == PGC_NORM_HIST) equalise_tissue(img, n, w->sel);
     return PGC_OK;
 }

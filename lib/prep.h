@@ -13,6 +13,11 @@
 /* ---- geometry of a resize to a square */
 typedef enum { PGC_FIT_CROP, PGC_FIT_PAD } pgc_fit;
 
+/* "crop" or "pad" (the `fit` key, pgc-prep --fit, a model's prep-fit): 0, or -1 for any
+ * other text. */
+int pgc_fit_parse(const char *s, pgc_fit *fit);
+const char *pgc_fit_name(pgc_fit fit);
+
 /* Where an h x w image lands in an n x n output: scaled by s (so that the shorter side
  * becomes n for crop, the longer for pad), then shifted by (ox, oy): output pixel grid
  * point (x, y) is input point ((x - ox) / s, (y - oy) / s). */
@@ -64,14 +69,28 @@ int pgc_prep_resize(pgc_prep_work *w, const float *src, size_t h, size_t w_,
 void pgc_prep_to_f32(const pgc_record *r, float *dst);
 
 /* ---- intensity */
-typedef enum { PGC_NORM_PCT, PGC_NORM_ZSCORE, PGC_NORM_NONE } pgc_norm;
+typedef enum { PGC_NORM_PCT, PGC_NORM_ZSCORE, PGC_NORM_NONE, PGC_NORM_HIST } pgc_norm;
+
+/* hist: pct values at or below this are background and noise, left as they are. */
+#define PGC_HIST_FLOOR 0.1
+
+/* How images were normalised, as the `norm` key and a model's prep-norm write it:
+ * "pct LO HI", "hist LO HI", "zscore" or "none". The name alone ("pct", "hist", as
+ * pgc-prep --norm takes it) leaves lo and hi as they were. 0, or -1 for any other text. */
+int pgc_norm_parse(const char *s, pgc_norm *norm, double *lo, double *hi);
+/* The key's text for a normalisation (n >= 64 always holds it). */
+void pgc_norm_format(pgc_norm norm, double lo, double hi, char *buf, size_t n);
 
 /* Normalises img (n values) in place, from the statistics of the non-zero pixels of
  * the image: pct clips to the [lo, hi] percentiles (in %, e.g. 0.5 and 99.5) and maps
  * that range to [0, 1]; zscore subtracts the mean and divides by the standard
  * deviation. Pixels that were zero stay zero for zscore (background is 0 = the
  * foreground mean) and become 0 for pct (the bottom of the range). An image without
- * foreground, or a constant one, becomes all zero. Non-finite values are an error. */
+ * foreground, or a constant one, becomes all zero. Non-finite values are an error.
+ * hist harmonises what pct leaves: the tissue (pct values above PGC_HIST_FLOOR) is
+ * equalised, each pixel becoming FLOOR + (1 - FLOOR) x its mid-rank among the tissue
+ * pixels, so that every image's tissue has the same flat histogram whatever scanner and
+ * contrast it came from; darker pixels keep their pct value. */
 int pgc_prep_normalise(pgc_prep_work *w, float *img, size_t n, pgc_norm norm, double lo,
                        double hi, pgc_err *e);
 

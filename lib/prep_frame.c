@@ -84,14 +84,13 @@ int pgc_prep_frame(pgc_frame *f, const pgc_prep_opts *o, pgc_prep_state *st, pgc
     if (pgc_meta_get(img, "spacing", sp, sizeof sp) && sscanf(sp, "%lf %lf", &sy, &sx) == 2)
         snprintf(spacing, sizeof spacing, "%.9g %.9g", sy / plan.sy, sx / plan.sx);
     char nm[64];
-    if (o->norm == PGC_NORM_PCT) snprintf(nm, sizeof nm, "pct %g %g", o->lo, o->hi);
-    else snprintf(nm, sizeof nm, "%s", o->norm == PGC_NORM_ZSCORE ? "zscore" : "none");
+    pgc_norm_format(o->norm, o->lo, o->hi, nm, sizeof nm);
     if ((rc = pgc_record_f32_2d(img, n, n, e)) ||
         (rc = pgc_prep_resize(&st->work, st->src, h, w, &plan, img->data, e)) ||
         (rc = pgc_transform_set(img, &now, e)) ||
         (spacing[0] && (rc = pgc_meta_set(img, "spacing", spacing, e))) ||
         (rc = pgc_meta_set(img, "norm", nm, e)) ||
-        (rc = pgc_meta_set(img, "fit", o->fit == PGC_FIT_PAD ? "pad" : "crop", e)))
+        (rc = pgc_meta_set(img, "fit", pgc_fit_name(o->fit), e)))
         return rc;
 
     for (int i = 0; i < f->n; i++)

@@ -36,6 +36,7 @@ name() {
            bal) printf ', balanced sources and classes' ;;
            allvol) printf ', every volume slice' ;;
            views) printf ", tumour-free slices of every view" ;;
+           hist) printf ', pgc-prep --norm hist' ;;
            x*) printf ', %s steps' "${o#x}" ;;
            esac
        done

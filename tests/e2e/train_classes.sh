@@ -60,6 +60,17 @@ expect_ok 'the model carries its preprocessing and pgc-prep --model takes it' '
     pgc-slice "$EX/slices/0205.png" | pgc-prep --model k.model | pgc-info | grep -q "image f32 \[y=32 x=32\]" &&
     pgc-slice "$EX/slices/0205.png" | pgc-prep --model k.model --size 48 | pgc-info | grep -q "y=48 x=48"'
 
+expect_ok 'a model trained on --norm hist images records it, and pgc-prep --model makes them alike' '
+    pgc-slice --labels "$EX/slices/labels.csv" "$EX/slices/0205.png" | pgc-prep --size 32 --norm hist > h.pgc &&
+    pgc-info --json h.pgc | grep -q "\"norm\":\"hist 0.5 99.5\"" &&
+    pgc-train h.pgc --width 2 --batch 1 --threads 1 --iters 1 -o h.model 2>/dev/null &&
+    grep -qa "prep-norm: hist 0.5 99.5" h.model &&
+    pgc-slice --labels "$EX/slices/labels.csv" "$EX/slices/0205.png" | pgc-prep --model h.model | cmp - h.pgc'
+
+expect_exit 1 'a model whose prep-fit is neither crop nor pad is refused by pgc-prep --model' '
+    sed "s/prep-fit: crop/prep-fit: cram/" k.model > bad.model && grep -qa "prep-fit: cram" bad.model &&
+    pgc-slice "$EX/slices/0205.png" | pgc-prep --model bad.model > /dev/null'
+
 expect_ok 'an input unlike the training images gets one warning line, then runs' '
     pgc-slice "$EX"/slices/*.png | pgc-prep --size 64 | pgc-infer -m k.model --no-grad > o.pgc 2>err &&
     test "$(wc -l < err)" -eq 1 && grep -q "64x64.*32x32.*pgc-prep --model" err && test -s o.pgc &&

@@ -229,6 +229,84 @@ static void percentiles_of_many_ties_are_exact(void)
     pgc_prep_work_free(&w);
 }
 
+static void hist_flattens_the_tissue_and_keeps_the_dark_pixels(void)
+{
+    /* pct over 1..1000 (no clipping: percentiles 0 and 100) maps v to (v - 1) / 999;
+     * values 1..100 land at or below the floor 0.1 and keep that, the 900 above are
+     * ranked: the k-th of them (0-based) becomes 0.1 + 0.9 (k + 0.5) / 900. */
+    enum { N = 1000 };
+    float img[N + 1];
+    for (int i = 0; i < N; i++) img[i] = (float)(N - i); /* order must not matter */
+    img[N] = 0;
+    pgc_prep_work w = {0};
+    EXPECT(pgc_prep_normalise(&w, img, N + 1, PGC_NORM_HIST, 0, 100, NULL) == PGC_OK);
+    EXPECT(img[N] == 0);                                     /* background */
+    EXPECT_NEAR(img[N - 1], 0, 1e-7);                          /* v = 1 */
+    EXPECT_NEAR(img[N - 50], 49.0 / 999, 1e-6);                /* v = 50, dark: pct */
+    EXPECT_NEAR(img[N - 101], 0.1 + 0.9 * 0.5 / 900, 1e-6);    /* v = 101, the first above */
+    EXPECT_NEAR(img[0], 0.1 + 0.9 * 899.5 / 900, 1e-6);        /* v = 1000 */
+    pgc_prep_work_free(&w);
+}
+
+static void hist_maps_the_same_tissue_under_another_contrast_alike(void)
+{
+    /* 100 dark pixels and 900 tissue pixels 1000..1899; the second image's tissue is
+     * compressed (1000 + 30 sqrt(t - 1000)): pct gives them other values, hist the same. */
+    enum { N = 1000 };
+    float a[N], b[N], pa[N], pb[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = i < 100 ? (float)(i + 1) : (float)(900 + i);
+        b[i] = i < 100 ? (float)(i + 1) : (float)(1000 + 30 * sqrt(i - 100.0));
+        pa[i] = a[i], pb[i] = b[i];
+    }
+    pgc_prep_work w = {0};
+    EXPECT(pgc_prep_normalise(&w, a, N, PGC_NORM_HIST, 0, 100, NULL) == PGC_OK);
+    EXPECT(pgc_prep_normalise(&w, b, N, PGC_NORM_HIST, 0, 100, NULL) == PGC_OK);
+    EXPECT(pgc_prep_normalise(&w, pa, N, PGC_NORM_PCT, 0, 100, NULL) == PGC_OK);
+    EXPECT(pgc_prep_normalise(&w, pb, N, PGC_NORM_PCT, 0, 100, NULL) == PGC_OK);
+    double hist_diff = 0, pct_diff = 0;
+    for (int i = 100; i < N; i++) {
+        hist_diff = fmax(hist_diff, fabs((double)a[i] - b[i]));
+        pct_diff = fmax(pct_diff, fabs((double)pa[i] - pb[i]));
+    }
+    EXPECT(hist_diff < 1e-6);
+    EXPECT(pct_diff > 0.05);
+    pgc_prep_work_free(&w);
+}
+
+static void hist_gives_tied_pixels_one_value(void)
+{
+    float img[6] = {0, 10, 10, 10, 10, 1}; /* pct 0..100: 1 -> 0, 10 -> 1: tissue, four ties */
+    pgc_prep_work w = {0};
+    EXPECT(pgc_prep_normalise(&w, img, 6, PGC_NORM_HIST, 0, 100, NULL) == PGC_OK);
+    EXPECT(img[0] == 0 && img[5] == 0);
+    EXPECT(img[1] == img[4]);
+    EXPECT_NEAR(img[1], 0.1 + 0.9 * 0.5, 1e-6); /* mid-rank 2 of 4 */
+    pgc_prep_work_free(&w);
+}
+
+static void norm_and_fit_names_round_trip(void)
+{
+    const char *ok[] = {"pct 0.5 99.5", "hist 1 99", "zscore", "none"};
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        pgc_norm n;
+        double lo = -1, hi = -1;
+        char buf[64];
+        EXPECT(pgc_norm_parse(ok[k], &n, &lo, &hi) == 0);
+        pgc_norm_format(n, lo, hi, buf, sizeof buf);
+        EXPECT_STR(buf, ok[k]);
+    }
+    pgc_norm n = PGC_NORM_NONE;
+    double lo = 7, hi = 8;
+    EXPECT(pgc_norm_parse("hist", &n, &lo, &hi) == 0 && n == PGC_NORM_HIST && lo == 7 && hi == 8);
+    const char *bad[] = {"", "pctx", "pct 1", "pct 2 1", "pct 1 101", "hist 1 2 3", "zscore 1 2", "Pct"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) EXPECT(pgc_norm_parse(bad[k], &n, &lo, &hi) == -1);
+    pgc_fit f;
+    EXPECT(pgc_fit_parse("pad", &f) == 0 && f == PGC_FIT_PAD && !strcmp(pgc_fit_name(f), "pad"));
+    EXPECT(pgc_fit_parse("crop", &f) == 0 && f == PGC_FIT_CROP && !strcmp(pgc_fit_name(f), "crop"));
+    EXPECT(pgc_fit_parse("pads", &f) == -1);
+}
+
 int main(void)
 {
     RUN(area_average_halves_pairs);
@@ -245,5 +323,9 @@ int main(void)
     RUN(zscore_standardises_the_foreground_only);
     RUN(empty_constant_and_nan_images_are_handled);
     RUN(percentiles_of_many_ties_are_exact);
+    RUN(hist_flattens_the_tissue_and_keeps_the_dark_pixels);
+    RUN(hist_maps_the_same_tissue_under_another_contrast_alike);
+    RUN(hist_gives_tied_pixels_one_value);
+    RUN(norm_and_fit_names_round_trip);
     return check_done();
 }
