@@ -46,7 +46,11 @@ static void parse(int argc, char **argv, opts *o)
         {"--class", CLI_STRING, &o->cls, 0, 0, "C",
          "the score differentiated: a class name or index (its logit), or\n"
          "'tumour': log(sum of the tumour classes' exp(logit)) - logit of\n"
-         "none. Default: two classes, logit 1 (tumour); more, the logit of\n"
+         "none; or 'type' (more than two classes): the log-odds of each\n"
+         "frame's most probable tumour class against the other tumour\n"
+         "classes, so that what every tumour image shares (its data set,\n"
+         "say) cancels and what tells the types apart is left.\n"
+         "Default: two classes, logit 1 (tumour); more, the logit of\n"
          "each frame's most probable tumour class", NULL},
         {"--scales", CLI_STRING, &o->scales, 0, 0, "LIST",
          "scales to emit, e.g. 1,4 (default all)", NULL},
@@ -100,15 +104,19 @@ typedef struct {
     pgc_writer *out;
 } infer;
 
-enum { TARGET_TOP = -1, TARGET_TUMOUR = -2 };
+enum { TARGET_TOP = -1, TARGET_TUMOUR = -2, TARGET_TYPE = -3 };
 
-/* --class: a name, an index, 'tumour', or nothing (the default). */
+/* --class: a name, an index, 'tumour', 'type', or nothing (the default). */
 static int parse_target(const char *c, const pgc_model_info *mi)
 {
     if (!c) return mi->nclass == 2 ? 1 : TARGET_TOP;
     int k = pgc_model_class_index(mi, c);
     if (k >= 0) return k;
     if (!strcmp(c, "tumour")) return TARGET_TUMOUR;
+    if (!strcmp(c, "type")) {
+        if (mi->nclass < 3) cli_usage("--class type wants a model of tumour types; this one has 2 classes");
+        return TARGET_TYPE;
+    }
     char *end;
     long v = strtol(c, &end, 10);
     if (end != c && !*end && v >= 0 && v < mi->nclass) return (int)v;
@@ -120,7 +128,8 @@ static int parse_target(const char *c, const pgc_model_info *mi)
     return 0;
 }
 
-/* d score / d logits of one image (K logits z) into dz; returns the class named. */
+/* d score / d logits of one image (K logits z) into dz; returns the class named (-1:
+ * the tumour score). */
 static int target_grad(int target, int K, const float *z, float *dz)
 {
     for (int k = 0; k < K; k++) dz[k] = 0;
@@ -133,6 +142,17 @@ static int target_grad(int target, int K, const float *z, float *dz)
         if (z[k] > z[best]) best = k;
     if (target == TARGET_TOP) {
         dz[best] = 1;
+        return best;
+    }
+    if (target == TARGET_TYPE) {
+        /* z_c - log sum_{k >= 1, k != c} exp z_k: 1 at c, minus the softmax of the others */
+        float others[PGC_MAX_CLASSES];
+        double q[PGC_MAX_CLASSES];
+        int n = 0;
+        for (int k = 1; k < K; k++)
+            if (k != best) others[n++] = z[k];
+        pgc_softmax(others, n, q);
+        for (int k = 1, i = 0; k < K; k++) dz[k] = k == best ? 1 : -(float)q[i++];
         return best;
     }
     /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
@@ -273,7 +293,10 @@ static void flush(infer *s)
                 pgc_meta_set(pr, "pred", arg ? "tumour" : "none", &e) ||
                 (K > 2 && pgc_meta_set(pr, "class", s->mi.classes[arg], &e)))
                 cli_die(PGC_ENOMEM, &e);
-            const char *cam_class = !s->o.grad ? NULL : named[b] >= 0 ? s->mi.classes[named[b]] : "tumour";
+            char typed[PGC_CLASS_NAME_MAX + 16];
+            if (s->o.grad && named[b] >= 0)
+                snprintf(typed, sizeof typed, "%s%s", s->mi.classes[named[b]], s->target == TARGET_TYPE ? " vs types" : "");
+            const char *cam_class = !s->o.grad ? NULL : named[b] >= 0 ? typed : "tumour";
             for (int k = 0; k < net->nscales; k++) {
                 if (!s->want[k + 1]) continue;
                 const pgc_tensor *t = &net->t[net->scale[k]];

@@ -46,6 +46,34 @@ expect_ok '--class tumour and --class NAME choose the score' '
     pgc-infer -m k.model --class glioma < typed.pgc | pgc-info --json | grep "\"name\":\"grad" > g2.txt &&
     test -s g2.txt && ! grep -v "\"cam-class\":\"glioma\"" g2.txt'
 
+# --class type's gradient is the top class's minus the others' by their share of the
+# tumour classes' probability (d/dz of z_c - log sum_{k != c} exp z_k), checked on grad.s5.
+TYPECHECK='import struct, sys, glob
+def npy(f):
+    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
+    return struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
+names = sys.argv[1].split(","); bad = 0; n = 0
+for m in glob.glob("ty/*.grad.s5.npy"):
+    fr = m.split("/")[1].split(".")[0]
+    meta = dict(l.split(": ", 1) for l in open(m[:-4] + ".meta").read().splitlines() if ": " in l)
+    c = names.index(meta["cam-class"].split(" vs ")[0]); p = npy("ty/%s.prob.npy" % fr)
+    others = [k for k in range(1, len(names)) if k != c]; tot = sum(p[k] for k in others)
+    want = list(npy("k%d/%s.grad.s5.npy" % (c, fr)))
+    for k in others:
+        g = npy("k%d/%s.grad.s5.npy" % (k, fr)); want = [w - p[k] / tot * x for w, x in zip(want, g)]
+    got = npy(m); scale = max(abs(x) for x in want) or 1
+    bad += meta["cam-class"] != names[c] + " vs types" or max(abs(a - b) for a, b in zip(got, want)) > 1e-4 * scale
+    n += 1
+sys.exit(bad != 0 or n == 0)'
+
+expect_ok '--class type differentiates the top tumour class against the other types' '
+    pgc-infer -m k.model --class type --scales 5 < typed.pgc | pgc-npy --export ty 2>/dev/null &&
+    for c in 1 2 3; do pgc-infer -m k.model --class $c --scales 5 < typed.pgc | pgc-npy --export k$c 2>/dev/null || exit 1; done &&
+    python3 -c "$TYPECHECK" '"$C"''
+
+expect_exit 2 '--class type is refused for a two-class model' '
+    '"$TR"' -o two0.model 2>/dev/null && pgc-infer -m two0.model --class type < typed.pgc > /dev/null'
+
 expect_ok 'a two-class model still differentiates logit 1, as before' '
     '"$TR"' -o two.model 2>/dev/null &&
     pgc-infer -m two.model < typed.pgc | pgc-info --json >info.json &&
