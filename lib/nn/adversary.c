@@ -1,4 +1,5 @@
 #include "adversary.h"
+#include "adam.h"
 #include "rng.h"
 
 #include "../atomic_file.h"
@@ -136,14 +137,7 @@ double pgc_adversary_step(pgc_adversary *a, int n, const float *feat, const int 
     if (!isfinite(loss)) return loss;
     for (size_t i = 0; i < (size_t)n * a->f; i++) dfeat[i] *= -lambda;
     /* Adam, as the network's (beta 0.9, 0.999, eps 1e-8, bias-corrected) */
-    a->step++;
-    float bc1 = (float)(1.0 - pow(0.9, (double)a->step));
-    float bc2s = (float)sqrt(1.0 - pow(0.999, (double)a->step));
-    for (size_t i = 0; i < a->np; i++) {
-        a->m[i] = 0.9f * a->m[i] + 0.1f * a->g[i];
-        a->v[i] = 0.999f * a->v[i] + 0.001f * a->g[i] * a->g[i];
-        a->p[i] -= lr / bc1 * a->m[i] / (sqrtf(a->v[i]) / bc2s + 1e-8f);
-    }
+    pgc_adam_host(a->np, a->p, a->g, a->m, a->v, lr, 0.9f, 0.999f, 1e-8f, ++a->step);
     return loss;
 }
 

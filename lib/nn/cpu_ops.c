@@ -1,4 +1,5 @@
 /* CPU backend: memory, batch norm, pooling, element-wise ops, Adam, and its table. */
+#include "adam.h"
 #include "cpu.h"
 
 #include <cblas.h>
@@ -403,14 +404,7 @@ static void bias_backward(void *ctx, int n, int c, int hw, const float *dy, floa
 static void adam_step(void *ctx, size_t n, float *p, const float *g, float *m, float *v,
                       float lr, float beta1, float beta2, float eps, long t)
 {
-    float bc1 = (float)(1.0 - pow(beta1, (double)t));
-    float bc2s = (float)sqrt(1.0 - pow(beta2, (double)t));
-    float step = lr / bc1;
-    for (size_t i = 0; i < n; i++) {
-        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-        p[i] -= step * m[i] / (sqrtf(v[i]) / bc2s + eps);
-    }
+    pgc_adam_host(n, p, g, m, v, lr, beta1, beta2, eps, t);
 }
 
 static float *cpu_host_alloc(size_t n)

@@ -269,6 +269,8 @@ static void graph_free(pgc_net *net)
     }
     free(net->t);
     free(net->nd);
+    free(net->feat_host); /* sized for this graph */
+    net->feat_host = NULL;
     net->t = NULL, net->nd = NULL;
     net->nt = net->t_cap = net->nn = net->nd_cap = 0;
     if (net->ctx) be->destroy(net->ctx);
@@ -758,21 +760,21 @@ void pgc_net_backward(pgc_net *net, const float *dlogits)
     pgc_net_backward_feat(net, dlogits, NULL);
 }
 
-/* Adds host values to a tensor's gradient (a small one: the pooled features). */
-static void add_grad(pgc_net *net, int i, const float *add)
+/* Adds host values to the pooled features' gradient, through a host copy made once per
+ * graph (not per step; pgc_net_resize frees it with the graph). */
+static void add_feat_grad(pgc_net *net, const float *add)
 {
-    pgc_tensor *t = &net->t[i];
+    pgc_tensor *t = &net->t[net->feat];
     size_t n = tsize(t);
-    float *tmp = malloc(n * sizeof(float));
-    if (!tmp) { /* NaN, so that training stops with one line, never a silent skip */
+    if (!net->feat_host) net->feat_host = malloc(n * sizeof(float));
+    if (!net->feat_host) { /* NaN, so that training stops with one line, never a silent skip */
         float nan = NAN;
         net->be->upload(net->ctx, t->g, &nan, 1);
         return;
     }
-    net->be->download(net->ctx, tmp, t->g, n);
-    for (size_t k = 0; k < n; k++) tmp[k] += add[k];
-    net->be->upload(net->ctx, t->g, tmp, n);
-    free(tmp);
+    net->be->download(net->ctx, net->feat_host, t->g, n);
+    for (size_t k = 0; k < n; k++) net->feat_host[k] += add[k];
+    net->be->upload(net->ctx, t->g, net->feat_host, n);
 }
 
 void pgc_net_backward_feat(pgc_net *net, const float *dlogits, const float *dfeat)
@@ -795,7 +797,7 @@ void pgc_net_backward_feat(pgc_net *net, const float *dlogits, const float *dfea
         }
         /* the head's FC has given feat its gradient: the other loss's joins it there */
         if (dfeat && net->nd[i].out == net->logits && dx_of(net, net->feat))
-            add_grad(net, net->feat, dfeat);
+            add_feat_grad(net, dfeat);
     }
 }
 

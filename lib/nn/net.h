@@ -66,6 +66,7 @@ struct pgc_net {
     int nn, nd_cap;
     int input, logits;
     int feat;                   /* the pooled features the head's FC reads (N, F) */
+    float *feat_host;           /* host copy of feat's gradient (pgc_net_backward_feat) */
     int scale[PGC_MAX_SCALES];  /* tensors f^{s1}..; nscales of them */
     int nscales;
     size_t ws_bytes;
