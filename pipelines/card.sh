@@ -4,7 +4,8 @@
 set -euo pipefail
 w=$1 m=$2
 f=$w/study/models/$m.model
-get() { awk -F'\t' -v k="$2" '$1 == k { v = $2 } END { printf "%.3f", v }' "$w/study/$m/$1"; }
+. "$(dirname "$0")/tsv.sh"
+get() { printf '%.3f' "$(tsv_get "$w/study/$m/$1" "$2" 0)"; }
 # the per-source table alone: for the card of a model kept (make ship, `ship` first)
 scores() {
     echo "Localisation on the validation split, from the study (\`make -C pipelines ship\`):"

@@ -11,7 +11,8 @@
 # Usage: choose.sh WORK MODEL...
 set -euo pipefail
 w=$1; shift
-get() { awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? 0 : v) }' "$1"; }
+. "$(dirname "$0")/tsv.sh"
+get() { tsv_get "$1" "$2" 0; }
 min_br=${MIN_BR_PG:-$( [ -f "$w/study/ship/br_val.paper.tsv" ] && get "$w/study/ship/br_val.paper.tsv" pointing_game || echo 0)}
 for m in "$@"; do
     [ -f "$w/study/$m/menin_val.paper.tsv" ] || continue

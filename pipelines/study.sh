@@ -6,7 +6,8 @@
 set -euo pipefail
 w=$1; shift
 models=("$@")
-get() { [ -f "$1" ] || { echo NA; return; }; awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? "NA" : v) }' "$1"; }
+. "$(dirname "$0")/tsv.sh"
+get() { tsv_get "$1" "$2" NA; }
 # configs, in order of first appearance
 configs=()
 for m in "${models[@]}"; do
@@ -45,7 +46,11 @@ name() {
 }
 rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:"Grad-CAM scale 5 (coarsest), paper rule"
        blur:"PG-CAM, blur 3, paper rule" product:"PG-CAM, blur 3, product rule"
-       tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 3, product rule")
+       tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 3, product rule"
+       ypaper:"PG-CAM of the type contrast, paper rule" yproduct:"PG-CAM of the type contrast, blur 3, product rule")
+# has CONFIG RULE: whether any seed of the config was scored under the rule (the type
+# contrast exists for type models only)
+has() { for m in $(seeds_of "$1"); do [ -f "$w/study/$m/menin_val.$2.tsv" ] && return 0; done; return 1; }
 sets=(menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)")
 
 echo "### Pointing game and IOBB F1 per source of the validation split"
@@ -55,6 +60,7 @@ for s in "${sets[@]}"; do printf ' %s PG / F1 |' "${s#*:}"; done; echo
 printf '|---|---|---|'; for s in "${sets[@]}"; do printf -- '---|'; done; echo
 for c in "${configs[@]}"; do
     for r in "${rules[@]}"; do
+        has "$c" "${r%%:*}" || continue
         printf '| %s | %d | %s |' "$(name "$c")" "$(nseeds "$c")" "${r#*:}"
         for s in "${sets[@]}"; do
             printf ' %s / %s |' "$(stat "$c" "${s%%:*}.${r%%:*}.tsv" pointing_game)" "$(stat "$c" "${s%%:*}.${r%%:*}.tsv" iobb_f1)"
@@ -70,6 +76,7 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for c in "${configs[@]}"; do
     auc=$(stat "$c" cls.tsv roc_auc)
     for r in "${rules[@]}"; do
+        has "$c" "${r%%:*}" || continue
         f=menin_val.${r%%:*}.tsv
         bps=$(for m in $(seeds_of "$c"); do awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { if (n) printf "%.2f\n", b / n }' "$w/study/$m/$f" 2>/dev/null; done |
               awk '{ s += $1; n++ } END { if (n) printf "%.2f", s / n; else printf "NA" }')

@@ -3,7 +3,8 @@
 set -euo pipefail
 w=$1
 # get FILE METRIC: the value of one metric in a pgc-score TSV, or "n/a".
-get() { [ -f "$1" ] || { echo n/a; return; }; awk -F'\t' -v m="$2" '$1 == m { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1"; }
+. "$(dirname "$0")/tsv.sh"
+get() { tsv_get "$1" "$2" n/a; }
 fmt() { [ "$1" = n/a ] && echo n/a || printf '%.3f' "$1"; }
 
 echo "## Table 1: classification on the validation split"
