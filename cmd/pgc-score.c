@@ -11,6 +11,7 @@
 
 #include "../lib/csv.h"
 #include "../lib/score.h"
+#include "../lib/atomic_file.h"
 #include "common/cli.h"
 
 static const char head[] =
@@ -88,37 +89,39 @@ static void check_written(FILE *f, const char *name)
     cli_fail("cannot write '%s': %s", name, strerror(errno));
 }
 
-/* The --per-frame file is written beside itself and renamed into place at the end, so
- * a failure leaves what was there; a device (/dev/stdout) is written directly. */
-static char *per_frame_tmp; /* removed at exit until renamed */
-static void per_frame_cleanup(void)
-{
-    if (per_frame_tmp) unlink(per_frame_tmp);
-}
+/* The --per-frame file appears whole or not at all (lib/atomic_file.h), so a failure
+ * leaves what was there; a device (/dev/stdout) is written directly. */
+static pgc_atomic_file per_frame_file; /* removed at exit until committed */
+static void per_frame_cleanup(void) { pgc_atomic_abort(&per_frame_file); }
 
 static FILE *per_frame_open(const char *path, int force)
 {
     struct stat st;
-    int exists = stat(path, &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
-        FILE *f = fopen(path, "w");
-        if (!f) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    FILE *f;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!(f = fopen(path, "w"))) cli_fail("cannot write '%s': %s", path, strerror(errno));
         return f;
     }
-    if (exists && !force) cli_fail("'%s' exists; use --force to replace it", path);
-    size_t n = strlen(path) + 16;
-    if (!(per_frame_tmp = malloc(n))) cli_fail("out of memory");
-    snprintf(per_frame_tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(per_frame_tmp);
-    if (fd < 0) {
-        free(per_frame_tmp), per_frame_tmp = NULL;
-        cli_fail("cannot write '%s': %s", path, strerror(errno));
-    }
+    pgc_err e;
+    if (pgc_atomic_open(&per_frame_file, path, force, &e)) cli_die(PGC_EINPUT, &e);
     atexit(per_frame_cleanup);
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "w");
-    if (!f) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    if (!(f = fdopen(per_frame_file.fd, "w"))) cli_fail("cannot write '%s': %s", path, strerror(errno));
     return f;
+}
+
+/* Closes the --per-frame file and moves it into place. */
+static void per_frame_close(FILE *f, const char *path)
+{
+    check_written(f, path);
+    int closed = fclose(f) == 0;
+    if (!per_frame_file.path) { /* a device */
+        if (!closed) cli_fail("cannot write '%s': %s", path, strerror(errno));
+        return;
+    }
+    per_frame_file.fd = -1; /* fclose closed it */
+    pgc_err e;
+    if (!closed) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    if (pgc_atomic_commit(&per_frame_file, &e)) cli_die(PGC_EINPUT, &e);
 }
 
 /* What the loop carries from frame to frame. */
@@ -172,12 +175,7 @@ int main(int argc, char **argv)
     pgc_score *s = &run.s;
     if (c.truth && s->frames && !run.matched)
         cli_warn("warning: no frame's source is listed in '%s'", c.truth);
-    if (pf) {
-        check_written(pf, c.per_frame);
-        if (fclose(pf) || (per_frame_tmp && rename(per_frame_tmp, c.per_frame)))
-            cli_fail("cannot write '%s': %s", c.per_frame, strerror(errno));
-        free(per_frame_tmp), per_frame_tmp = NULL;
-    }
+    if (pf) per_frame_close(pf, c.per_frame);
     pgc_metric m[PGC_SCORE_NMETRICS];
     int n = pgc_score_metrics(s, m);
     printf("metric\tvalue\n");
