@@ -134,13 +134,6 @@ int pgc_map_check(const pgc_record *r, const char *frame, const char *name, pgc_
     return PGC_OK;
 }
 
-static uint64_t hash64(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
 void pgc_frame_filename(const char *id, char *buf, size_t bufsz)
 {
     size_t len = strlen(id), keep = len < bufsz ? len : bufsz - 18;
@@ -151,54 +144,17 @@ void pgc_frame_filename(const char *id, char *buf, size_t bufsz)
         buf[i] = ok && !(i == 0 && ch == '.') ? ch : '_';
     }
     buf[keep] = 0;
-    if (keep < len) snprintf(buf + keep, bufsz - keep, "~%016llx", (unsigned long long)hash64(id));
+    if (keep < len) snprintf(buf + keep, bufsz - keep, "~%016llx", pgc_str_hash(id));
     if (!len) snprintf(buf, bufsz, "frame");
-}
-
-struct pgc_name_ent {
-    char *file, *id;
-};
-
-static int names_put(struct pgc_name_ent *tab, size_t cap, struct pgc_name_ent ent,
-                     struct pgc_name_ent **found)
-{
-    for (size_t i = hash64(ent.file) & (cap - 1);; i = (i + 1) & (cap - 1)) {
-        if (!tab[i].file) return tab[i] = ent, 0;
-        if (!strcmp(tab[i].file, ent.file)) return *found = &tab[i], 1;
-    }
 }
 
 int pgc_names_claim(pgc_names *s, const char *file, const char *id, pgc_err *e)
 {
-    if (2 * (s->n + 1) > s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        struct pgc_name_ent *t = calloc(cap, sizeof *t), *dummy;
-        if (!t) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu file names", s->n);
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->tab[i].file) names_put(t, cap, s->tab[i], &dummy);
-        free(s->tab);
-        s->tab = t, s->cap = cap;
-    }
-    struct pgc_name_ent ent = {strdup(file), strdup(id)}, *old = NULL;
-    if (!ent.file || !ent.id) {
-        free(ent.file), free(ent.id);
-        return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu file names", s->n);
-    }
-    if (names_put(s->tab, s->cap, ent, &old)) {
-        int same = !strcmp(old->id, id);
-        if (same) pgc_errf(e, PGC_EINPUT, "frame '%.200s' would write '%.300s' twice", id, file);
-        else pgc_errf(e, PGC_EINPUT, "frames '%.200s' and '%.200s' both make the file name '%.300s'",
-                      old->id, id, file);
-        free(ent.file), free(ent.id);
-        return PGC_EINPUT;
-    }
-    s->n++;
-    return PGC_OK;
+    const char *old;
+    if (!pgc_strmap_get(&s->files, file, &old)) return pgc_strmap_add(&s->files, file, id, e);
+    if (!strcmp(old, id)) return pgc_errf(e, PGC_EINPUT, "frame '%.200s' would write '%.300s' twice", id, file);
+    return pgc_errf(e, PGC_EINPUT, "frames '%.200s' and '%.200s' both make the file name '%.300s'",
+                    old, id, file);
 }
 
-void pgc_names_free(pgc_names *s)
-{
-    for (size_t i = 0; i < s->cap; i++) free(s->tab[i].file), free(s->tab[i].id);
-    free(s->tab);
-    memset(s, 0, sizeof *s);
-}
+void pgc_names_free(pgc_names *s) { pgc_strmap_free(&s->files); }

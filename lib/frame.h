@@ -4,6 +4,7 @@
 #define PGC_FRAME_H
 
 #include "stream.h"
+#include "strmap.h"
 
 /* Records are kept and reused between frames, so a loop over frames allocates only
  * while the frames grow. Zero-initialise, then pgc_frame_free. */
@@ -44,8 +45,7 @@ void pgc_frame_filename(const char *id, char *buf, size_t bufsz);
  * one name (t1c:axial:7 and t1c_axial_7), or one written twice, are caught before the
  * second write. Zero-initialise, then pgc_names_free. */
 typedef struct {
-    struct pgc_name_ent *tab;
-    size_t n, cap;
+    pgc_strmap files; /* file name -> the id it was written for */
 } pgc_names;
 /* 0 when file is new (it is remembered); PGC_EINPUT, e naming both ids, when it was
  * claimed before; PGC_ENOMEM. */

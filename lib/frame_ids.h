@@ -1,16 +1,16 @@
 /* The frame ids one run has handed out, so that two inputs with one basename get
- * distinct ids: an open-addressing hash set (a run may name many thousands of files). */
+ * distinct ids (a run may name many thousands of files). */
 #ifndef PGC_FRAME_IDS_H
 #define PGC_FRAME_IDS_H
 
 #include <stddef.h>
 
 #include "err.h"
+#include "strmap.h"
 
 /* Zero-initialise, then pgc_ids_free. */
 typedef struct {
-    char **slot; /* cap slots, NULL when free */
-    size_t n, cap;
+    pgc_strmap taken; /* the ids, no values */
 } pgc_ids;
 
 /* Makes buf (bufsz bytes) unique among the ids handed out so far and remembers it: "name"

@@ -1,5 +1,6 @@
 /* The tensor stream: byte layout in format/stream.md. */
 #include "stream.h"
+#include "strmap.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -440,11 +441,12 @@ void pgc_reader_free(pgc_reader *rd)
     free(rd);
 }
 
+/* Only the ids' hashes are kept (8 bytes a frame, whatever the ids' length); two ids
+ * sharing a 64-bit hash in one stream are not a risk worth the strings. */
 static uint64_t id_hash(const char *id)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ull;
-    return h ? h : 1;
+    uint64_t h = pgc_str_hash(id);
+    return h ? h : 1; /* 0 marks a free slot */
 }
 
 static int ids_insert(uint64_t *tab, size_t cap, uint64_t h)

@@ -138,7 +138,7 @@ static void two_files_with_one_basename_get_distinct_frame_ids(void)
         EXPECT(pgc_ids_unique(&ids, id, sizeof id, NULL) == PGC_OK);
         if (i == 999) EXPECT_STR(id, "f499-2");
     }
-    EXPECT(ids.n == 1003);
+    EXPECT(ids.taken.n == 1003);
     pgc_ids_free(&ids);
 }
 
