@@ -1,5 +1,7 @@
 /* NIfTI reader: header (either version, either byte order), checks, then the data
- * streamed in chunks from a plain or gzip source into f32. */
+ * streamed in chunks from a plain or gzip source into f32, whole or one k-slice at a
+ * time; both readers share the header and its checks (read_head) and the data loop
+ * (read_voxels). */
 #include "nifti.h"
 
 #include <errno.h>
@@ -415,24 +417,42 @@ int pgc_nifti_voxel_limit(uint64_t *limit, pgc_err *e)
     return PGC_OK;
 }
 
-static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
+/* The voxel cap held against n voxels: the volume's when it is read whole, one slice's
+ * when it is read per slice. */
+static int check_cap(const pgc_nifti *v, uint64_t n, int per_slice, const char *name,
+                     pgc_err *e)
+{
+    uint64_t limit;
+    int rc = pgc_nifti_voxel_limit(&limit, e);
+    if (rc) return rc;
+    if (n <= limit) return PGC_OK;
+    if (per_slice)
+        return BAD("cannot read '%s': a slice of %zu x %zu = %llu voxels, more than the limit "
+                   "of %llu (PGC_MAX_VOXELS)", name, v->dims[0], v->dims[1],
+                   (unsigned long long)n, (unsigned long long)limit);
+    return BAD("cannot read '%s': %zu x %zu x %zu = %llu voxels, more than the limit of "
+               "%llu (PGC_MAX_VOXELS)", name, v->dims[0], v->dims[1], v->dims[2],
+               (unsigned long long)n, (unsigned long long)limit);
+}
+
+/* The header and what it promises: parsed, checked, held against the voxel cap (of the
+ * volume, or of one slice when per_slice) and against the size of the input. Shared by
+ * the whole-volume and the per-slice reader; *hsize is the header's size in bytes, so
+ * that the caller can skip to vox_offset. */
+static int read_head(src *s, pgc_nifti *v, int *hsize, int per_slice, pgc_err *e)
 {
     const char *name = s->name;
     unsigned char buf[540];
     int rc = src_read(s, buf, 348, "header", e);
     if (rc) return rc;
-    int be, hsize = sizeof_hdr(buf, &be);
-    if (!hsize) return BAD("cannot read '%s': not a NIfTI file (sizeof_hdr is not 348 or 540)", name);
-    if (hsize == 540 && (rc = src_read(s, buf + 348, 540 - 348, "header", e))) return rc;
+    int be;
+    *hsize = sizeof_hdr(buf, &be);
+    if (!*hsize) return BAD("cannot read '%s': not a NIfTI file (sizeof_hdr is not 348 or 540)", name);
+    if (*hsize == 540 && (rc = src_read(s, buf + 348, 540 - 348, "header", e))) return rc;
     uint64_t nbytes = 0;
-    if ((rc = parse_header(buf, hsize, be, name, v, &nbytes, e))) return rc;
-
-    uint64_t limit, voxels = (uint64_t)v->dims[0] * v->dims[1] * v->dims[2];
-    if ((rc = pgc_nifti_voxel_limit(&limit, e))) return rc;
-    if (voxels > limit)
-        return BAD("cannot read '%s': %zu x %zu x %zu = %llu voxels, more than the limit of "
-                   "%llu (PGC_MAX_VOXELS)", name, v->dims[0], v->dims[1], v->dims[2],
-                   (unsigned long long)voxels, (unsigned long long)limit);
+    if ((rc = parse_header(buf, *hsize, be, name, v, &nbytes, e))) return rc;
+    uint64_t voxels = (uint64_t)v->dims[0] * v->dims[1] * (per_slice ? 1 : v->dims[2]);
+    if ((rc = check_cap(v, voxels, per_slice, name, e))) return rc;
     uint64_t need = v->vox_offset + nbytes;
     if (s->in_size && !s->gz && need > s->in_size)
         return BAD("cannot read '%s': truncated file (vox_offset %llu + %llu bytes of data, "
@@ -441,38 +461,56 @@ static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
     if (s->in_size && s->gz && need > s->in_size * DEFLATE_MAX_RATIO + (1u << 20))
         return BAD("cannot read '%s': truncated (%llu gzip bytes cannot hold %llu bytes of "
                    "volume)", name, (unsigned long long)s->in_size, (unsigned long long)need);
-    if (header_only) return PGC_OK;
-    if ((rc = src_read(s, NULL, v->vox_offset - (uint64_t)hsize, "header extensions", e)))
-        return rc;
+    return PGC_OK;
+}
 
+/* Reads the next n voxels of the file into v->data[0..n), converted; first is the index
+ * of the first of them in the volume, for messages. */
+static int read_voxels(src *s, pgc_nifti *v, size_t n, size_t first, pgc_err *e)
+{
+    const char *name = s->name;
     size_t bpv = dtype_bytes(v->datatype);
     const uint16_t one = 1;
-    int host_be = *(const unsigned char *)&one == 0, swap = be != host_be;
+    int host_be = *(const unsigned char *)&one == 0, swap = v->big_endian != host_be;
     unsigned char raw[CHUNK];
     size_t per = CHUNK / bpv, done = 0;
-    while (done < voxels) {
-        size_t k = voxels - done < per ? voxels - done : per;
+    while (done < n) {
+        size_t k = n - done < per ? n - done : per;
         if (v->cap < done + k) { /* grow with the data actually read, never on trust */
             size_t cap = v->cap ? 2 * v->cap : (size_t)1 << 20;
             if (cap < done + k) cap = done + k;
-            if (cap > voxels) cap = voxels;
+            if (cap > n) cap = n;
             float *p = realloc(v->data, cap * sizeof *p);
             if (!p)
                 return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory for %zu voxels",
-                                name, (size_t)voxels);
+                                name, n);
             v->data = p, v->cap = cap;
         }
-        if ((rc = src_read(s, raw, k * bpv, "voxel data", e))) return rc;
+        int rc = src_read(s, raw, k * bpv, "voxel data", e);
+        if (rc) return rc;
         convert(raw, k, v->datatype, swap, v->scl_slope, v->scl_inter, v->data + done);
         for (size_t i = 0; i < k; i++)
             if (!isfinite(v->data[done + i]))
-                return BAD("cannot read '%s': voxel %zu is NaN or infinite", name, done + i);
+                return BAD("cannot read '%s': voxel %zu is NaN or infinite", name, first + done + i);
         done += k;
     }
+    return PGC_OK;
+}
+
+static int read_volume(src *s, pgc_nifti *v, int header_only, pgc_err *e)
+{
+    int hsize, rc = read_head(s, v, &hsize, 0, e);
+    if (rc) return rc;
+    if (header_only) return PGC_OK;
+    if ((rc = src_read(s, NULL, v->vox_offset - (uint64_t)hsize, "header extensions", e)))
+        return rc;
+    size_t voxels = v->dims[0] * v->dims[1] * v->dims[2];
+    if ((rc = read_voxels(s, v, voxels, 0, e))) return rc;
     return src_finish(s, e);
 }
 
-static int read_src(src *s, pgc_nifti *v, int header_only, pgc_err *e)
+/* Sets up s for reading: gzip or plain, told by the first two bytes. */
+static int src_start(src *s, pgc_err *e)
 {
     unsigned char magic[2] = {0, 0};
     /* Peek at the first two bytes to tell gzip from plain, then start over. */
@@ -490,27 +528,40 @@ static int read_src(src *s, pgc_nifti *v, int header_only, pgc_err *e)
             return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", s->name);
         s->z_live = 1;
     }
-    int rc = read_volume(s, v, header_only, e);
+    return PGC_OK;
+}
+
+static void src_end(src *s)
+{
     if (s->z_live) inflateEnd(&s->z);
+    s->z_live = 0;
+}
+
+static int read_src(src *s, pgc_nifti *v, int header_only, pgc_err *e)
+{
+    int rc = src_start(s, e);
+    if (!rc) rc = read_volume(s, v, header_only, e);
+    src_end(s);
     if (rc) v->dims[0] = v->dims[1] = v->dims[2] = 0;
     return rc;
 }
 
-int pgc_nifti_read_mem(const void *buf, size_t len, const char *name, pgc_nifti *v, pgc_err *e)
+/* A source over len bytes at buf, or over the file at path (in_size from fstat when it
+ * is a regular file); src_close ends either. */
+static int src_open_mem(const void *buf, size_t len, const char *name, src **out, pgc_err *e)
 {
-    src *s = calloc(1, sizeof *s);
+    src *s = *out = calloc(1, sizeof *s);
     if (!s) return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", name);
     s->mem = buf, s->mem_len = len, s->in_size = len, s->name = name;
-    int rc = read_src(s, v, 0, e);
-    free(s);
-    return rc;
+    return PGC_OK;
 }
 
-static int read_path(const char *path, pgc_nifti *v, int header_only, pgc_err *e)
+static int src_open_path(const char *path, src **out, pgc_err *e)
 {
+    *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return pgc_errf(e, PGC_EINPUT, "cannot read '%s': %s", path, strerror(errno));
-    src *s = calloc(1, sizeof *s);
+    src *s = *out = calloc(1, sizeof *s);
     if (!s) {
         fclose(f);
         return pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", path);
@@ -518,9 +569,32 @@ static int read_path(const char *path, pgc_nifti *v, int header_only, pgc_err *e
     s->f = f, s->name = path;
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) s->in_size = (uint64_t)st.st_size;
-    int rc = read_src(s, v, header_only, e);
+    return PGC_OK;
+}
+
+static void src_close(src *s)
+{
+    if (!s) return;
+    src_end(s);
+    if (s->f) fclose(s->f);
     free(s);
-    fclose(f);
+}
+
+int pgc_nifti_read_mem(const void *buf, size_t len, const char *name, pgc_nifti *v, pgc_err *e)
+{
+    src *s;
+    int rc = src_open_mem(buf, len, name, &s, e);
+    if (!rc) rc = read_src(s, v, 0, e);
+    src_close(s);
+    return rc;
+}
+
+static int read_path(const char *path, pgc_nifti *v, int header_only, pgc_err *e)
+{
+    src *s;
+    int rc = src_open_path(path, &s, e);
+    if (!rc) rc = read_src(s, v, header_only, e);
+    src_close(s);
     return rc;
 }
 
@@ -532,6 +606,91 @@ int pgc_nifti_read_file(const char *path, pgc_nifti *v, pgc_err *e)
 int pgc_nifti_read_header_file(const char *path, pgc_nifti *v, pgc_err *e)
 {
     return read_path(path, v, 1, e);
+}
+
+/* ---- per slice ------------------------------------------------------------------------ */
+
+struct pgc_nifti_stream {
+    src *s;
+    pgc_nifti *v;
+    size_t next;  /* slices read so far */
+    int rc, done; /* a failure, returned again by every later call; the trailer checked */
+    pgc_err err;
+};
+
+/* The header, its checks (the cap on one slice) and the extensions up to vox_offset:
+ * the stream then stands at the first voxel. Takes s, whatever happens. */
+static int stream_start(src *s, pgc_nifti *v, pgc_nifti_stream **out, pgc_err *e)
+{
+    *out = NULL;
+    int hsize = 0, rc = src_start(s, e);
+    if (!rc) rc = read_head(s, v, &hsize, 1, e);
+    if (!rc) rc = src_read(s, NULL, v->vox_offset - (uint64_t)hsize, "header extensions", e);
+    pgc_nifti_stream *st = NULL;
+    if (!rc && !(st = calloc(1, sizeof *st)))
+        rc = pgc_errf(e, PGC_ENOMEM, "cannot read '%s': out of memory", s->name);
+    if (rc) {
+        src_close(s);
+        v->dims[0] = v->dims[1] = v->dims[2] = 0;
+        return rc;
+    }
+    st->s = s, st->v = v;
+    *out = st;
+    return PGC_OK;
+}
+
+int pgc_nifti_stream_open(const char *path, pgc_nifti *v, pgc_nifti_stream **st, pgc_err *e)
+{
+    src *s;
+    int rc = src_open_path(path, &s, e);
+    if (rc) return *st = NULL, rc;
+    return stream_start(s, v, st, e);
+}
+
+int pgc_nifti_stream_open_mem(const void *buf, size_t len, const char *name, pgc_nifti *v,
+                              pgc_nifti_stream **st, pgc_err *e)
+{
+    src *s;
+    int rc = src_open_mem(buf, len, name, &s, e);
+    if (rc) return *st = NULL, rc;
+    return stream_start(s, v, st, e);
+}
+
+int pgc_nifti_stream_next(pgc_nifti_stream *st, pgc_err *e)
+{
+    if (st->rc) {
+        if (e) *e = st->err;
+        return st->rc;
+    }
+    pgc_nifti *v = st->v;
+    int rc;
+    if (st->next == v->dims[2]) {
+        /* Past the last slice: on to the end of the gzip stream, as the whole reader
+         * does, so that a damaged tail is an error here too. */
+        if (!st->done && (rc = src_finish(st->s, &st->err))) goto fail;
+        st->done = 1;
+        return 0;
+    }
+    size_t n = v->dims[0] * v->dims[1];
+    if ((rc = read_voxels(st->s, v, n, st->next * n, &st->err))) goto fail;
+    st->next++;
+    return 1;
+fail:
+    st->rc = rc;
+    if (e) *e = st->err;
+    return rc;
+}
+
+size_t pgc_nifti_stream_index(const pgc_nifti_stream *st)
+{
+    return st->next;
+}
+
+void pgc_nifti_stream_close(pgc_nifti_stream *st)
+{
+    if (!st) return;
+    src_close(st->s);
+    free(st);
 }
 
 void pgc_nifti_free(pgc_nifti *v)

@@ -14,10 +14,11 @@
 #include "err.h"
 
 #define PGC_NIFTI_MAX_VOXELS (1ull << 31) /* what the format checks allow at all */
-/* The resource cap on a volume read whole (README, "Resource caps"): 2^28 voxels, 1 GiB
- * as f32. A 2 MB .nii.gz can hold 2 GiB of zeros, which pgc-slice and pgc-volume would
- * otherwise hold as 8 GiB of f32. The environment variable PGC_MAX_VOXELS (1..2^31)
- * replaces it, for the rare larger scan. */
+/* The resource cap on the voxels held as f32 (README, "Resource caps"): 2^28 voxels,
+ * 1 GiB. A 2 MB .nii.gz can hold 2 GiB of zeros, which pgc-slice and pgc-volume would
+ * otherwise hold as 8 GiB of f32. It bounds the volume when it is read whole, and one
+ * k-slice (dims[0] x dims[1]) when it is read per slice (pgc_nifti_stream below). The
+ * environment variable PGC_MAX_VOXELS (1..2^31) replaces it, for the rare larger scan. */
 #define PGC_NIFTI_DEFAULT_VOXELS (1ull << 28)
 
 typedef struct {
@@ -40,7 +41,8 @@ typedef struct {
     double quatern[3], qoffset[3];
     double srow[3][4];
     int xyzt_units, dim_info;
-    float *data;          /* (dims[2], dims[1], dims[0]): i fastest, as on disk */
+    float *data;          /* (dims[2], dims[1], dims[0]): i fastest, as on disk; read per
+                             slice, the one slice (dims[1], dims[0]) */
     size_t cap;           /* voxels allocated at data, reused by the next read */
 } pgc_nifti;
 
@@ -58,6 +60,30 @@ int pgc_nifti_read_header_file(const char *path, pgc_nifti *v, pgc_err *e);
 int pgc_nifti_read_mem(const void *buf, size_t len, const char *name, pgc_nifti *v,
                        pgc_err *e);
 void pgc_nifti_free(pgc_nifti *v);
+
+/* ---- per slice: the k-slices one at a time, in file order (k is the slowest axis on
+ * disk, so a slice is contiguous even in one gzip stream), holding one slice of f32.
+ * Open reads and checks the header as pgc_nifti_read_file does, but holds the voxel cap
+ * against dims[0] x dims[1] voxels ("cannot read '<path>': a slice of I x J = N voxels,
+ * more than the limit of L (PGC_MAX_VOXELS)"), and stops at the first voxel. v keeps the
+ * header and, after each next, the slice at v->data; v must outlive the stream, and is
+ * freed with pgc_nifti_free after pgc_nifti_stream_close. */
+typedef struct pgc_nifti_stream pgc_nifti_stream;
+
+/* 0 with *st open, or < 0 with *st NULL and e set. */
+int pgc_nifti_stream_open(const char *path, pgc_nifti *v, pgc_nifti_stream **st, pgc_err *e);
+/* The same over len bytes at buf, which must stay until the stream is closed. */
+int pgc_nifti_stream_open_mem(const void *buf, size_t len, const char *name, pgc_nifti *v,
+                              pgc_nifti_stream **st, pgc_err *e);
+/* Reads the next slice into v->data: 1, or 0 once all dims[2] slices have been read and
+ * the rest of a gzip stream checked (its CRC and length, as the whole reader does), or
+ * < 0 with e naming the file and the problem (truncated, corrupt, a NaN voxel); an error
+ * is returned again by every later call. */
+int pgc_nifti_stream_next(pgc_nifti_stream *st, pgc_err *e);
+/* The slices read so far: after a next that returned 1, the slice at v->data is
+ * index - 1. */
+size_t pgc_nifti_stream_index(const pgc_nifti_stream *st);
+void pgc_nifti_stream_close(pgc_nifti_stream *st);
 
 /* True when buf starts like a NIfTI file: gzip magic, or a NIfTI-1/2 sizeof_hdr in
  * either byte order. */

@@ -5,8 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void close_streams(pgc_slicer *s)
+{
+    pgc_nifti_stream_close(s->vst);
+    pgc_nifti_stream_close(s->sst);
+    free(s->stream_buf);
+    s->vst = s->sst = NULL, s->stream_buf = NULL;
+}
+
 void pgc_slicer_free(pgc_slicer *s)
 {
+    close_streams(s);
     pgc_ids_free(&s->ids);
     pgc_png_free(&s->png);
     pgc_record_free(&s->image);
@@ -79,19 +88,88 @@ static int next_png(pgc_slicer *s, const pgc_record **out, pgc_err *e)
     return 1;
 }
 
-static int open_volume(pgc_slicer *s, const char *path, const pgc_input *in, pgc_err *e)
+/* A volume is streamed, one k-slice at a time (and the seg's in lockstep), when the one
+ * view asked for cuts across k, the slowest axis of the array: its slices then lie
+ * whole, in order, in the file. Other views cut across the file and read it whole.
+ * Nothing pgc-slice makes from a slice needs more than that slice: --min-fg counts the
+ * slice's own non-zero voxels, truth is the slice's own regions, --every and --range
+ * are indices, spacing and transform come from the header; there is no volume-level
+ * quantity (percentile, bounding box) to get wrong, so a streamed volume gives the same
+ * frames, byte for byte. The stream is taken only when it can start: whatever its open
+ * refuses (a bad header, a slice over the cap, a seg that does not match, a matrix with
+ * no orientation) sends the input to the whole reader, which refuses it with the same
+ * message as ever. What differs is when a fault in the voxel data is found: after the
+ * frames before it are written rather than before the first. 1: streaming. */
+static int open_streams(pgc_slicer *s, const char *path, pgc_input *in)
 {
     const pgc_slice_opts *o = s->o;
-    int rc = in->buf ? pgc_nifti_read_mem(in->buf, in->len, path, &s->vol, e)
-                     : pgc_nifti_read_file(path, &s->vol, e);
-    if (rc) return rc;
+    int view = 0;
+    while (view < 3 && !(o->views & 1 << view)) view++;
+    if (view == 3 || (o->views & 7) != 1 << view) return 0; /* none, or more than one view */
+    pgc_err ignored; /* the whole reader says it again */
+    int rc = in->buf ? pgc_nifti_stream_open_mem(in->buf, in->len, path, &s->vol, &s->vst, &ignored)
+                     : pgc_nifti_stream_open(path, &s->vol, &s->vst, &ignored);
+    if (rc) return 0;
+    pgc_orient orient;
+    pgc_view_map m;
+    if (pgc_orient_from_matrix((const double(*)[3])s->vol.m, &orient, &ignored)) goto whole;
+    pgc_view_plan(&orient, (pgc_view)view, s->vol.dims, &m);
+    if (m.slice_axis != 2) goto whole;
     if (o->seg) {
-        if ((rc = pgc_nifti_read_file(o->seg, &s->seg, e))) return rc;
+        if (pgc_nifti_stream_open(o->seg, &s->seg, &s->sst, &ignored)) goto whole;
         const size_t *a = s->vol.dims, *b = s->seg.dims;
-        if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2])
-            return pgc_errf(e, PGC_EINPUT,
-                            "cannot use '%s': its grid %zux%zux%zu differs from '%s' (%zux%zux%zu)",
-                            o->seg, b[0], b[1], b[2], path, a[0], a[1], a[2]);
+        if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2]) goto whole;
+    }
+    s->stream_buf = in->buf; /* the stream reads it from here on */
+    in->buf = NULL;
+    return 1;
+whole:
+    close_streams(s);
+    return 0;
+}
+
+/* Reads the streams on to slice k of the volume (and of the seg). */
+static int stream_to(pgc_slicer *s, long k, pgc_err *e)
+{
+    while ((long)pgc_nifti_stream_index(s->vst) <= k) {
+        int rc = pgc_nifti_stream_next(s->vst, e);
+        if (rc < 0) return rc;
+        if (s->sst && (rc = pgc_nifti_stream_next(s->sst, e)) < 0) return rc;
+    }
+    return PGC_OK;
+}
+
+/* After the last slice asked for: the rest of the files read and checked, as the whole
+ * reader checks them before the first frame, so that a damaged file still fails (exit 1
+ * as before, never a silent 0), at the cost the whole reader paid too: all of the file
+ * is read even for --range 0:1. */
+static int stream_finish(pgc_slicer *s, pgc_err *e)
+{
+    int a, b = 0;
+    do {
+        if ((a = pgc_nifti_stream_next(s->vst, e)) < 0) return a;
+        if (s->sst && (b = pgc_nifti_stream_next(s->sst, e)) < 0) return b;
+    } while (a > 0 || b > 0);
+    close_streams(s);
+    return PGC_OK;
+}
+
+static int open_volume(pgc_slicer *s, const char *path, pgc_input *in, pgc_err *e)
+{
+    const pgc_slice_opts *o = s->o;
+    int rc;
+    if (!open_streams(s, path, in)) {
+        rc = in->buf ? pgc_nifti_read_mem(in->buf, in->len, path, &s->vol, e)
+                     : pgc_nifti_read_file(path, &s->vol, e);
+        if (rc) return rc;
+        if (o->seg) {
+            if ((rc = pgc_nifti_read_file(o->seg, &s->seg, e))) return rc;
+            const size_t *a = s->vol.dims, *b = s->seg.dims;
+            if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2])
+                return pgc_errf(e, PGC_EINPUT,
+                                "cannot use '%s': its grid %zux%zux%zu differs from '%s' (%zux%zux%zu)",
+                                o->seg, b[0], b[1], b[2], path, a[0], a[1], a[2]);
+        }
     }
     if (pgc_orient_from_matrix((const double(*)[3])s->vol.m, &s->orient, e)) {
         pgc_err inner = *e;
@@ -144,6 +222,7 @@ static int next_volume(pgc_slicer *s, const pgc_record **out, pgc_err *e)
             if ((rc = start_view(s, e))) return rc;
         }
         if (s->k >= s->hi) {
+            if (s->vst && (rc = stream_finish(s, e))) return rc;
             s->in_view = 0, s->view++;
             continue;
         }
@@ -153,13 +232,18 @@ static int next_volume(pgc_slicer *s, const pgc_record **out, pgc_err *e)
         size_t npix = m->h * m->w;
         if ((rc = pgc_record_f32_2d(&s->image, m->h, m->w, e))) return rc;
         float *img = s->image.data; // (h, w)
-        pgc_view_extract(m, s->vol.data, s->vol.dims, (size_t)k, img);
+        size_t at = (size_t)k; /* slice k's place in vol and seg: k, or 0 when streamed */
+        if (s->vst) {
+            if ((rc = stream_to(s, k, e))) return rc;
+            at = 0;
+        }
+        pgc_view_extract(m, s->vol.data, s->vol.dims, at, img);
         size_t fg = 0;
         for (size_t i = 0; i < npix; i++) fg += img[i] != 0;
         if ((double)fg < o->min_fg * (double)npix) continue;
         const char *label = o->label;
         if (o->seg) {
-            pgc_view_extract(m, s->seg.data, s->seg.dims, (size_t)k, s->segimg);
+            pgc_view_extract(m, s->seg.data, s->seg.dims, at, s->segimg);
             for (size_t i = 0; i < npix; i++) s->mask[i] = s->segimg[i] > 0;
             if ((rc = pgc_regions_find(&s->reg, s->mask, m->h, m->w, e))) return rc;
             label = s->reg.n ? "tumour" : "none";
@@ -180,12 +264,13 @@ static int next_volume(pgc_slicer *s, const pgc_record **out, pgc_err *e)
 
 int pgc_slicer_open(pgc_slicer *s, const char *path, pgc_err *e)
 {
+    close_streams(s); /* of an input that ended in an error */
     s->kind = 0, s->step = 0, s->path = path;
     pgc_input in;
     int rc = pgc_input_open(path, &in, e);
     if (!rc) rc = in.kind == PGC_INPUT_PNG ? open_png(s, path, &in, e) : open_volume(s, path, &in, e);
     if (!rc) s->kind = in.kind;
-    pgc_input_free(&in); /* the readers keep what they decoded, not the bytes */
+    pgc_input_free(&in); /* the readers keep what they decoded (a stream, its bytes) */
     return rc;
 }
 

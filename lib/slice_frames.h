@@ -42,7 +42,9 @@ typedef struct {
     char frame[1200];   /* frame id of the current volume slice */
     pgc_slice_info info;
     pgc_png png;
-    pgc_nifti vol, seg;
+    pgc_nifti vol, seg;        /* whole, or one slice each when streamed */
+    pgc_nifti_stream *vst, *sst; /* the volume and seg read per slice, or NULL */
+    unsigned char *stream_buf; /* a piped volume's bytes, while vst reads them */
     pgc_orient orient;
     pgc_record image, truth;
     float *clip; /* (n, 4) clipped boxes */
@@ -57,12 +59,16 @@ typedef struct {
     pgc_regions reg;
 } pgc_slicer;
 
-/* Opens path (pgc_input_open) and reads it whole: the image, or the volume with its
- * orientation and o->seg (which must lie on the same grid). 0, or < 0 with e naming the
- * file and the problem. */
+/* Opens path (pgc_input_open) and reads the image, or the volume with its orientation
+ * and o->seg (which must lie on the same grid). A volume is read whole, except when the
+ * one view asked for cuts across k: then only its header here, and its slices (and the
+ * seg's, in lockstep) one at a time as pgc_slicer_next needs them, with the voxel cap on
+ * a slice (slice_frames.c says why the frames are the same). 0, or < 0 with e naming
+ * the file and the problem. */
 int pgc_slicer_open(pgc_slicer *s, const char *path, pgc_err *e);
 /* The next record of the input opened: 1 with *out pointing at it (valid until the next
- * call), 0 when the input is done, or < 0 with e set. */
+ * call), 0 when the input is done, or < 0 with e set (for a streamed volume this is
+ * where damaged voxel data is found, after the frames before it). */
 int pgc_slicer_next(pgc_slicer *s, const pgc_record **out, pgc_err *e);
 void pgc_slicer_free(pgc_slicer *s);
 

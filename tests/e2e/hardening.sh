@@ -187,8 +187,9 @@ expect_ok "pgc-slice --labels reads a CSV with a BOM and CR line ends (D19)" "
     printf '\357\273\277file,label\ra.png,tumour\r' > l.csv &&
     pgc-slice --labels l.csv a.png | pgc-info | grep -q ' label=tumour '"
 
-# R1: a voxel cap on a volume read whole (PGC_MAX_VOXELS, README "Resource caps"): a
-# small .nii.gz can claim gigabytes of zeros.
+# R1: a voxel cap on the voxels held (PGC_MAX_VOXELS, README "Resource caps"): a small
+# .nii.gz can claim gigabytes of zeros. Read whole, the volume is held; read per slice
+# (the one view asked for cuts across k), one slice of it.
 # big_nii FILE I J K: a NIfTI-1 u8 header claiming I x J x K voxels, without the data.
 big_nii() {
     python3 -c '
@@ -206,6 +207,38 @@ expect_exit 1 "pgc-slice takes its voxel cap from PGC_MAX_VOXELS (R1)" "
     fails_with \"more than the limit of 1000 (PGC_MAX_VOXELS)\" env PGC_MAX_VOXELS=1000 pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz"
 expect_exit 1 "pgc-slice refuses a PGC_MAX_VOXELS that is not a number (R1)" "
     fails_with \"PGC_MAX_VOXELS is 'lots', not a whole number in 1..2147483648\" env PGC_MAX_VOXELS=lots pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz"
+# The example volume is LPS, 240 x 240 x 32: axial cuts across k, 57600 voxels a slice.
+VOL=$EX/volume/tcga_du_7294_t1c_slab.nii.gz SEG=$EX/volume/tcga_du_7294_seg_slab.nii.gz
+expect_ok "pgc-slice streams a volume over the cap along k, byte for byte as without the cap (R1)" "
+    for opts in '' '--seg $SEG' '--seg $SEG --min-fg 0.2 --every 3 --range 2:29' '--range 30:' \
+                '--label none --tumour-type glioma --every 7'; do
+        pgc-slice $VOL \$opts > a.pgc && PGC_MAX_VOXELS=60000 pgc-slice $VOL \$opts > b.pgc &&
+        cmp a.pgc b.pgc || exit 1
+    done && test \$(pgc-info b.pgc | wc -l) -eq 5"
+expect_ok "a piped volume streams along k as well (R1)" "
+    pgc-slice /dev/stdin < $VOL > a.pgc && cat $VOL | PGC_MAX_VOXELS=60000 pgc-slice /dev/stdin > b.pgc &&
+    cmp a.pgc b.pgc"
+for axis in coronal sagittal all; do
+    expect_exit 1 "the same volume cut across k (--axis $axis) is read whole, and refused by the cap (R1)" "
+        fails_with \"cannot read '$VOL': 240 x 240 x 32 = 1843200 voxels, more than the limit of 60000 (PGC_MAX_VOXELS)\" env PGC_MAX_VOXELS=60000 pgc-slice --axis $axis $VOL"
+done
+expect_exit 1 "a slice over the cap is refused as the volume is (R1)" "
+    fails_with \"more than the limit of 57599 (PGC_MAX_VOXELS)\" env PGC_MAX_VOXELS=57599 pgc-slice $VOL"
+# zero_gz FILE I J K: a NIfTI-1 u8 volume of zeros, gzip'd (I J K of 512 512 128: 32 MiB
+# of voxels in 32 KiB, 128 MiB as f32, which the whole reader would hold).
+zero_gz() {
+    local f=$1; shift
+    { big_nii /dev/stdout "$@" && head -c $(($1 * $2 * $3)) /dev/zero; } | gzip -1 > "$f"
+}
+expect_ok "pgc-slice of a large all-zero .nii.gz | head: its first frame at once, one slice held (R1)" "
+    zero_gz big.nii.gz 512 512 128 &&
+    test \$( (/usr/bin/time -f %M -o mem pgc-slice big.nii.gz; echo \$? > rc) | head -c 1000 | wc -c) -eq 1000 &&
+    test \$(cat rc) -eq 0 && test \$(tail -n 1 mem) -lt 60000"
+expect_exit 1 "a .nii.gz cut short in its voxel data: the frames before it, then one line naming it (R1)" "
+    cp $VOL v.nii.gz && pgc-slice v.nii.gz > full.pgc && head -c 240000 $VOL > v.nii.gz &&
+    { fails_with \"cannot read 'v.nii.gz': truncated gzip stream\" pgc-slice v.nii.gz; rc=\$?; } &&
+    pgc-slice v.nii.gz > cut.pgc 2> /dev/null; n=\$(stat -c %s cut.pgc) &&
+    test \$n -gt 1000000 && cmp -n \$n cut.pgc full.pgc && exit \$rc"
 
 # R2: boxes a frame are capped for pgc-score (PGC_SCORE_MAX_BOXES); matching them is
 # linear in memory (tests/unit/hardening.c).

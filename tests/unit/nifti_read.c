@@ -375,6 +375,149 @@ static void nan_voxels_are_refused(void)
     free(b.p);
 }
 
+/* ---- the per-slice reader */
+
+/* Reads b whole and per slice: 1 when every slice the stream gives equals that slice of
+ * the whole volume, the header fields agree, and the stream ends after dims[2]. */
+static int stream_matches_whole(blob b, const char *name)
+{
+    pgc_nifti w = {0}, v = {0};
+    pgc_nifti_stream *st = NULL;
+    pgc_err e;
+    int ok = pgc_nifti_read_mem(b.p, b.n, name, &w, &e) == PGC_OK &&
+             pgc_nifti_stream_open_mem(b.p, b.n, name, &v, &st, &e) == PGC_OK;
+    ok = ok && v.dims[0] == w.dims[0] && v.dims[1] == w.dims[1] && v.dims[2] == w.dims[2] &&
+         v.datatype == w.datatype && v.scl_slope == w.scl_slope && !strcmp(v.method, w.method) &&
+         !memcmp(v.m, w.m, sizeof v.m);
+    size_t n = w.dims[0] * w.dims[1];
+    for (size_t k = 0; ok && k < w.dims[2]; k++)
+        ok = pgc_nifti_stream_next(st, &e) == 1 && pgc_nifti_stream_index(st) == k + 1 &&
+             !memcmp(v.data, w.data + k * n, n * sizeof *v.data);
+    ok = ok && pgc_nifti_stream_next(st, &e) == 0 && pgc_nifti_stream_next(st, &e) == 0;
+    if (!ok) printf("#   %s: %s\n", name, e.msg);
+    pgc_nifti_stream_close(st);
+    pgc_nifti_free(&v);
+    pgc_nifti_free(&w);
+    return ok;
+}
+
+static void the_per_slice_reader_gives_the_whole_readers_values_slice_by_slice(void)
+{
+    int dts[] = {2, 4, 512, 8, 16, 64}, ok = 1;
+    for (int d = 0; d < 6; d++)
+        for (int be = 0; be < 2; be++)
+            for (int v2 = 0; v2 < 2; v2++)
+                for (int gz = 0; gz < 2; gz++) {
+                    spec s = base();
+                    s.dt = dts[d], s.be = be, s.v2 = v2;
+                    blob b = build(&s), g = gz ? gzip_of(b) : b;
+                    char name[64];
+                    snprintf(name, sizeof name, "dt%d-be%d-v%d-gz%d", dts[d], be, 1 + v2, gz);
+                    ok &= stream_matches_whole(g, name);
+                    if (gz) free(g.p);
+                    free(b.p);
+                }
+    EXPECT(ok);
+}
+
+static void the_per_slice_reader_applies_scl_slope_to_a_big_endian_i16_file(void)
+{
+    spec s = base();
+    s.be = 1, s.dt = 4, s.slope = 0.5, s.inter = -3;
+    s.vox_offset = 400; /* an extension to skip, too */
+    blob b = build(&s), g = gzip_of(b);
+    pgc_nifti v = {0};
+    pgc_nifti_stream *st;
+    pgc_err e;
+    EXPECT(pgc_nifti_stream_open_mem(b.p, b.n, "be.nii", &v, &st, &e) == PGC_OK);
+    EXPECT(v.big_endian && v.datatype == 4 && v.scl_slope == 0.5 && v.scl_inter == -3);
+    int bad = 0;
+    for (size_t k = 0; k < v.dims[2]; k++) {
+        EXPECT(pgc_nifti_stream_next(st, &e) == 1);
+        for (size_t j = 0; j < v.dims[1]; j++)
+            for (size_t i = 0; i < v.dims[0]; i++)
+                bad += v.data[j * v.dims[0] + i] != (float)(ijk((int)i, (int)j, (int)k) * 0.5 - 3);
+    }
+    EXPECT(bad == 0);
+    EXPECT(pgc_nifti_stream_next(st, &e) == 0);
+    pgc_nifti_stream_close(st);
+    EXPECT(stream_matches_whole(b, "be.nii") && stream_matches_whole(g, "be.nii.gz"));
+    pgc_nifti_free(&v);
+    free(b.p), free(g.p);
+}
+
+static void the_per_slice_reader_holds_the_voxel_cap_against_one_slice(void)
+{
+    spec s = base(); /* 2 x 5 x 6: 10 voxels a slice, 60 in all */
+    blob b = build(&s);
+    pgc_nifti v = {0};
+    pgc_nifti_stream *st;
+    pgc_err e;
+    setenv("PGC_MAX_VOXELS", "10", 1);
+    EXPECT(pgc_nifti_read_mem(b.p, b.n, "cap.nii", &v, &e) == PGC_EINPUT); /* whole: 60 */
+    EXPECT(pgc_nifti_stream_open_mem(b.p, b.n, "cap.nii", &v, &st, &e) == PGC_OK);
+    int slices = 0;
+    while (pgc_nifti_stream_next(st, &e) == 1) slices++;
+    EXPECT(slices == 6 && v.cap == 10); /* one slice held, never more */
+    pgc_nifti_stream_close(st);
+    setenv("PGC_MAX_VOXELS", "9", 1);
+    EXPECT(pgc_nifti_stream_open_mem(b.p, b.n, "cap.nii", &v, &st, &e) == PGC_EINPUT && st == NULL);
+    EXPECT(!strcmp(e.msg, "cannot read 'cap.nii': a slice of 2 x 5 = 10 voxels, more than the "
+                          "limit of 9 (PGC_MAX_VOXELS)"));
+    unsetenv("PGC_MAX_VOXELS");
+    pgc_nifti_free(&v);
+    free(b.p);
+}
+
+static void a_stream_cut_short_gives_its_slices_then_one_error_again_and_again(void)
+{
+    spec s = base();
+    s.dim[1] = 40, s.dim[2] = 40; /* slices of 3200 bytes, bigger than a gzip window's worth */
+    blob b = build(&s), g = gzip_of(b);
+    pgc_nifti v = {0};
+    pgc_nifti_stream *st;
+    pgc_err e;
+    /* plain, cut in the middle of slice 3 (the whole reader refuses it from the size) */
+    size_t cut = 352 + 3 * 3200 + 1000;
+    EXPECT(pgc_nifti_stream_open_mem(b.p, cut, "cut.nii", &v, &st, &e) == PGC_EINPUT);
+    EXPECT(strstr(e.msg, "'cut.nii': truncated file"));
+    /* gzip cut short: the size cannot tell, so the slices before the cut come out */
+    EXPECT(pgc_nifti_stream_open_mem(g.p, g.n / 2, "cut.gz", &v, &st, &e) == PGC_OK);
+    int slices = 0, rc;
+    while ((rc = pgc_nifti_stream_next(st, &e)) == 1) slices++;
+    EXPECT(rc == PGC_EINPUT && slices >= 1 && slices < 6);
+    EXPECT(strstr(e.msg, "cannot read 'cut.gz': truncated") != NULL);
+    pgc_err again;
+    EXPECT(pgc_nifti_stream_next(st, &again) == PGC_EINPUT && !strcmp(again.msg, e.msg));
+    pgc_nifti_stream_close(st);
+    /* a damaged CRC: found where inflate reaches the trailer, with the last slice or
+     * after it, never passed over */
+    g.p[g.n - 6] ^= 0x55;
+    EXPECT(pgc_nifti_stream_open_mem(g.p, g.n, "crc.gz", &v, &st, &e) == PGC_OK);
+    slices = 0;
+    while ((rc = pgc_nifti_stream_next(st, &e)) == 1) slices++;
+    EXPECT(slices >= 5 && rc == PGC_EINPUT && strstr(e.msg, "'crc.gz': corrupt gzip"));
+    pgc_nifti_stream_close(st);
+    pgc_nifti_free(&v);
+    free(b.p), free(g.p);
+}
+
+static void a_nan_voxel_stops_the_stream_at_its_slice_naming_the_voxel(void)
+{
+    spec s = base();
+    s.dt = 16, s.value = nan_at_3; /* voxel (1, 3, 0): index 7, in slice 0 */
+    blob b = build(&s);
+    pgc_nifti v = {0}, w = {0};
+    pgc_nifti_stream *st;
+    pgc_err e, ew;
+    EXPECT(pgc_nifti_stream_open_mem(b.p, b.n, "nan", &v, &st, &e) == PGC_OK);
+    EXPECT(pgc_nifti_stream_next(st, &e) == PGC_EINPUT);
+    EXPECT(pgc_nifti_read_mem(b.p, b.n, "nan", &w, &ew) == PGC_EINPUT && !strcmp(e.msg, ew.msg));
+    pgc_nifti_stream_close(st);
+    pgc_nifti_free(&v), pgc_nifti_free(&w);
+    free(b.p);
+}
+
 int main(void)
 {
     RUN(little_endian_nifti1_reads_voxels_in_i_fastest_order);
@@ -389,5 +532,10 @@ int main(void)
     RUN(bad_dims_offsets_and_types_are_refused_before_allocating);
     RUN(inconsistent_or_foreign_headers_are_refused);
     RUN(nan_voxels_are_refused);
+    RUN(the_per_slice_reader_gives_the_whole_readers_values_slice_by_slice);
+    RUN(the_per_slice_reader_applies_scl_slope_to_a_big_endian_i16_file);
+    RUN(the_per_slice_reader_holds_the_voxel_cap_against_one_slice);
+    RUN(a_stream_cut_short_gives_its_slices_then_one_error_again_and_again);
+    RUN(a_nan_voxel_stops_the_stream_at_its_slice_naming_the_voxel);
     return check_done();
 }

@@ -163,6 +163,28 @@ static void a_volume_with_its_segmentation_gives_an_image_then_a_truth_per_slice
     pgc_slicer_free(&s);
 }
 
+static void axial_slices_along_k_are_read_one_at_a_time_and_other_views_whole(void)
+{
+    const char *vol = write_nifti("v.nii"); /* no orientation: axial cuts across k */
+    pgc_slice_opts o = axial;
+    o.seg = vol;
+    pgc_slicer s = {.o = &o};
+    pgc_err e;
+    const pgc_record *r = NULL;
+    EXPECT(vol && pgc_slicer_open(&s, vol, &e) == PGC_OK);
+    EXPECT(s.vst && s.sst && s.vol.data == NULL); /* the header only, so far */
+    EXPECT(pgc_slicer_next(&s, &r, &e) == 1 && meta_is(r, "frame", "v:axial:0"));
+    EXPECT(s.vol.cap == 6 && s.seg.cap == 6); /* one 3 x 2 slice of each */
+    while (pgc_slicer_next(&s, &r, &e) == 1) continue;
+    EXPECT(s.vst == NULL && s.sst == NULL); /* read to the end, closed */
+    o.views = 2; /* coronal cuts across j: the volume is read whole */
+    EXPECT(pgc_slicer_open(&s, vol, &e) == PGC_OK);
+    EXPECT(s.vst == NULL && s.vol.cap == 12);
+    o.views = 7;
+    EXPECT(pgc_slicer_open(&s, vol, &e) == PGC_OK && s.vst == NULL);
+    pgc_slicer_free(&s);
+}
+
 static void a_file_that_is_neither_png_nor_nifti_is_refused_naming_it(void)
 {
     const char *txt = write_text("notes.txt", "hello world");
@@ -187,6 +209,7 @@ int main(void)
     RUN(two_files_with_one_basename_get_distinct_frame_ids);
     RUN(a_volume_with_its_segmentation_gives_an_image_then_a_truth_per_slice);
     RUN(a_file_that_is_neither_png_nor_nifti_is_refused_naming_it);
+    RUN(axial_slices_along_k_are_read_one_at_a_time_and_other_views_whole);
     const char *names[] = {"a.png", "b.png", "labels.csv", "boxes.csv", "v.nii", "notes.txt"};
     for (int i = 0; i < 6; i++) unlink(in_dir(names[i]));
     rmdir(dir);
