@@ -335,7 +335,8 @@ void pgc_cpu_direct_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
     size_t hw = (size_t)d->h * d->w, nob = up4(d->cout) / OB;
     /* Split the input channels too when there are few output-channel blocks per thread
      * (one image, few channels): about 4 jobs a thread keeps the split even. */
-    size_t want = 4 * (size_t)c->threads, ncb = nob >= want ? 1 : (want + nob - 1) / nob;
+    size_t want = c->threads > 1 ? 4 * (size_t)c->threads : 1;
+    size_t ncb = nob >= want ? 1 : (want + nob - 1) / nob;
     if (ncb > (size_t)d->cin) ncb = (size_t)d->cin;
     for (int i = 0; i < d->n; i++) {
         pad_planes(ctx, x + (size_t)i * d->cin * hw, d->cin, d->h, d->w, l, 0, xp);
