@@ -240,17 +240,27 @@ void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
 /* ---- the backend's entries: the direct 3x3 kernel where it applies ---- */
 
 /* The direct kernel saves the 9x im2col copy (and col2im's 9x scatter in the backward),
- * which costs about 1/cout (1/cin) of the GEMM's work: it matters where channels are
- * few. With many channels on both sides OpenBLAS's blocked GEMM keeps the lead, and so
- * it does for a single image (make bench, 2 threads: resnet50 batch 1 inference 9.3
- * images/s direct against 15.2 im2col; dcfpn w32 3.9 against 5.4; batch 8 and the
- * training recipe gain 45-80% from the direct kernel). */
+ * which costs about 1/cout of the GEMM's work in each of the three passes: it matters
+ * where channels are few. With many channels OpenBLAS's blocked GEMM (AVX-512 where the
+ * CPU has it) keeps the lead. Batches of two or more (make bench, 2 threads, quiet:
+ * batch 8 and the training recipe 45-80% faster): direct where one side has fewer than
+ * DIRECT_MAX_C channels. */
 #define DIRECT_MAX_C 128
+/* One image: direct where cout < DIRECT_ONE_C. nn_bench --layer CIN,COUT,SIZE (1 thread,
+ * CPU ms per call, fwd/data/filter, shared machine), direct against im2col + sgemm:
+ *   16 -> 16 at 224: 4.5/4.9/3.9 vs 9.5/11.2/12.3   32 -> 16 at 224: 10.5/9.5/7.4 vs 20/18/19
+ *   32 -> 32 at 112: 4.2/4.4/4.0 vs 5.6/6.3/5.5     64 -> 32 at 112: 7.8/7.8/6.6 vs 12/12/11
+ *   64 -> 64 at 56:  3.5/3.7/3.2 vs 3.2/3.1/3.1     128 -> 64 at 56: 7.0/7.6/6.4 vs 6.9/6.9/7.2
+ *   64 -> 128 at 28: 1.8/2.0/1.6 vs 1.4/1.5/1.4     128 -> 256 at 14: 3.7/4.6/3.1 vs 1.4/1.4/1.5
+ * A tie at 64 output channels; the direct kernel at 64 was also the one measured slower
+ * in wall time at batch 1 (resnet50 9.3 against 15.2 images/s), so 64 stays on GEMM. */
+#define DIRECT_ONE_C 64
 
 static int use_direct(const pgc_conv_desc *d)
 {
-    return pgc_cpu_direct_ok(d) && d->n > 1 &&
-           (d->cin < DIRECT_MAX_C || d->cout < DIRECT_MAX_C);
+    if (!pgc_cpu_direct_ok(d)) return 0;
+    if (d->n == 1) return d->cout < DIRECT_ONE_C;
+    return d->cin < DIRECT_MAX_C || d->cout < DIRECT_MAX_C;
 }
 
 size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)

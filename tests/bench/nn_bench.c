@@ -8,9 +8,17 @@
  *   --steps N     exactly N timed steps (after the warm-up step) instead of --seconds:
  *                 fixed work, for instruction counts (valgrind --tool=callgrind)
  *   --no-peak     skip the FMA peak loop (%peak then reads "-")
+ *   nn_bench --layer CIN,COUT,SIZE [--batch B --threads T --steps N --impl I --pass P]
+ *                 one 3x3 stride-1 pad-1 convolution instead of a network: CPU ms per
+ *                 call of each pass (fwd, data, filter) of each implementation (im2col:
+ *                 im2col + sgemm, direct: lib/nn/cpu_direct.c, conv: the backend's
+ *                 choice), N calls each (default 10) after one warm-up call. --impl and
+ *                 --pass run one of them, for instruction counts: perf stat -e
+ *                 instructions:u at two --steps, the difference over the extra calls.
  * Each row runs in a child process, so that its peak resident memory (the child's
  * ru_maxrss, the last column) is its own, not the high-water mark of the rows before.
  */
+#include "../../lib/nn/cpu.h"
 #include "../../lib/nn/net.h"
 #include "../../lib/nn/rng.h"
 
@@ -173,6 +181,60 @@ static int run(const char *arch, int width, int size, int batch, int mode, int t
     return 0;
 }
 
+/* ---- one convolution layer ---- */
+
+static const char *const IMPLS[] = {"im2col", "direct", "conv"};
+static const char *const PASSES[] = {"fwd", "data", "filter"};
+typedef void (*conv_fn)(void *, const pgc_conv_desc *, const float *, const float *, float *);
+
+static int run_layer(int cin, int cout, int size, int batch, int threads, long nsteps,
+                     int impl, int pass)
+{
+    pgc_conv_desc d = {batch, cin, size, size, cout, size, size, 3, 1, 1};
+    static const conv_fn fns[3][3] = {
+        {pgc_cpu_im2col_forward, pgc_cpu_im2col_backward_data, pgc_cpu_im2col_backward_filter},
+        {pgc_cpu_direct_forward, pgc_cpu_direct_backward_data, pgc_cpu_direct_backward_filter},
+        {pgc_cpu_conv_forward, pgc_cpu_conv_backward_data, pgc_cpu_conv_backward_filter}};
+    size_t nx = (size_t)batch * cin * size * size, ny = (size_t)batch * cout * size * size;
+    size_t nw = (size_t)cout * cin * 9;
+    size_t wa = pgc_cpu_im2col_workspace(&d), wb = pgc_cpu_direct_workspace(&d);
+    float *x = malloc(nx * 4), *dx = malloc(nx * 4), *y = malloc(ny * 4), *w = malloc(nw * 4),
+          *dw = malloc(nw * 4);
+    const pgc_nn_backend *be = pgc_nn_backend_cpu();
+    void *c = x && dx && y && w && dw ? be->create((wa > wb ? wa : wb) * 4, threads) : NULL;
+    if (!c) {
+        fprintf(stderr, "nn_bench: out of memory\n");
+        return 1;
+    }
+    pgc_rng r;
+    pgc_rng_seed(&r, 5);
+    for (size_t i = 0; i < nx; i++) x[i] = (float)pgc_rng_normal(&r), dx[i] = 0;
+    for (size_t i = 0; i < ny; i++) y[i] = (float)pgc_rng_normal(&r);
+    for (size_t i = 0; i < nw; i++) w[i] = (float)pgc_rng_normal(&r) * 0.1f, dw[i] = 0;
+    printf("layer %d -> %d at %dx%d, batch %d, %d threads (CPU ms per call):", cin, cout, size,
+           size, batch, threads);
+    for (int m = 0; m < 3; m++) {
+        if (impl >= 0 && m != impl) continue;
+        if (m == 1 && !pgc_cpu_direct_ok(&d)) continue;
+        for (int p = 0; p < 3; p++) {
+            if (pass >= 0 && p != pass) continue;
+            double c0 = 0;
+            for (long it = 0; it <= nsteps; it++) {
+                if (it == 1) c0 = cpu_now();
+                if (p == 0) fns[m][p](c, &d, x, w, y);
+                else if (p == 1) fns[m][p](c, &d, y, w, dx);
+                else fns[m][p](c, &d, x, y, dw);
+            }
+            printf(" %s %s %.3f", IMPLS[m], PASSES[p],
+                   nsteps ? 1e3 * (cpu_now() - c0) / nsteps : 0.0);
+        }
+    }
+    printf("\n");
+    be->destroy(c);
+    free(x), free(dx), free(y), free(w), free(dw);
+    return 0;
+}
+
 /* run() in a child process: the child's ru_maxrss is this row's peak resident memory.
  * Without fork (it failed), in this process, with its high-water mark so far. */
 static int run_row(const char *arch, int width, int size, int batch, int mode, int threads,
@@ -231,16 +293,26 @@ int main(int argc, char **argv)
     double secs = 2;
     long nsteps = 0;
     int no_peak = 0;
+    int layer[3] = {0, 0, 0}, impl = -1, pass = -1, batch_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--arch")) arch = v, i++;
         else if (!strcmp(a, "--width")) width = atoi(v), i++;
         else if (!strcmp(a, "--size")) size = atoi(v), i++;
-        else if (!strcmp(a, "--batch")) batch = atoi(v), i++;
+        else if (!strcmp(a, "--batch")) batch = atoi(v), batch_set = 1, i++;
         else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
         else if (!strcmp(a, "--seconds")) secs = atof(v), i++;
         else if (!strcmp(a, "--steps")) nsteps = atol(v), i++;
         else if (!strcmp(a, "--no-peak")) no_peak = 1;
+        else if (!strcmp(a, "--layer"))
+            sscanf(v, "%d,%d,%d", &layer[0], &layer[1], &layer[2]), i++;
+        else if (!strcmp(a, "--impl") || !strcmp(a, "--pass")) {
+            const char *const *names = a[2] == 'i' ? IMPLS : PASSES;
+            int *dst = a[2] == 'i' ? &impl : &pass;
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(v, names[k])) *dst = k;
+            i++;
+        }
         else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--profile-cpu")) profile = 2;
         else if (!strcmp(a, "--mode")) {
@@ -250,10 +322,14 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: nn_bench [--arch A --width W --size S --batch B "
                             "--mode infer|cam|train --threads T --seconds X --steps N --no-peak "
-                            "--profile]\n");
+                            "--profile] | --layer CIN,COUT,SIZE [--impl im2col|direct|conv "
+                            "--pass fwd|data|filter]\n");
             return 2;
         }
     }
+    if (layer[0] > 0 && layer[1] > 0 && layer[2] > 0)
+        return run_layer(layer[0], layer[1], layer[2], batch_set ? batch : 1,
+                         threads, nsteps ? nsteps : 10, impl, pass);
     int lanes = 0;
     double core = 0;
     if (!no_peak) {

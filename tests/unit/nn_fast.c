@@ -65,10 +65,53 @@ static void direct_3x3_conv_matches_im2col_gemm_forward_and_backward(void)
     direct_case(2, 16, 8, 8, 32, 2);
     direct_case(1, 3, 1, 1, 2, 1);     /* a single pixel: every tap but the centre pads */
     direct_case(1, 6, 40, 37, 5, 2);   /* several tiles and chunks per plane */
+    /* one image split across threads (the backend takes the direct kernel at batch 1):
+     * more threads than output-channel blocks, odd sizes, both sides few and many */
+    direct_case(1, 9, 23, 31, 6, 3);
+    direct_case(1, 16, 30, 30, 16, 2);
+    direct_case(1, 3, 5, 4, 7, 8);
+    direct_case(1, 130, 9, 11, 20, 2);
+}
+
+/* The direct kernel's split across threads decides who computes what, never the order
+ * of a sum: 1, 2, 3 threads give the same bits (the rule "same seed and thread count,
+ * same model" holds with room to spare). */
+static void direct_bits(int n, int cin, int h, int w, int cout, int threads, float *out)
+{
+    pgc_conv_desc d = {n, cin, h, w, cout, h, w, 3, 1, 1};
+    const pgc_nn_backend *be = pgc_nn_backend_cpu();
+    size_t nx = (size_t)n * cin * h * w, ny = (size_t)n * cout * h * w, nw = (size_t)cout * cin * 9;
+    float *x = malloc(nx * 4), *wt = malloc(nw * 4), *dy = malloc(ny * 4);
+    fill_normal(x, nx, 21, 1), fill_normal(wt, nw, 22, 0.3), fill_normal(dy, ny, 23, 1);
+    float *y = out, *dx = out + ny, *dw = out + ny + nx;
+    memset(dx, 0, nx * 4), memset(dw, 0, nw * 4);
+    void *c = be->create(pgc_cpu_direct_workspace(&d) * 4, threads);
+    pgc_cpu_direct_forward(c, &d, x, wt, y);
+    pgc_cpu_direct_backward_data(c, &d, dy, wt, dx);
+    pgc_cpu_direct_backward_filter(c, &d, x, dy, dw);
+    be->destroy(c);
+    free(x), free(wt), free(dy);
+}
+
+static void direct_3x3_conv_gives_the_same_bits_on_any_thread_count(void)
+{
+    static const int shapes[][5] = {{1, 6, 40, 37, 5}, {1, 16, 17, 19, 12}, {2, 5, 9, 8, 9}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int *s = shapes[k];
+        size_t len = (size_t)s[0] * (s[1] + s[4]) * s[2] * s[3] + (size_t)s[1] * s[4] * 9;
+        float *a = malloc(len * 4), *b = malloc(len * 4);
+        direct_bits(s[0], s[1], s[2], s[3], s[4], 1, a);
+        for (int t = 2; t <= 3; t++) {
+            direct_bits(s[0], s[1], s[2], s[3], s[4], t, b);
+            EXPECT(memcmp(a, b, len * 4) == 0);
+        }
+        free(a), free(b);
+    }
 }
 
 int main(void)
 {
     RUN(direct_3x3_conv_matches_im2col_gemm_forward_and_backward);
+    RUN(direct_3x3_conv_gives_the_same_bits_on_any_thread_count);
     return check_done();
 }
