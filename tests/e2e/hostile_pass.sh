@@ -73,3 +73,15 @@ expect_exit 2 "pgc-train refuses --log naming an existing -o by another path (H6
     echo old > m.model && ln -s m.model l.tsv &&
     fails_with \"-o 'm.model' and --log 'l.tsv' name one file\" pgc-train train.pgc --width 2 --threads 1 --iters 1 -o m.model --log l.tsv --force &&
     grep -qx old m.model"
+
+# H7: pgc-infer checked --scales only when the first image built the net: after a
+# warning and input read, and never for a stream without images (exit 0).
+MODEL=$EX/model/dcfpn.model
+for sc in 0 6 1,,2 all,1; do
+    expect_exit 2 "pgc-infer refuses --scales $sc before it reads any input (H7)" "
+        $MKS 'frame: a;name: pgcam|f32|4x4' > s.pgc &&
+        fails_with \"--scales wants 'all' or numbers in 1..5 separated by commas, not '$sc'\" pgc-infer -m $MODEL --scales $sc < s.pgc"
+done
+expect_ok "pgc-infer --scales 1,5 emits those scales only (H7)" "
+    $MKS 'frame: a;name: image|f32|32x32|0,1' | pgc-infer -m $MODEL --threads 1 --scales 1,5 2> /dev/null | pgc-info > i.txt &&
+    grep -q ' feat.s1 ' i.txt && grep -q ' grad.s5 ' i.txt && ! grep -q ' feat.s2 ' i.txt"
