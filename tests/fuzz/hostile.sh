@@ -38,7 +38,7 @@ ncase=0 nflag=0
 # case 'command line': one run in a fresh directory holding S (the corpus) and the
 # user's files keep.* and out/keep.png.
 case_() {
-    local cmd=$1 d=$W/c$((++ncase))
+    local cmd=$1 d=$W/c$((++ncase)) f
     mkdir -p "$d/out" && ln -s "$S" "$d/S"
     for f in keep.png keep.model keep.tsv keep.nii.gz out/keep.png; do echo KEEP > "$d/$f"; done
     (cd "$d" && timeout -k 5 ${CASE_TIMEOUT:-60} bash -c "$cmd" > "$d/stdout.txt" 2> "$d/stderr.txt")
