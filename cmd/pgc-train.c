@@ -344,6 +344,11 @@ int main(int argc, char **argv)
         cli_fail("'%s' exists; use --force to replace it", o.ckpt);
     if (!o.force && o.log && !o.resume && stat(o.log, &st) == 0 && S_ISREG(st.st_mode))
         cli_fail("'%s' exists; use --force to replace it", o.log);
+    /* the model and the checkpoint are written after training: a path that cannot be
+     * written fails now, not after the run */
+    pgc_err pe;
+    if (pgc_atomic_probe(o.out, &pe) || (o.ckpt && pgc_atomic_probe(o.ckpt, &pe)))
+        cli_die(PGC_EINPUT, &pe);
     const pgc_nn_backend *be = cli_backend(o.device);
 
     pgc_err e;

@@ -85,3 +85,11 @@ done
 expect_ok "pgc-infer --scales 1,5 emits those scales only (H7)" "
     $MKS 'frame: a;name: image|f32|32x32|0,1' | pgc-infer -m $MODEL --threads 1 --scales 1,5 2> /dev/null | pgc-info > i.txt &&
     grep -q ' feat.s1 ' i.txt && grep -q ' grad.s5 ' i.txt && ! grep -q ' feat.s2 ' i.txt"
+
+# H8: pgc-train wrote -o and --checkpoint only after training: a missing directory or a
+# directory in the file's place failed the run at its end.
+for bad in "-o nodir/m.model" "-o adir --force" "-o m8.model --checkpoint nodir/ck"; do
+    expect_exit 1 "pgc-train refuses $bad before it trains (H8)" "
+        mkdir -p adir && fails_with \"cannot write '[a-z]*/*[a-z.]*': \\(No such file\\|Is a directory\\)\" \
+            pgc-train train.pgc --width 2 --batch 4 --threads 1 --iters 1 $bad"
+done
