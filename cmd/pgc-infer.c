@@ -206,7 +206,6 @@ static void ensure_net(infer *s)
             cli_die(PGC_EINPUT, &e);
         pgc_model_info_free(&mi);
         if (s->net->nclass != s->K) cli_fail("cannot read model '%s': it changed while running", s->o.model);
-        parse_scales(s->o.scales, s->net->nscales, s->want);
     } else if (pgc_net_resize(s->net, s->o.batch, s->h, s->w, &e)) {
         cli_die(PGC_EINPUT, &e);
     }
@@ -338,6 +337,7 @@ int main(int argc, char **argv)
         if (pgc_model_peek(s.o.model, &s.mi, &e)) cli_die(PGC_EINPUT, &e);
         s.K = s.mi.nclass;
         s.target = parse_target(s.o.cls, &s.mi);
+        parse_scales(s.o.scales, pgc_arch_scales(s.mi.arch), s.want); /* as --class: before input */
         s.prep = prep_of(&s.mi);
     }
     int B = s.o.batch;

@@ -304,11 +304,37 @@ static int same_file(const char *a, const char *b)
     return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Whether two paths would name one file once written: the same file now, or the same
+ * name in the same directory (./m.model and m.model before either exists). */
+static int same_target(const char *a, const char *b)
+{
+    if (!strcmp(a, b) || same_file(a, b)) return 1;
+    const char *ba = strrchr(a, '/'), *bb = strrchr(b, '/');
+    ba = ba ? ba + 1 : a, bb = bb ? bb + 1 : b;
+    if (strcmp(ba, bb)) return 0;
+    char da[4096], db[4096];
+    snprintf(da, sizeof da, "%.*s", ba == a ? 1 : (int)(ba - a), ba == a ? "." : a);
+    snprintf(db, sizeof db, "%.*s", bb == b ? 1 : (int)(bb - b), bb == b ? "." : b);
+    return same_file(da, db);
+}
+
+/* Two of the files written (-o, --checkpoint, --log) that name one file would clobber
+ * each other, or fail only when the training is done: refused before it starts. */
+static void distinct_outputs(const opts *o)
+{
+    const char *out[3] = {o->out, o->ckpt, o->log}, *opt[3] = {"-o", "--checkpoint", "--log"};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (out[i] && out[j] && same_target(out[i], out[j]))
+                cli_usage("%s '%s' and %s '%s' name one file", opt[i], out[i], opt[j], out[j]);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
     opts o;
     parse(argc, argv, &o);
+    distinct_outputs(&o);
     struct stat st;
     if (!o.force && stat(o.out, &st) == 0)
         cli_fail("'%s' exists; use --force to replace it", o.out);
@@ -318,6 +344,11 @@ int main(int argc, char **argv)
         cli_fail("'%s' exists; use --force to replace it", o.ckpt);
     if (!o.force && o.log && !o.resume && stat(o.log, &st) == 0 && S_ISREG(st.st_mode))
         cli_fail("'%s' exists; use --force to replace it", o.log);
+    /* the model and the checkpoint are written after training: a path that cannot be
+     * written fails now, not after the run */
+    pgc_err pe;
+    if (pgc_atomic_probe(o.out, &pe) || (o.ckpt && pgc_atomic_probe(o.ckpt, &pe)))
+        cli_die(PGC_EINPUT, &pe);
     const pgc_nn_backend *be = cli_backend(o.device);
 
     pgc_err e;

@@ -118,6 +118,7 @@ typedef struct {
     int open;
     long volumes;
     char name[1200], nii[4200], plot[4200];
+    pgc_names written; /* the files of this run: two volumes never share one */
 } state;
 
 /* <name>.<axis>, with characters other than A-Z a-z 0-9 . _ - as '_'. */
@@ -141,10 +142,16 @@ static void begin(state *s, const char *source, const char *axis)
     s->volumes++;
     volume_name(source, axis, NULL, s->name, sizeof s->name);
     s->nii[0] = s->plot[0] = 0;
+    /* Two sources of one file name (a/t1.nii.gz, b/t1.nii.gz) make one output name:
+     * refused, --force or not, as pgc-render's frames are, before it looks like a file
+     * of the user's. */
+    char id[1200];
+    snprintf(id, sizeof id, "%s %s", source, axis);
     if (c->dir) {
         char file[1300];
         volume_name(source, axis, c->vo.map, file, sizeof file);
         snprintf(s->nii, sizeof s->nii, "%s/%s.nii.gz", c->dir, file);
+        if ((rc = pgc_names_claim(&s->written, s->nii, id, &e))) cli_die(rc, &e);
         if (!c->force && pgc_path_exists(s->nii))
             cli_fail("'%s' exists; use --force to replace it", s->nii);
     }
@@ -155,6 +162,7 @@ static void begin(state *s, const char *source, const char *axis)
                      source, c->plot);
         if (p) snprintf(s->plot, sizeof s->plot, "%.*s%s%s", (int)(p - c->plot), c->plot, s->name, p + 2);
         else snprintf(s->plot, sizeof s->plot, "%s", c->plot);
+        if ((rc = pgc_names_claim(&s->written, s->plot, id, &e))) cli_die(rc, &e);
         if (!c->force && pgc_path_exists(s->plot))
             cli_fail("'%s' exists; use --force to replace it", s->plot);
     }
@@ -228,6 +236,7 @@ int main(int argc, char **argv)
     finish(&run.s);
     pgc_reader_free(rd);
     pgc_volume_free(&run.s.v);
+    pgc_names_free(&run.s.written);
     for (size_t i = 0; i < run.seen.n; i++) free(run.seen.key[i]);
     free(run.seen.key);
     return CLI_OK;

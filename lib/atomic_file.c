@@ -86,6 +86,17 @@ fail:
     return rc;
 }
 
+int pgc_atomic_probe(const char *path, pgc_err *e)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(EISDIR));
+    pgc_atomic_file a;
+    int rc = pgc_atomic_open(&a, path, 1, e);
+    if (rc == PGC_OK) pgc_atomic_abort(&a);
+    return rc;
+}
+
 void pgc_atomic_abort(pgc_atomic_file *a)
 {
     if (a->fd >= 0) close(a->fd);

@@ -23,6 +23,10 @@ int pgc_atomic_open(pgc_atomic_file *a, const char *path, int replace, pgc_err *
 int pgc_atomic_commit(pgc_atomic_file *a, pgc_err *e);
 /* Removes the temporary file and frees a (safe on a zeroed or committed a). */
 void pgc_atomic_abort(pgc_atomic_file *a);
+/* Whether path could be written now (its directory takes a temporary file, path is not
+ * a directory), leaving nothing behind: for a command that writes only at the end of a
+ * long run, so that it fails before the run instead. */
+int pgc_atomic_probe(const char *path, pgc_err *e);
 /* True when path exists (any kind of file). */
 int pgc_path_exists(const char *path);
 

@@ -106,7 +106,9 @@ static int import_meta(const char *file, pgc_record *r, const char **names, char
     else snprintf(meta_path, sizeof meta_path, "%s.meta", file);
     size_t len = 0;
     char *text;
-    int rc = read_all(meta_path, PGC_MAX_META, &text, &len, e);
+    /* A record's metadata may be 1 MiB: room too for the '# dims:' line --export puts
+     * first ("# dims:" and 4 names of 8, 44 bytes), so that every export reads back. */
+    int rc = read_all(meta_path, PGC_MAX_META + 64, &text, &len, e);
     if (rc) return rc;
     pgc_meta_clear(r);
     char stem[1024], name[256] = "";
@@ -163,7 +165,8 @@ static int read_npy(int fd, const char *file, pgc_record *r, pgc_err *e)
     char namebuf[4][16];
     if (pgc_record_shape(r, info.dtype, info.rank, info.dims, NULL, e)) return PGC_EINPUT;
     if ((rc = import_meta(file, r, names, namebuf, e))) return rc;
-    if (pgc_record_shape(r, info.dtype, info.rank, info.dims, names, e)) return PGC_EINPUT;
+    if (pgc_record_shape(r, info.dtype, info.rank, info.dims, names, e))
+        return pgc_errf(e, PGC_EINPUT, "cannot read '%s': %s", file, e->msg);
     unsigned char *p = r->data;
     uint64_t left = info.data_bytes, off = info.data_offset;
     while (left > 0) {

@@ -109,9 +109,15 @@ int pgc_record_shape(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
     uint64_t nbytes = 0;
     int rc = check_shape(t, rank, dims, &nbytes, e);
     if (rc) return rc;
-    for (int i = 0; i < rank; i++)
-        if (names && names[i] && strlen(names[i]) > 8)
+    for (int i = 0; i < rank && names; i++) {
+        if (names[i] && strlen(names[i]) > 8)
             return pgc_errf(e, PGC_EINPUT, "dimension name '%s' is longer than 8", names[i]);
+        /* the reader's rule (printable ASCII), so that no record is made that none reads */
+        for (const char *c = names[i]; c && *c; c++)
+            if (*c < 0x21 || *c > 0x7e)
+                return pgc_errf(e, PGC_EINPUT, "dimension name '%s' is not printable ASCII",
+                                names[i]);
+    }
     size_t need = pad64(nbytes ? nbytes : 1);
     if (need > r->data_cap) {
         void *p = NULL;

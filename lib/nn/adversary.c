@@ -3,6 +3,7 @@
 #include "rng.h"
 
 #include "../atomic_file.h"
+#include "../model.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,12 +187,22 @@ int pgc_adversary_load(pgc_adversary *a, const char *path, pgc_err *e)
         rc = pgc_errf(e, PGC_EINPUT, "'%s': not an adversarial head's state", path);
     else if (hd[0] != a->f || hd[1] != a->hid || hd[2] != a->ndomain || hd[3] < 0)
         rc = pgc_errf(e, PGC_EINPUT, "'%s': an adversarial head of another shape", path);
+    else if ((uint64_t)hd[3] > PGC_MODEL_MAX_STEP) /* the model's rule: step + 1 stays exact */
+        rc = pgc_errf(e, PGC_EINPUT, "'%s': step count %lld is beyond %llu", path,
+                      (long long)hd[3], (unsigned long long)PGC_MODEL_MAX_STEP);
     else if (fread(a->p, sizeof(float), a->np, f) != a->np ||
              fread(a->m, sizeof(float), a->np, f) != a->np ||
              fread(a->v, sizeof(float), a->np, f) != a->np || fgetc(f) != EOF)
         rc = pgc_errf(e, PGC_EINPUT, "'%s': truncated or too long", path);
     else
         a->step = hd[3];
+    /* NaN weights or a negative second moment would only show later, as a loss that
+     * blames --adversarial-weight instead of this file. */
+    for (size_t i = 0; rc == PGC_OK && i < a->np; i++)
+        if (!isfinite(a->p[i]) || !isfinite(a->m[i]) || !(a->v[i] >= 0) || !isfinite(a->v[i]))
+            rc = pgc_errf(e, PGC_EINPUT, "'%s': value %zu of the head's state is %g, not a finite "
+                          "number (corrupt file)", path, i,
+                          !isfinite(a->p[i]) ? a->p[i] : !isfinite(a->m[i]) ? a->m[i] : a->v[i]);
     fclose(f);
     return rc;
 }

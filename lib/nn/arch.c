@@ -16,6 +16,10 @@ int pgc_arch_known(const char *arch)
 
 const char *pgc_arch_list(void) { return "dcfpn, fpn, multigap, multigap-dc, resnet50"; }
 
+/* What build_fpn and build_resnet50 set as nscales, known before a net is built, so
+ * that a command can check a scale list against a model before it reads any input. */
+int pgc_arch_scales(const char *arch) { return !strcmp(arch, "resnet50") ? 1 : 5; }
+
 /* n = "<p>.<s>" */
 static void join(char n[PGC_NAME_MAX], const char *p, const char *s)
 {

@@ -94,6 +94,7 @@ double pgc_net_macs_cam_backward(const pgc_net *net);
  * dcfpn with X(p) materialised (upsampled copies, one 31w BN), for checking the fold. */
 int pgc_arch_known(const char *arch);
 const char *pgc_arch_list(void);
+int pgc_arch_scales(const char *arch); /* the pyramid scales of a known architecture */
 
 /* The input sizes every architecture takes: pgc_input_size_ok above, the one statement
  * of the rule, for the net, the model file, the training set and pgc-infer. */

@@ -298,6 +298,29 @@ static void a_volume_past_the_voxel_cap_is_refused_naming_the_file_and_cap(void)
     pgc_nifti_free(&v);
 }
 
+/* H1 (hostile pass): lib/ wraps a message in context as pgc_errf(e, .., "cannot read
+ * '%s': %s", path, e->msg); that must read whole, not garbled by formatting onto itself. */
+static void an_error_may_quote_the_message_it_replaces(void)
+{
+    pgc_err e;
+    pgc_errf(&e, PGC_EINPUT, "matrix is singular");
+    EXPECT(pgc_errf(&e, PGC_EINPUT, "cannot read '%s': %s", "v.nii", e.msg) == PGC_EINPUT);
+    EXPECT(!strcmp(e.msg, "cannot read 'v.nii': matrix is singular"));
+}
+
+/* H2: the writer names only what every reader takes, dimension names too. */
+static void a_dimension_name_no_reader_would_take_is_refused_when_set(void)
+{
+    pgc_record r = {0};
+    pgc_err e;
+    const char *tab[] = {"y\tx", "x"}, *utf8[] = {"\xc3\xa9", "x"}, *ok[] = {"box", "coord"};
+    EXPECT(pgc_record_shape(&r, PGC_DT_U8, 2, (uint64_t[]){1, 1}, tab, &e) == PGC_EINPUT &&
+           strstr(e.msg, "not printable ASCII"));
+    EXPECT(pgc_record_shape(&r, PGC_DT_U8, 2, (uint64_t[]){1, 1}, utf8, &e) == PGC_EINPUT);
+    EXPECT(pgc_record_shape(&r, PGC_DT_U8, 2, (uint64_t[]){1, 1}, ok, &e) == PGC_OK);
+    pgc_record_free(&r);
+}
+
 int main(void)
 {
     RUN(a_nan_probability_makes_the_loss_nan_not_a_large_number);
@@ -311,5 +334,7 @@ int main(void)
     RUN(a_frame_of_more_boxes_than_the_cap_is_refused_naming_the_cap);
     RUN(prep_frame_work_returns_its_errors_instead_of_exiting);
     RUN(a_volume_past_the_voxel_cap_is_refused_naming_the_file_and_cap);
+    RUN(an_error_may_quote_the_message_it_replaces);
+    RUN(a_dimension_name_no_reader_would_take_is_refused_when_set);
     return check_done();
 }
