@@ -51,12 +51,15 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+static void flush_on_error(void);
+
 void cli_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsay(fmt, ap);
     va_end(ap);
+    flush_on_error();
     exit(CLI_EINPUT);
 }
 
@@ -75,6 +78,7 @@ void cli_die(int code, const pgc_err *e)
 {
     if (code == PGC_EPIPE) exit(CLI_OK);
     cli_warn("%s", e->msg); /* one line, as every message (a file name may hold a newline) */
+    flush_on_error();
     exit(CLI_EINPUT);
 }
 
@@ -228,6 +232,15 @@ void cli_stdout_check(void)
  * would have to keep them static). Never read. */
 static pgc_writer *open_writer;
 static pgc_reader *open_reader;
+
+/* On an error exit the records written so far still reach standard output, without
+ * the end-of-stream record (so that every reader calls the stream truncated): the
+ * frames before a bad input of a long run are kept, as pgc-slice promises. */
+static void flush_on_error(void)
+{
+    pgc_err e;
+    if (open_writer) pgc_writer_flush(open_writer, &e); /* failing already: no second word */
+}
 
 pgc_reader *cli_reader(const char *path)
 {

@@ -12,6 +12,13 @@ expect_exit 2 'no input is a usage error' 'pgc-slice'
 expect_exit 2 'an unknown option is a usage error' 'pgc-slice --bogus a.png'
 expect_exit 2 'an option without its value is a usage error' 'pgc-slice a.png --labels'
 
+expect_ok 'a bad input part way leaves the frames before it written, and the stream unended' '
+    $MK grey8 8 8 a.png >/dev/null && echo junk > b.png && pgc-slice a.png > one.pgc &&
+    { pgc-slice a.png b.png > two.pgc 2>err; test $? -eq 1; } && test "$(wc -l < err)" -eq 1 &&
+    grep -q "b.png" err && test -s two.pgc && test $(stat -c %s two.pgc) -lt $(stat -c %s one.pgc) &&
+    cmp -n $(stat -c %s two.pgc) one.pgc two.pgc &&
+    ! pgc-info two.pgc > info 2>ierr && grep -q "^a image" info && grep -q "truncated" ierr'
+
 expect_ok 'every colour type becomes one grey image with the metadata of a png slice' '
     for k in grey8 grey16 rgb rgba palette; do $MK $k 6 4 $k.png > $k.mean || exit 1; done &&
     pgc-slice grey8.png grey16.png rgb.png rgba.png palette.png > s.pgc &&
