@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/render.h"
+#include "../lib/atomic_file.h"
 #include "common/cli.h"
 
 static const char head[] =
@@ -55,19 +56,23 @@ static void write_png(const cmdline *c, const pgc_canvas *cv, const char *frame,
     pgc_err ne;
     int nrc = pgc_names_claim(written, path, frame, &ne);
     if (nrc) cli_die(nrc, &ne);
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (c->force ? O_TRUNC : O_EXCL), 0644);
-    if (fd < 0 && errno == EEXIST)
-        cli_fail("will not replace '%s' (frame '%s'); use --force", path, frame);
-    if (fd < 0) cli_fail("cannot write '%s': %s", path, strerror(errno));
-    FILE *fp = fdopen(fd, "wb");
-    if (!fp) cli_fail("cannot write '%s': %s", path, strerror(errno));
+    pgc_atomic_file af; /* whole or not at all: a failed write keeps the old picture */
     pgc_err e;
+    if (pgc_atomic_open(&af, path, c->force, &e)) cli_fail("frame '%s': %s", frame, e.msg);
+    af.sync = 0; /* a picture per frame: see atomic_file.h */
+    FILE *fp = fdopen(af.fd, "wb");
+    if (!fp) {
+        pgc_atomic_abort(&af);
+        cli_fail("cannot write '%s': %s", path, strerror(errno));
+    }
+    af.fd = -1; /* fp owns it now */
     int rc = pgc_render_png(cv, fp, path, &e);
     if (fclose(fp) && !rc) rc = pgc_errf(&e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
     if (rc) {
-        unlink(path); // no half-written picture left behind
+        pgc_atomic_abort(&af);
         cli_die(rc, &e);
     }
+    if ((rc = pgc_atomic_commit(&af, &e))) cli_die(rc, &e);
 }
 
 /* What the loop carries from frame to frame: the canvas, and the names written so far. */

@@ -24,7 +24,7 @@ static void release(pgc_atomic_file *a)
 
 int pgc_atomic_open(pgc_atomic_file *a, const char *path, int replace, pgc_err *e)
 {
-    *a = (pgc_atomic_file){.fd = -1, .replace = replace};
+    *a = (pgc_atomic_file){.fd = -1, .replace = replace, .sync = 1};
     if (!replace && pgc_path_exists(path))
         return pgc_errf(e, PGC_EINPUT, "'%s' exists; use --force to replace it", path);
     size_t len = strlen(path);
@@ -49,7 +49,7 @@ int pgc_atomic_commit(pgc_atomic_file *a, pgc_err *e)
     int rc = PGC_OK;
     if (a->fd >= 0) {
         fchmod(a->fd, 0644);
-        if (fsync(a->fd) || close(a->fd)) {
+        if ((a->sync && fsync(a->fd)) || close(a->fd)) {
             rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", a->path, strerror(errno));
             a->fd = -1;
             goto fail;
@@ -72,7 +72,7 @@ int pgc_atomic_commit(pgc_atomic_file *a, pgc_err *e)
         }
         unlink(a->tmp);
     }
-    char *dir = strdup(a->path);
+    char *dir = a->sync ? strdup(a->path) : NULL;
     if (dir) {
         int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) fsync(dfd), close(dfd); /* the rename itself survives a crash */

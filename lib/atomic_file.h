@@ -12,6 +12,9 @@ typedef struct {
     char *path, *tmp; /* owned copies */
     int fd;           /* open on tmp until commit or abort */
     int replace;
+    int sync;         /* 1 after open: commit puts the file and its name on disk first;
+                       * outputs written by the thousand (a PNG or .npy per frame) clear
+                       * it: they still appear whole or not at all, a crash may lose them */
 } pgc_atomic_file;
 
 /* Creates "<path>.tmpXXXXXX". PGC_EINPUT when path exists and !replace ("'<path>'

@@ -8,41 +8,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "npy.h"
 
-/* Creates path (refusing to replace a file unless force) and writes the n bytes of
- * each part. Removes what it wrote on failure. */
+/* Writes the n bytes of each part to path, whole or not at all (lib/atomic_file.h),
+ * refusing to replace a file unless force. */
 static int write_file(const char *path, int force, const void *a, size_t na, const void *b,
                       size_t nb, pgc_err *e)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
-    if (fd < 0) {
-        if (errno == EEXIST) return pgc_errf(e, PGC_EINPUT, "will not overwrite '%s' (use --force)", path);
-        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
-    }
+    pgc_atomic_file af;
+    if (pgc_atomic_open(&af, path, force, e)) return PGC_EINPUT;
+    af.sync = 0; /* a file per record: see atomic_file.h */
     const void *parts[2] = {a, b};
     size_t sizes[2] = {na, nb};
     for (int i = 0; i < 2; i++) {
         const char *p = parts[i];
         size_t left = sizes[i];
         while (left > 0) {
-            ssize_t k = write(fd, p, left > (1u << 30) ? (1u << 30) : left);
+            ssize_t k = write(af.fd, p, left > (1u << 30) ? (1u << 30) : left);
             if (k < 0 && errno == EINTR) continue;
             if (k <= 0) {
-                int err = errno;
-                close(fd);
-                unlink(path);
-                return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(err));
+                int rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
+                pgc_atomic_abort(&af);
+                return rc;
             }
             p += k, left -= (size_t)k;
         }
     }
-    if (close(fd) != 0) {
-        int err = errno;
-        unlink(path);
-        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(err));
-    }
-    return PGC_OK;
+    return pgc_atomic_commit(&af, e);
 }
 
 int pgc_npy_export_record(pgc_npy_export *x, const pgc_record *r, unsigned long n, pgc_err *e)

@@ -63,6 +63,11 @@ expect_ok 'unless --force' '
     $MK grey8 2 2 a.png >/dev/null && pgc-slice a.png > s.pgc &&
     pgc-npy --export fo < s.pgc && pgc-npy --export fo --force s.pgc'
 
+expect_ok '--force replaces a file by a new one: a symlink in the way is replaced, its target kept' '
+    $MK grey8 2 2 a.png >/dev/null && pgc-slice a.png > s.pgc && mkdir sl && echo keep > kept.txt &&
+    ln -s ../kept.txt sl/a.image.npy && pgc-npy --export sl --force s.pgc &&
+    test ! -L sl/a.image.npy && grep -qx keep kept.txt && test -z "$(ls sl | grep tmp)"'
+
 expect_ok 'import without .meta takes frame and name from the file name' '
     python3 -c "
 import struct

@@ -20,6 +20,10 @@ expect_ok '--pass copies the stream through unchanged' '
 
 expect_exit 1 'existing files are not replaced' 'pgc-render -o out <boxed.pgc'
 expect_ok '--force replaces them' 'pgc-render -o out --force <boxed.pgc && is_png out/c.png'
+expect_ok '--force replaces a file by a new one: a symlink in the way is replaced, its target kept' '
+    mkdir -p out8 && echo keep > kept.txt && ln -s ../kept.txt out8/c.png &&
+    pgc-render -o out8 --force <boxed.pgc && test ! -L out8/c.png && is_png out8/c.png &&
+    grep -qx keep kept.txt && test -z "$(ls out8 | grep tmp)"'
 expect_ok 'an empty stream writes nothing' '$FX emit empty | pgc-render -o out4 && test -z "$(ls out4)"'
 expect_exit 1 'NaN in a map is bad input' '$FX emit camnan | pgc-render -o out5 --map cam.s1'
 expect_exit 1 'an output path that is a file is refused' 'touch f && pgc-render -o f <boxed.pgc'

@@ -56,9 +56,9 @@ static void an_existing_file_is_not_overwritten_without_force(void)
     pgc_err e;
     pgc_npy_export once = {.dir = dir}, again = {.dir = dir}, forced = {.dir = dir, .force = 1};
     EXPECT(pgc_npy_export_record(&once, &r, 0, &e) == PGC_OK ||
-           strstr(e.msg, "will not overwrite")); /* the test before may have written it */
+           strstr(e.msg, "exists; use --force")); /* the test before may have written it */
     char want[320];
-    snprintf(want, sizeof want, "will not overwrite '%s' (use --force)", in_dir("t1c_axial_7.image.npy"));
+    snprintf(want, sizeof want, "'%s' exists; use --force to replace it", in_dir("t1c_axial_7.image.npy"));
     EXPECT(pgc_npy_export_record(&again, &r, 0, &e) == PGC_EINPUT);
     EXPECT(!strcmp(e.msg, want));
     EXPECT(pgc_npy_export_record(&forced, &r, 0, &e) == PGC_OK);
