@@ -53,22 +53,34 @@ def tensor_record(spec):
     names = (["box", "coord"] if boxes and len(shape) == 2 else
              ["y", "x"] if len(shape) == 2 else ["c", "y", "x"] if len(shape) == 3 else
              ["d%d" % i for i in range(len(shape))])
+    return pack_record(m, code, shape, payload, names)
+
+
+# The stream's 64-byte header (format/stream.md).
+STREAM_HEADER = b"\x89PGC\r\n\x1a\n" + struct.pack("<HH", 1, 0) + bytes(52)
+
+
+def pack_record(meta, code, shape, payload, names):
+    """A tensor record of dtype code: the 128-byte header, then metadata and payload,
+    each padded to 64 bytes. Names are str or bytes (tests/fuzz/hostile_seeds.py uses it
+    for names no reader takes)."""
     h = bytearray(128)
     h[0:4] = b"PGCR"
     h[4], h[5], h[6] = 1, code, len(shape)
-    struct.pack_into("<I", h, 8, len(m))
+    struct.pack_into("<I", h, 8, len(meta))
     for i, d in enumerate(shape):
         struct.pack_into("<Q", h, 16 + 8 * i, d)
-        h[48 + 8 * i:48 + 8 * i + len(names[i])] = names[i].encode()
+        nb = names[i].encode() if isinstance(names[i], str) else names[i]
+        h[48 + 8 * i:48 + 8 * i + len(nb)] = nb
     struct.pack_into("<Q", h, 80, len(payload))
-    return bytes(h) + pad(m) + pad(payload)
+    return bytes(h) + pad(meta) + pad(payload)
 
 
 def main(args):
     end = True
     if args and args[0] == "--no-end":
         end, args = False, args[1:]
-    out = bytearray(b"\x89PGC\r\n\x1a\n" + struct.pack("<HH", 1, 0) + bytes(52))
+    out = bytearray(STREAM_HEADER)
     for a in args:
         if a == "END" or a.startswith("END|"):
             out += end_record(a[4:])

@@ -14,13 +14,12 @@ import struct
 import sys
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+from mkstream import STREAM_HEADER, end_record, pack_record  # noqa: E402
+
 OUT, EX = sys.argv[1], sys.argv[2]
 DT = {"u8": (1, "B", 1), "u16": (2, "H", 2), "i16": (3, "h", 2), "i32": (4, "i", 4),
       "f32": (5, "f", 4), "f64": (6, "d", 8)}
-
-
-def pad(b):
-    return b + bytes(-len(b) % 64)
 
 
 def rec(meta, dtype="f32", dims=(), values=(0,), names=None, raw=None):
@@ -41,22 +40,13 @@ def rec(meta, dtype="f32", dims=(), values=(0,), names=None, raw=None):
                  (b"name: truth\n" in meta or b"name: boxes\n" in meta) else
                  ["y", "x"] if len(dims) == 2 else ["c", "y", "x"] if len(dims) == 3 else
                  ["n"] if len(dims) == 1 else ["n", "c", "y", "x"][:len(dims)])
-    h = bytearray(128)
-    h[0:4] = b"PGCR"
-    h[4], h[5], h[6] = 1, code, len(dims)
-    struct.pack_into("<I", h, 8, len(meta))
-    for i, d in enumerate(dims):
-        struct.pack_into("<Q", h, 16 + 8 * i, d)
-        nb = names[i].encode() if isinstance(names[i], str) else names[i]
-        h[48 + 8 * i:48 + 8 * i + len(nb)] = nb
-    struct.pack_into("<Q", h, 80, len(raw))
-    return bytes(h) + pad(meta) + pad(raw)
+    return pack_record(meta, code, dims, raw, names)
 
 
 def stream(*recs, end=True):
-    out = b"\x89PGC\r\n\x1a\n" + struct.pack("<HH", 1, 0) + bytes(52) + b"".join(recs)
+    out = STREAM_HEADER + b"".join(recs)
     if end:
-        out += b"PGCR\x02" + bytes(123)
+        out += end_record()
     return out
 
 
