@@ -2,17 +2,65 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int pgc_path_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+int pgc_output_dir(const char *dir, pgc_err *e)
+{
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p) return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    memcpy(p, dir, n + 1);
+    int rc = PGC_OK;
+    /* each prefix ending before a '/', then the whole path */
+    for (size_t i = 1; i <= n && rc == PGC_OK; i++) {
+        if (i < n && p[i] != '/') continue;
+        char c = p[i];
+        p[i] = 0;
+        struct stat st;
+        if (mkdir(p, 0777) && errno != EEXIST)
+            rc = pgc_errf(e, PGC_EINPUT, "cannot make directory '%s': %s", dir, strerror(errno));
+        else if (stat(p, &st) || !S_ISDIR(st.st_mode))
+            rc = pgc_errf(e, PGC_EINPUT, "cannot make directory '%s': '%s' is not a directory", dir, p);
+        p[i] = c;
+    }
+    free(p);
+    return rc;
+}
+
+void pgc_atomic_remove_stale(const char *path)
+{
+    char *d = strdup(path), *b = strdup(path);
+    DIR *dp = d && b ? opendir(dirname(d)) : NULL;
+    if (dp) {
+        const char *base = basename(b);
+        size_t bl = strlen(base);
+        time_t now = time(NULL);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            const char *n = de->d_name;
+            struct stat st;
+            if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp", 4) || strlen(n + bl + 4) != 6 ||
+                fstatat(dirfd(dp), n, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+                now - st.st_mtime < 60)
+                continue;
+            unlinkat(dirfd(dp), n, 0);
+        }
+        closedir(dp);
+    }
+    free(d), free(b);
 }
 
 static void release(pgc_atomic_file *a)

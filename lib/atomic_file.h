@@ -30,7 +30,15 @@ void pgc_atomic_abort(pgc_atomic_file *a);
  * a directory), leaving nothing behind: for a command that writes only at the end of a
  * long run, so that it fails before the run instead. */
 int pgc_atomic_probe(const char *path, pgc_err *e);
+/* A write killed midway (kill -9) leaves its "<path>.tmpXXXXXX" behind: removes those
+ * of path more than a minute old (a younger one may be another writer's). For files
+ * written again and again (models, checkpoints); a scan of the directory each time. */
+void pgc_atomic_remove_stale(const char *path);
 /* True when path exists (any kind of file). */
 int pgc_path_exists(const char *path);
+/* Makes the output directory dir and its missing parents (as mkdir -p; mode 0777 less
+ * the umask). PGC_EINPUT ("cannot make directory '<dir>': ...") when one cannot be made
+ * or is not a directory. */
+int pgc_output_dir(const char *dir, pgc_err *e);
 
 #endif

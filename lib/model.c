@@ -1,18 +1,16 @@
 /* The model file: format/model.md. The whole file is read into memory and checked
  * (size, magic, version, CRC) before any of it is believed. */
 #include "model.h"
+#include "atomic_file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -104,71 +102,19 @@ static int write_all(int fd, const unsigned char *b, size_t n)
     return 0;
 }
 
-/* A save killed midway (kill -9) leaves its PATH.tmpXXXXXX behind: the next save of
- * PATH removes those more than a minute old (a younger one may be another save's). */
-static void remove_stale_tmp(const char *path)
-{
-    char *d = strdup(path), *b = strdup(path);
-    DIR *dp = d && b ? opendir(dirname(d)) : NULL;
-    if (dp) {
-        const char *base = basename(b);
-        size_t bl = strlen(base);
-        time_t now = time(NULL);
-        struct dirent *de;
-        while ((de = readdir(dp))) {
-            const char *n = de->d_name;
-            struct stat st;
-            if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp", 4) || strlen(n + bl + 4) != 6 ||
-                fstatat(dirfd(dp), n, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
-                now - st.st_mtime < 60)
-                continue;
-            unlinkat(dirfd(dp), n, 0);
-        }
-        closedir(dp);
-    }
-    free(d), free(b);
-}
-
 static int write_atomic(const char *path, const unsigned char *b, size_t n, int replace,
                         pgc_err *e)
 {
-    struct stat st;
-    if (!replace && stat(path, &st) == 0)
-        return pgc_errf(e, PGC_EINPUT, "'%s' exists; use --force to replace it", path);
-    remove_stale_tmp(path);
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16), *dirbuf = strdup(path);
-    if (!tmp || !dirbuf) {
-        free(tmp), free(dirbuf);
-        return pgc_errf(e, PGC_ENOMEM, "out of memory");
-    }
-    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    int rc = PGC_OK;
-    if (fd < 0) {
+    pgc_atomic_file a;
+    pgc_atomic_remove_stale(path);
+    int rc = pgc_atomic_open(&a, path, replace, e);
+    if (rc) return rc;
+    if (write_all(a.fd, b, n)) {
         rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
-        goto out;
+        pgc_atomic_abort(&a);
+        return rc;
     }
-    if (write_all(fd, b, n) || fsync(fd)) {
-        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    fchmod(fd, 0644);
-    if (close(fd) || rename(tmp, path)) {
-        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* the rename itself survives a crash */
-        close(dfd);
-    }
-out:
-    free(tmp), free(dirbuf);
-    return rc;
+    return pgc_atomic_commit(&a, e);
 }
 
 int pgc_model_save(const char *path, const pgc_net *net, int h, int w, int checkpoint,
