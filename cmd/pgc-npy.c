@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../lib/atomic_file.h"
 #include "../lib/npy_export.h"
 #include "../lib/npy_import.h"
 #include "common/cli.h"
@@ -18,8 +19,8 @@ static const char help_head[] =
     "DIR/<frame>.<name>.meta (the record's metadata, `key: value` lines, after a\n"
     "'# dims: y x' line naming the dimensions). Characters of the frame id and the name\n"
     "other than A-Z a-z 0-9 . _ - become '_' (t1c:axial:70 -> t1c_axial_70; a long id is\n"
-    "cut and gets a hash), as in pgc-render. DIR is created if needed; existing files are\n"
-    "not overwritten unless --force.\n"
+    "cut and gets a hash), as in pgc-render. DIR and its parents are made if missing;\n"
+    "existing files are not overwritten unless --force.\n"
     "--import reads the .npy files (u1 u2 i2 i4 f4 f8, either byte order, C order, up to\n"
     "4 dims) and writes them as a stream on stdout, in the order given, each with the\n"
     "metadata of the .meta file beside it (FILE.meta for FILE.npy) when there is one.\n"
@@ -33,9 +34,8 @@ static const char help_tail[] =
 /* Makes dir (when missing), then writes every record of the stream at input into it. */
 static void export_stream(const char *dir, int force, const char *input)
 {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) cli_fail("cannot create '%s': %s", dir, strerror(errno));
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) cli_fail("cannot write to '%s': not a directory", dir);
+    pgc_err de;
+    if (pgc_output_dir(dir, &de)) cli_die(PGC_EINPUT, &de);
     pgc_reader *rd = cli_reader(input);
     pgc_record r = {0};
     static pgc_npy_export x; /* static: reachable when an error exits */

@@ -33,7 +33,7 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
 {
     *c = (cmdline){NULL, NULL, {"pgcam", 0.6, 1}, 0, 0};
     const cli_option opts[] = {
-        {"-o", CLI_STRING, &c->dir, 0, 0, "DIR", "the output directory (made if missing)", NULL},
+        {"-o", CLI_STRING, &c->dir, 0, 0, "DIR", "the output directory (made, with its parents, if missing)", NULL},
         {"--map", CLI_STRING, &c->render.map, 0, 0, "NAME", "the fused map (default pgcam)", NULL},
         {"--alpha", CLI_NUMBER, &c->render.alpha, 0, 1, "A",
          "colour weight where the map is 1 (default 0.6)", NULL},
@@ -97,10 +97,8 @@ int main(int argc, char **argv)
     cli_init(argv[0]);
     cmdline c;
     cmdline_parse(argc, argv, &c);
-    if (mkdir(c.dir, 0777) && errno != EEXIST)
-        cli_fail("cannot make directory '%s': %s", c.dir, strerror(errno));
-    struct stat st;
-    if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
+    pgc_err de;
+    if (pgc_output_dir(c.dir, &de)) cli_die(PGC_EINPUT, &de);
     pgc_reader *rd = cli_reader(c.input);
     pgc_writer *w = c.pass ? cli_writer() : NULL;
     static render_run run; /* static: reachable when an error exits */

@@ -67,7 +67,7 @@ static void cmdline_parse(int argc, char **argv, cmdline *c)
     *c = (cmdline){NULL, NULL, NULL, {"pgcam", "boxes", 0.5, 0.5}, 0};
     const cli_option opts[] = {
         {"-o", CLI_STRING, &c->dir, 0, 0, "DIR",
-         "where the NIfTI files go (made if missing); without it, only the\n"
+         "where the NIfTI files go (made, with its parents, if missing); without it, only the\n"
          "report", NULL},
         {"--map", CLI_STRING, &c->vo.map, 0, 0, "NAME",
          "the record written (default pgcam; cam.sN, image, or a box list\n"
@@ -223,10 +223,8 @@ int main(int argc, char **argv)
     cmdline c;
     cmdline_parse(argc, argv, &c);
     if (c.dir) {
-        if (mkdir(c.dir, 0777) && errno != EEXIST)
-            cli_fail("cannot make directory '%s': %s", c.dir, strerror(errno));
-        struct stat st;
-        if (stat(c.dir, &st) || !S_ISDIR(st.st_mode)) cli_fail("'%s' is not a directory", c.dir);
+        pgc_err de;
+        if (pgc_output_dir(c.dir, &de)) cli_die(PGC_EINPUT, &de);
     }
     pgc_reader *rd = cli_reader(c.input);
     static volume_run run;
