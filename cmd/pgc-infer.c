@@ -49,9 +49,13 @@ static void parse(int argc, char **argv, opts *o)
          "none; or 'type' (more than two classes): the log-odds of each\n"
          "frame's most probable tumour class against the other tumour\n"
          "classes, so that what every tumour image shares (its data set,\n"
-         "say) cancels and what tells the types apart is left.\n"
-         "Default: two classes, logit 1 (tumour); more, the logit of\n"
-         "each frame's most probable tumour class", NULL},
+         "say) cancels and what tells the types apart is left; or 'top':\n"
+         "the logit of each frame's most probable tumour class; or\n"
+         "'sure[:P]': 'top' where that class holds at least P (default\n"
+         "0.8) of the tumour probability, else 'tumour' (a slice whose type\n"
+         "the model cannot tell, as from a source without types).\n"
+         "Default: two classes, logit 1 (tumour); more, sure:0.8, which\n"
+         "the localisation study chose on its validation split", NULL},
         {"--scales", CLI_STRING, &o->scales, 0, 0, "LIST",
          "scales to emit, e.g. 1,4 (default all)", NULL},
         {"--no-grad", CLI_UNSET, &o->grad, 0, 0, NULL, "forward only: prob and feat.sp, no grad.sp", NULL},
@@ -94,7 +98,8 @@ typedef struct {
     int want[PGC_MAX_SCALES + 1];
     pgc_model_info mi;     /* header, class names, preprocessing */
     prep_want prep;        /* from mi, for check_prep */
-    int K, target;         /* classes; the score: a class, TARGET_TOP or TARGET_TUMOUR */
+    int K, target;         /* classes; the score: a class or a TARGET_ */
+    double sure;           /* TARGET_SURE: the top class's share of P(tumour) it needs */
     int warned;
     pgc_frame *q;          /* queued frames, in stream order */
     int nq, nimg, h, w;
@@ -104,19 +109,30 @@ typedef struct {
     pgc_writer *out;
 } infer;
 
-enum { TARGET_TOP = -1, TARGET_TUMOUR = -2, TARGET_TYPE = -3 };
+enum { TARGET_TOP = -1, TARGET_TUMOUR = -2, TARGET_TYPE = -3, TARGET_SURE = -4 };
+#define SURE_DEFAULT 0.8
 
-/* --class: a name, an index, 'tumour', 'type', or nothing (the default). */
-static int parse_target(const char *c, const pgc_model_info *mi)
+/* --class: a name, an index, 'tumour', 'type', 'top', 'sure[:P]' (P into *sure), or
+ * nothing (the default). */
+static int parse_target(const char *c, const pgc_model_info *mi, double *sure)
 {
-    if (!c) return mi->nclass == 2 ? 1 : TARGET_TOP;
+    *sure = SURE_DEFAULT;
+    if (!c) return mi->nclass == 2 ? 1 : TARGET_SURE;
     int k = pgc_model_class_index(mi, c);
     if (k >= 0) return k;
     if (!strcmp(c, "tumour")) return TARGET_TUMOUR;
-    if (!strcmp(c, "type")) {
-        if (mi->nclass < 3) cli_usage("--class type wants a model of tumour types; this one has 2 classes");
-        return TARGET_TYPE;
+    int typed = !strcmp(c, "type") ? TARGET_TYPE : !strcmp(c, "top") ? TARGET_TOP
+              : !strncmp(c, "sure", 4) && (!c[4] || c[4] == ':') ? TARGET_SURE : 0;
+    if (typed && mi->nclass < 3)
+        cli_usage("--class %s wants a model of tumour types; this one has 2 classes", c);
+    if (typed == TARGET_SURE && c[4]) {
+        char *end;
+        double v = strtod(c + 5, &end);
+        if (end == c + 5 || *end || !(v >= 0 && v <= 1))
+            cli_usage("--class sure:P wants P from 0 to 1, not '%s'", c + 5);
+        *sure = v;
     }
+    if (typed) return typed;
     char *end;
     long v = strtol(c, &end, 10);
     if (end != c && !*end && v >= 0 && v < mi->nclass) return (int)v;
@@ -129,8 +145,8 @@ static int parse_target(const char *c, const pgc_model_info *mi)
 }
 
 /* d score / d logits of one image (K logits z) into dz; returns the class named (-1:
- * the tumour score). */
-static int target_grad(int target, int K, const float *z, float *dz)
+ * the tumour score). sure: TARGET_SURE's share. */
+static int target_grad(int target, double sure, int K, const float *z, float *dz)
 {
     for (int k = 0; k < K; k++) dz[k] = 0;
     if (target >= 0) {
@@ -140,6 +156,9 @@ static int target_grad(int target, int K, const float *z, float *dz)
     int best = 1;
     for (int k = 2; k < K; k++)
         if (z[k] > z[best]) best = k;
+    double q[PGC_MAX_CLASSES];
+    pgc_softmax(z + 1, K - 1, q); /* the tumour classes' shares of P(tumour) */
+    if (target == TARGET_SURE) target = q[best - 1] >= sure ? TARGET_TOP : TARGET_TUMOUR;
     if (target == TARGET_TOP) {
         dz[best] = 1;
         return best;
@@ -147,7 +166,6 @@ static int target_grad(int target, int K, const float *z, float *dz)
     if (target == TARGET_TYPE) {
         /* z_c - log sum_{k >= 1, k != c} exp z_k: 1 at c, minus the softmax of the others */
         float others[PGC_MAX_CLASSES];
-        double q[PGC_MAX_CLASSES];
         int n = 0;
         for (int k = 1; k < K; k++)
             if (k != best) others[n++] = z[k];
@@ -156,8 +174,6 @@ static int target_grad(int target, int K, const float *z, float *dz)
         return best;
     }
     /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
-    double q[PGC_MAX_CLASSES];
-    pgc_softmax(z + 1, K - 1, q);
     for (int k = 1; k < K; k++) dz[k] = (float)q[k - 1];
     dz[0] = -1;
     return -1;
@@ -260,7 +276,7 @@ static void flush(infer *s)
         pgc_net_forward(net, s->x, s->z);
         if (s->o.grad) {
             for (int b = 0; b < B; b++) {
-                named[b] = target_grad(s->target, K, s->z + (size_t)K * b, s->dz + (size_t)K * b);
+                named[b] = target_grad(s->target, s->sure, K, s->z + (size_t)K * b, s->dz + (size_t)K * b);
                 if (b >= s->nimg)
                     for (int k = 0; k < K; k++) s->dz[(size_t)K * b + k] = 0;
             }
@@ -336,7 +352,7 @@ int main(int argc, char **argv)
         pgc_err e;
         if (pgc_model_peek(s.o.model, &s.mi, &e)) cli_die(PGC_EINPUT, &e);
         s.K = s.mi.nclass;
-        s.target = parse_target(s.o.cls, &s.mi);
+        s.target = parse_target(s.o.cls, &s.mi, &s.sure);
         parse_scales(s.o.scales, pgc_arch_scales(s.mi.arch), s.want); /* as --class: before input */
         s.prep = prep_of(&s.mi);
     }

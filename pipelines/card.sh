@@ -6,6 +6,8 @@ w=$1 m=$2
 f=$w/study/models/$m.model
 . "$(dirname "$0")/tsv.sh"
 get() { printf '%.3f' "$(tsv_get "$w/study/$m/$1" "$2" 0)"; }
+# the rows of the map pgc-infer makes from this model by default (tsv.sh)
+p=$(map_prefix "$m")
 # the per-source table alone: for the card of a model kept (make ship, `ship` first)
 scores() {
     echo "Localisation on the validation split, from the study (\`make -C pipelines ship\`):"
@@ -16,8 +18,8 @@ scores() {
     echo "|---|---|---|---|---|"
     for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
         k=${s%%:*}
-        bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.product.tsv")
-        echo "| ${s#*:} | $(get $k.paper.tsv pointing_game) | $(get $k.paper.tsv iobb_f1) | $(get $k.product.tsv iobb_f1) | $bps |"
+        bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.${p}product.tsv")
+        echo "| ${s#*:} | $(get $k.${p}paper.tsv pointing_game) | $(get $k.${p}paper.tsv iobb_f1) | $(get $k.${p}product.tsv iobb_f1) | $bps |"
     done
 }
 [ "$m" = ship ] && { scores; exit 0; }
@@ -59,13 +61,15 @@ Validation split, classification (tumour vs none, 525 slices): accuracy $(get cl
 sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), ROC AUC $(get cls.tsv roc_auc).
 
 Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
-the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`):
+the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`),
+with the Grad-CAM of the score \`pgc-infer\` differentiates by default for this model
+($( [ -n "$p" ] && echo "\`--class sure:0.8\`: the most probable tumour type's logit where that type holds at least 0.8 of P(tumour), the tumour score elsewhere" || echo "the tumour logit")):
 
 | source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |
 |---|---|---|---|---|
 EOT
 for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
     k=${s%%:*}
-    bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.product.tsv")
-    echo "| ${s#*:} | $(get $k.paper.tsv pointing_game) | $(get $k.paper.tsv iobb_f1) | $(get $k.product.tsv iobb_f1) | $bps |"
+    bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.${p}product.tsv")
+    echo "| ${s#*:} | $(get $k.${p}paper.tsv pointing_game) | $(get $k.${p}paper.tsv iobb_f1) | $(get $k.${p}product.tsv iobb_f1) | $bps |"
 done

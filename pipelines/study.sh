@@ -47,7 +47,8 @@ name() {
 rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:"Grad-CAM scale 5 (coarsest), paper rule"
        blur:"PG-CAM, blur 3, paper rule" product:"PG-CAM, blur 3, product rule"
        tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 3, product rule"
-       ypaper:"PG-CAM of the type contrast, paper rule" yproduct:"PG-CAM of the type contrast, blur 3, product rule")
+       ypaper:"PG-CAM of the type contrast, paper rule" yproduct:"PG-CAM of the type contrast, blur 3, product rule"
+       spaper:"PG-CAM of --class sure (the default), paper rule" sproduct:"PG-CAM of --class sure (the default), blur 3, product rule")
 # has CONFIG RULE: whether any seed of the config was scored under the rule (the type
 # contrast exists for type models only)
 has() { for m in $(seeds_of "$1"); do [ -f "$w/study/$m/menin_val.$2.tsv" ] && return 0; done; return 1; }

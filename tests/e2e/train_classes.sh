@@ -36,10 +36,53 @@ expect_ok 'pgc-infer gives K probabilities, P(tumour) = 1 - P(none) and the clas
     pgc-infer -m k.model --no-grad < typed.pgc | pgc-npy --export p 2>/dev/null &&
     python3 -c "$PROBCHECK" p '"$C"''
 
-expect_ok 'by default Grad-CAM differentiates the most probable tumour class, never none' '
-    pgc-infer -m k.model < typed.pgc | pgc-info --json | grep "\"name\":\"grad.s1\"" > g.txt &&
-    test -s g.txt && ! grep -q "\"cam-class\":\"none\"" g.txt &&
+expect_ok '--class top differentiates the most probable tumour class, never none' '
+    pgc-infer -m k.model --class top < typed.pgc | pgc-info --json | grep "\"name\":\"grad.s1\"" > g.txt &&
+    test -s g.txt && ! grep -q "\"cam-class\":\"\(none\|tumour\)\"" g.txt &&
     grep -q "\"cam-class\":\"\(meningioma\|glioma\|pituitary\)\"" g.txt'
+
+# --class sure:P: a frame whose most probable tumour class holds at least P of P(tumour)
+# gets that class's map (as --class top), any other the tumour score's (as --class
+# tumour). P is the frames' median share, so that both kinds occur; frames within 1e-3 of
+# P are skipped (prob is rounded to f32). The default is sure:0.8.
+SURECHECK='import struct, sys, glob
+def npy(f):
+    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
+    return struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
+def meta(f): return dict(l.split(": ", 1) for l in open(f).read().splitlines() if ": " in l)
+names = sys.argv[1].split(","); P = float(sys.argv[2]); kinds = set(); bad = 0
+for m in glob.glob("su/*.grad.s5.npy"):
+    fr = m.split("/")[1].split(".")[0]; p = npy("su/%s.prob.npy" % fr)
+    c = max(range(1, len(names)), key=lambda k: p[k]); share = p[c] / sum(p[1:])
+    if abs(share - P) < 1e-3: continue
+    want, ref = (names[c], "to") if share >= P else ("tumour", "tu")
+    g, r = npy(m), npy("%s/%s.grad.s5.npy" % (ref, fr)); scale = max(abs(x) for x in r) or 1
+    bad += meta(m[:-4] + ".meta")["cam-class"] != want or max(abs(a - b) for a, b in zip(g, r)) > 1e-5 * scale
+    kinds.add(want == "tumour")
+sys.exit(bad != 0 or kinds != {0, 1})'
+SHARES='import struct, sys, glob
+v = []
+for f in glob.glob("sh/*.prob.npy"):
+    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
+    p = struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:]); v.append(max(p[1:]) / sum(p[1:]))
+v.sort(); print(v[len(v) // 2])'
+
+expect_ok '--class sure:P takes the top class where it holds P of P(tumour), else the tumour score' '
+    pgc-infer -m k.model --no-grad < typed.pgc | pgc-npy --export sh 2>/dev/null &&
+    P=$(python3 -c "$SHARES") &&
+    pgc-infer -m k.model --class sure:$P --scales 5 < typed.pgc | pgc-npy --export su 2>/dev/null &&
+    pgc-infer -m k.model --class top --scales 5 < typed.pgc | pgc-npy --export to 2>/dev/null &&
+    pgc-infer -m k.model --class tumour --scales 5 < typed.pgc | pgc-npy --export tu 2>/dev/null &&
+    python3 -c "$SURECHECK" '"$C"' "$P"'
+
+expect_ok 'the default for a model of tumour types is --class sure:0.8; sure:0 is top' '
+    pgc-infer -m k.model < typed.pgc > d.pgc && pgc-infer -m k.model --class sure:0.8 < typed.pgc > s8.pgc &&
+    cmp d.pgc s8.pgc &&
+    pgc-infer -m k.model --class sure:0 < typed.pgc > s0.pgc && pgc-infer -m k.model --class top < typed.pgc > t.pgc &&
+    cmp s0.pgc t.pgc'
+
+expect_exit 2 '--class sure:P wants P in [0, 1]' '
+    pgc-infer -m k.model --class sure:1.5 < typed.pgc > /dev/null'
 
 expect_ok '--class tumour and --class NAME choose the score' '
     pgc-infer -m k.model --class tumour < typed.pgc | pgc-info --json | grep -q "\"cam-class\":\"tumour\"" &&
@@ -73,6 +116,9 @@ expect_ok '--class type differentiates the top tumour class against the other ty
 
 expect_exit 2 '--class type is refused for a two-class model' '
     '"$TR"' -o two0.model 2>/dev/null && pgc-infer -m two0.model --class type < typed.pgc > /dev/null'
+
+expect_exit 2 '--class sure is refused for a two-class model' '
+    pgc-infer -m two0.model --class sure < typed.pgc > /dev/null'
 
 expect_ok 'a two-class model still differentiates logit 1, as before' '
     '"$TR"' -o two.model 2>/dev/null &&
