@@ -225,6 +225,38 @@ typedef struct {
     const int *cidx;
 } pool_job;
 
+/* Eight outputs of the 2x2 stride-2 pool at once, the same choice as the scalar loop
+ * below: candidates in the order a (i0), b (i0+1), c (i0+w), d (i0+w+1); a later one
+ * wins when it is larger or NaN, unless the best so far is NaN already. */
+static void pool2x2_v8(const float *r0, const float *r1, int i0, int w, float *y, int *idx)
+{
+    pgc_v8 x0 = v8_load(r0), x1 = v8_load(r0 + 8), z0 = v8_load(r1), z1 = v8_load(r1 + 8);
+#if defined(__clang__)
+    pgc_v8 a = __builtin_shufflevector(x0, x1, 0, 2, 4, 6, 8, 10, 12, 14);
+    pgc_v8 b = __builtin_shufflevector(x0, x1, 1, 3, 5, 7, 9, 11, 13, 15);
+    pgc_v8 c = __builtin_shufflevector(z0, z1, 0, 2, 4, 6, 8, 10, 12, 14);
+    pgc_v8 e = __builtin_shufflevector(z0, z1, 1, 3, 5, 7, 9, 11, 13, 15);
+#else
+    const pgc_v8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
+    pgc_v8 a = __builtin_shuffle(x0, x1, ev), b = __builtin_shuffle(x0, x1, od);
+    pgc_v8 c = __builtin_shuffle(z0, z1, ev), e = __builtin_shuffle(z0, z1, od);
+#endif
+    pgc_v8i base = {0, 2, 4, 6, 8, 10, 12, 14};
+    base += i0;
+    pgc_v8i bi = base;
+    pgc_v8 best = a;
+    const pgc_v8 cand[3] = {b, c, e};
+    const int off[3] = {1, w, w + 1};
+    for (int t = 0; t < 3; t++) {
+        pgc_v8 v = cand[t];
+        pgc_v8i up = (best == best) & ((v > best) | (v != v));
+        best = (pgc_v8)(((pgc_v8i)v & up) | ((pgc_v8i)best & ~up));
+        bi = ((base + off[t]) & up) | (bi & ~up);
+    }
+    v8_store(y, best);
+    memcpy(idx, &bi, sizeof bi);
+}
+
 static void maxpool_forward_part(void *arg, size_t p0, size_t p1)
 {
     const pool_job *j = arg;
@@ -235,8 +267,13 @@ static void maxpool_forward_part(void *arg, size_t p0, size_t p1)
         int *ip = j->idx + pl * d->ho * d->wo;
         if (d->k == 2 && d->stride == 2 && d->pad == 0) {
             /* the U-Net pool: no padding, first maximum wins */
-            for (int oy = 0; oy < d->ho; oy++)
-                for (int ox = 0; ox < d->wo; ox++) {
+            for (int oy = 0; oy < d->ho; oy++) {
+                int ox = 0;
+                const float *r0 = xp + 2 * oy * d->w, *r1 = r0 + d->w;
+                for (; ox + 8 <= d->wo; ox += 8)
+                    pool2x2_v8(r0 + 2 * ox, r1 + 2 * ox, 2 * oy * d->w + 2 * ox, d->w,
+                               yp + oy * d->wo + ox, ip + oy * d->wo + ox);
+                for (; ox < d->wo; ox++) {
                     int i0 = 2 * oy * d->w + 2 * ox, bi = i0;
                     float best = xp[i0];
                     int cand[3] = {i0 + 1, i0 + d->w, i0 + d->w + 1};
@@ -248,6 +285,7 @@ static void maxpool_forward_part(void *arg, size_t p0, size_t p1)
                     yp[oy * d->wo + ox] = best;
                     ip[oy * d->wo + ox] = bi;
                 }
+            }
             continue;
         }
         for (int oy = 0; oy < d->ho; oy++)

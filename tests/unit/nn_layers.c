@@ -234,7 +234,41 @@ static void pool_case(int h, int w, int k, int stride, int pad)
     free(s.x), free(s.y), free(s.r), free(s.idx), free(dx);
 }
 
-static void maxpool_2x2_takes_the_maximum_and_routes_its_gradient(void) { pool_case(6, 8, 2, 2, 0); }
+static void maxpool_2x2_takes_the_maximum_and_routes_its_gradient(void)
+{
+    pool_case(6, 8, 2, 2, 0);
+    pool_case(4, 38, 2, 2, 0); /* 19 outputs a row: eight at a time, then one by one */
+}
+
+/* The 2x2 pool's choice, ties and NaN included, whichever loop a window takes: of the
+ * window's a (top left), b, c, d (bottom right), a later one wins when it is larger or
+ * NaN, unless the best so far is NaN (the first NaN wins, as in PyTorch). */
+static void maxpool_2x2_breaks_ties_and_nan_by_one_rule(void)
+{
+    int h = 4, w = 38, ho = 2, wo = 19;
+    pgc_pool_desc d = {1, 1, h, w, ho, wo, 2, 2, 0};
+    float x[4 * 38], y[2 * 19];
+    int idx[2 * 19];
+    pgc_rng r;
+    pgc_rng_seed(&r, 5);
+    for (int i = 0; i < h * w; i++) { /* few distinct values: ties everywhere, some NaN */
+        unsigned v = pgc_rng_below(&r, 5);
+        x[i] = v == 4 ? NAN : (float)v;
+    }
+    be->maxpool_forward(ctx, &d, x, y, idx);
+    int bad = 0;
+    for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++) {
+            int c[4] = {2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox,
+                        (2 * oy + 1) * w + 2 * ox + 1};
+            int bi = c[0];
+            for (int t = 1; t < 4; t++)
+                if (x[bi] == x[bi] && (x[c[t]] > x[bi] || x[c[t]] != x[c[t]])) bi = c[t];
+            int o = oy * wo + ox;
+            bad += idx[o] != bi || (x[bi] == x[bi] ? y[o] != x[bi] : y[o] == y[o]);
+        }
+    EXPECT(bad == 0);
+}
 
 static void maxpool_3x3_stride2_pad1_takes_the_maximum_and_routes_its_gradient(void)
 {
@@ -481,6 +515,7 @@ int main(void)
     RUN(batch_norm_training_normalises_and_updates_running_averages);
     RUN(batch_norm_inference_uses_running_averages);
     RUN(maxpool_2x2_takes_the_maximum_and_routes_its_gradient);
+    RUN(maxpool_2x2_breaks_ties_and_nan_by_one_rule);
     RUN(maxpool_3x3_stride2_pad1_takes_the_maximum_and_routes_its_gradient);
     RUN(transposed_conv_2x2_stride2_matches_its_definition);
     RUN(transposed_conv_reads_an_upsampled_part_in_place);
