@@ -64,9 +64,14 @@ static void build_fpn(pgc_net *net, int dense, int multigap, int materialise)
         }
         snprintf(n, sizeof n, "dec%d.up", p);
         int up = nb_upconv(net, parts, shift, np, c[p], n);
-        int cat[2] = {up, e[p]};
+        /* The joint BN after concat, as BN(concat(up, e)) = concat(BN(up), BN(e)) with
+         * per-channel statistics (the same values): the backward then reads up and e,
+         * which stay anyway, instead of a concat of them that would stay beside its BN's
+         * output (a map of 2 c[p] channels less in training). */
         snprintf(n, sizeof n, "dec%d.bn", p);
-        int j = nb_bn(net, nb_concat(net, cat, 2), 0, n); /* the joint BN after concat */
+        int cat[2] = {nb_bn_part(net, up, 0, n, 0, 2 * c[p], 0),
+                      nb_bn_part(net, e[p], 0, n, c[p], 2 * c[p], 0)};
+        int j = nb_concat(net, cat, 2);
         snprintf(n, sizeof n, "dec%d", p);
         d[p] = double_conv(net, j, c[p], n);
         if (materialise && dense) {

@@ -36,6 +36,8 @@ typedef struct {
     int n, c, h, w;  /* (N, C, H, W) */
     float *x, *g;    /* values and d loss / d values (g NULL when not needed) */
     int on_scale_path; /* a scale tensor or computed from one (see pgc_net_backward) */
+    int gzero;         /* backward zeroes g right before node gzero's backward (-1: at its
+                        * start), when g's memory becomes this tensor's (net.c's plan) */
 } pgc_tensor;
 
 typedef struct pgc_node pgc_node;
@@ -70,6 +72,8 @@ struct pgc_net {
     int scale[PGC_MAX_SCALES];  /* tensors f^{s1}..; nscales of them */
     int nscales;
     size_t ws_bytes;
+    float *arena;               /* every tensor's x and g, placed by graph_alloc's plan */
+    size_t arena_n;             /* its floats */
     int build_err;              /* a builder step failed (allocation) */
 
     int train;        /* BN uses batch statistics and updates running averages */
@@ -132,7 +136,11 @@ void pgc_net_forward(pgc_net *net, const float *x, float *logits);
 /* Backward from d loss / d logits (N, nclass), host floats. Zeroes and fills tensor
  * gradients; parameter gradients are ACCUMULATED into g[] when param_grads is set.
  * With param_grads off and prune set, only the scale tensors and the tensors computed
- * from them get gradients (all Grad-CAM reads); the others' are left as they were. */
+ * from them get gradients (all Grad-CAM reads); the others' are left as they were.
+ * Tensors share memory where their lifetimes allow (graph_alloc in net.c): after a
+ * step only the values and gradients of the input (values), the scales, the pooled
+ * features and the logits keep their meaning; the others' memory may hold another
+ * tensor's. Backward may run more than once after one forward. */
 void pgc_net_backward(pgc_net *net, const float *dlogits);
 /* The same with dfeat (N, F host floats, F = t[feat].c) added to d loss / d feat: the
  * gradient of another loss on the pooled features (the adversarial source head). */

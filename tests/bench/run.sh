@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: runs every benchmark in $BENCH (built from tests/bench/*.c), each with
 # $NN_BENCH_ARGS (e.g. make bench NN_BENCH_ARGS="--seconds 1"). The full nn_bench suite
-# (dcfpn w16, w32, resnet50 at 224x224, batch 1 and 8, then the training recipe's row:
-# dcfpn w8 128x128 batch 16 train on 1 thread; each row with its peak resident memory)
+# (dcfpn w16, w32, resnet50 at 224x224, batch 1 and 8, then dcfpn w16 224 batch 32 train
+# for its memory, then the training recipe's row: dcfpn w8 128x128 batch 16 train on 1
+# thread; each row with its peak resident memory)
 # takes a few CPU minutes; the
 # PyTorch suite below takes longer (slower, and each row runs at least two full steps).
 # After nn_bench, tests/bench/torch_bench.py measures the same networks in PyTorch

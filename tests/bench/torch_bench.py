@@ -5,7 +5,8 @@ The same networks (format/network.md: dcfpn w16 and w32, ResNet-50 with a 1-chan
 input (one channel, size x size, normal noise), batch sizes, modes and thread count as
 tests/bench/nn_bench.c, and rows in nn_bench's layout with a trailing `torch` tag:
     torch_bench.py                        the suite: dcfpn w16, w32, resnet50, batch 1 and 8,
-                                          then dcfpn w8 128x128 batch 16 train on 1 thread
+                                          then dcfpn w16 batch 32 train (its memory), then
+                                          dcfpn w8 128x128 batch 16 train on 1 thread
     torch_bench.py --arch A --width W --size S --batch B --mode infer|cam|train
 As in nn_bench, --batch applies only with --arch (the suite runs batches 1 and 8, or
 --batches). On a GPU (--device cuda, for tests/gpu_session.sh beside gpu_bench): the same
@@ -29,7 +30,9 @@ Columns as nn_bench: images/s in wall time; GFLOP/s counts the multiply-adds thi
 graph executes in one forward (convolutions, transposed convolutions, FC; measured with
 hooks), times 1 (infer), 2 (cam), 3 (train) as nn_bench does; img/cpu-s divides by the
 process's CPU seconds (all threads); %peak compares GFLOP per CPU second with a core's
-peak given by --core-gflops (nn_bench's "GFLOP per CPU second per core"), else "-".
+peak given by --core-gflops (nn_bench's "GFLOP per CPU second per core"), else "-";
+peak MiB: the peak resident memory of the child process that ran the row (on the CPU;
+"-" on a GPU or where fork is missing), as nn_bench's last column.
 Only /usr/bin/python3 with torch (Debian's python3-torch) is needed; not torchvision.
 """
 import argparse
@@ -263,15 +266,44 @@ def parse(ap, argv=None):
 
 def jobs(a):
     """(arch, width, size, batch, modes, threads) for each row group, in nn_bench's order;
-    the suite ends with nn_bench's training recipe row: dcfpn w8 at 128x128, batch 16,
-    training, one thread. tests/bench/onnx_export.py exports the same jobs' networks."""
+    the suite ends with nn_bench's memory row (dcfpn w16, batch 32, training) and its
+    training recipe row: dcfpn w8 at 128x128, batch 16, training, one thread. tests/bench/onnx_export.py exports the same jobs' networks."""
     if a.arch:
         return [(a.arch, a.width, a.size, a.batch, MODES, a.threads)]
     out = [(arch, w, a.size, b, MODES, a.threads)
            for arch, w in (("dcfpn", 16), ("dcfpn", 32), ("resnet50", 64)) for b in a.batches]
     if a.device == "cpu":
+        out.append(("dcfpn", 16, a.size, 32, ("train",), a.threads))
         out.append(("dcfpn", 8, 128, 16, ("train",), 1))
     return out
+
+
+def run_child(args):
+    """run(*args) in a forked child, as nn_bench runs its rows: returns its result and the
+    child's peak resident memory in MiB (ru_maxrss), or raises what run raised there."""
+    import pickle
+    sys.stdout.flush()
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rd)
+        try:
+            out = ("ok", run(*args))
+        except (RuntimeError, ValueError) as e:
+            out = ("err", type(e), str(e))
+        with os.fdopen(wr, "wb") as f:
+            pickle.dump(out, f)
+        os._exit(0)
+    os.close(wr)
+    with os.fdopen(rd, "rb") as f:
+        data = f.read()
+    _, status, ru = os.wait4(pid, 0)
+    if not data or status != 0:
+        raise RuntimeError(f"the row's process ended with status {status}")
+    out = pickle.loads(data)
+    if out[0] == "err":
+        raise out[1](out[2])
+    return out[1], ru.ru_maxrss / 1024.0  # KiB on Linux
 
 
 def main():
@@ -292,7 +324,7 @@ def main():
               f"(oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}); "
               f"dcfpn with X(p) materialised; GFLOP/s from the MACs torch executes")
     print(f"{'arch':<10} {'width':>5} {'size':>5} {'batch':>5} {'mode':<6} {'images/s':>10} "
-          f"{'GFLOP/s':>8} {'img/cpu-s':>10} {'%peak':>7} {'threads':>7}")
+          f"{'GFLOP/s':>8} {'img/cpu-s':>10} {'%peak':>7} {'threads':>7} {'peak MiB':>8}")
 
     if a.arch and a.arch not in ("dcfpn", "resnet50"):
         print(f"# torch_bench: only dcfpn and resnet50 are written here; {a.arch} skipped")
@@ -303,9 +335,15 @@ def main():
         for mode in modes:
             if a.mode and mode != a.mode:
                 continue
+            args = (arch, width, size, batch, mode, a.seconds, a.device)
             try:
-                img_s, gf, img_cpu, gf_cpu = run(arch, width, size, batch, mode, a.seconds,
-                                                 a.device)
+                # a child per row on the CPU, so that its peak memory is its own
+                if a.device == "cpu" and hasattr(os, "fork"):
+                    (img_s, gf, img_cpu, gf_cpu), rss = run_child(args)
+                    mib = f"{rss:8.0f}"
+                else:
+                    img_s, gf, img_cpu, gf_cpu = run(*args)
+                    mib = f"{'-':>8}"
             except (RuntimeError, ValueError) as e:  # out of memory; BN over 1 value (train)
                 msg = str(e).splitlines()[0] if str(e) else type(e).__name__
                 print(f"# {arch} {width} {size} {batch} {mode}: torch failed: {msg}",
@@ -313,7 +351,7 @@ def main():
                 continue
             peak = f"{100 * gf_cpu / a.core_gflops:6.1f}%" if a.core_gflops > 0 else f"{'-':>7}"
             print(f"{arch:<10} {width:5d} {size:5d} {batch:5d} {mode:<6} {img_s:10.2f} "
-                  f"{gf:8.1f} {img_cpu:10.2f} {peak} {threads:7d} torch", flush=True)
+                  f"{gf:8.1f} {img_cpu:10.2f} {peak} {threads:7d} {mib} torch", flush=True)
     return 0
 
 
