@@ -151,11 +151,14 @@ gpu-check: all
 # limit unless FUZZ_SECONDS is given too). Each target is a make goal of its own
 # (fuzz-run-NAME), so `make -j2 fuzz` runs two at once; FUZZ_TARGETS picks some.
 # FUZZ_MAX_LEN caps an input's bytes: 65536, and 16384 for the filters, whose harness
-# takes small frames only (tests/fuzz/filters_run.h).
+# takes small frames only (tests/fuzz/filters_run.h). FUZZ_FLAGS goes to libFuzzer as it
+# is (e.g. -entropic=0: the entropic schedule's bookkeeping took two fifths of the time
+# of fuzz_filters' short runs under perf).
 # The library is compiled once into build/fuzz/libpgc.a for every target.
 FUZZ_RUNS ?=
 FUZZ_SECONDS ?= $(if $(FUZZ_RUNS),0,60)
 FUZZ_MAX_LEN ?=
+FUZZ_FLAGS ?=
 FUZZ_LEN_fuzz_filters := 16384
 FUZZ_LEN_fuzz_filters_struct := 16384
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -181,7 +184,7 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/%
 	@n=$*; mkdir -p build/fuzz/corpus-$$n; \
 	  echo "fuzz: $$n $(if $(FUZZ_RUNS),to $(FUZZ_RUNS) runs,for $(FUZZ_SECONDS) s)"; \
 	  $< $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAX_LEN),$(FUZZ_LEN_$*),65536) \
-	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- $(FUZZ_FLAGS) \
 	    build/fuzz/corpus-$$n tests/fuzz/seeds/$$(basename $${n#fuzz_} _struct) > build/fuzz/$$n.log 2>&1; rc=$$?; \
 	  grep -E '^#[0-9]+.*DONE|^Done|stat::number_of_executed_units|SUMMARY|ERROR' build/fuzz/$$n.log | sed "s/^/$$n: /"; \
 	  [ $$rc -eq 0 ] || { echo "fuzz: $$n failed, see build/fuzz/$$n.log"; exit 1; }
