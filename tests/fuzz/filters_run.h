@@ -59,7 +59,7 @@ static void run_filters(const uint8_t *data, size_t size)
                         (opt >> 5) & 1 ? 0 : 0.5, (opt >> 5) & 1 ? 100 : 99.5};
     pgc_cam_opts co = {(pgc_cam_method)(opt % PGC_CAM_NMETHODS), (opt >> 2) & 1 ? 0x2 : 0, (opt >> 3) & 1};
     pgc_fuse_opts fo = {(pgc_fuse_op)((opt >> 4) % 3), 0, (opt >> 6) & 1, (opt >> 1) & 1 ? 3 : 0};
-    pgc_boxes_opts bo = {(opt >> 7) & 1 ? "cam.s1" : "pgcam", 0.4, 0.5, 1, (opt >> 5) & 1};
+    pgc_boxes_opts bo = {(opt >> 7) & 1 ? "cam.s1" : "pgcam", 0.4, 0.5, 1, (opt >> 5) & 1, 0, 0, 0};
     if ((opt >> 4) & 1) pgc_boxes_rule(&bo, 1);
     pgc_render_opts ro = {"pgcam", 0.6, (opt >> 1) & 1};
     pgc_prep_state ps = {0};
