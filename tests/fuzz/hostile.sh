@@ -308,11 +308,15 @@ train)
              "--adversarial-weight nan" "--adversarial-weight 1e9" "--checkpoint keep.model" \
              "--log keep.tsv" "--log /dev/full" "--log out" "--checkpoint out" "-o out" "-o ''" \
              "-o keep.model" "-o m.model --checkpoint m.model" "-o m.model --log m.model" \
-             "-o m.model --checkpoint c.pgm --log c.pgm" "-o $D --force" "--log $D --force" \
-             "--checkpoint $D --force" "--resume nosuch.pgm" "--resume S/train/model_ok.model" \
+             "-o m.model --checkpoint c.pgm --log c.pgm" "--resume nosuch.pgm" "--resume S/train/model_ok.model" \
              "--resume $D" "--device gpu" "--device nope" "--device ''" "--balance" \
              "--no-augment --strong-augment" "--checkpoint-every 0" "--log-every 1 --log l.tsv"; do
         case_ "pgc-train $D $TR -o m.model $o"
+    done
+    # an output that names the training set: on a copy, as S is the corpus itself (through
+    # S, -o S/train/ds_ok.pgc --force wrote a model over the committed dataset)
+    for o in "-o d.pgc" "-o m.model --log d.pgc" "-o m.model --checkpoint d.pgc"; do
+        case_ "cp $D d.pgc && pgc-train d.pgc $TR $o --force"
     done
     case_ "pgc-train $TR -o m.model"
     case_ "pgc-train $D $D $TR -o m.model"
