@@ -2,6 +2,8 @@
 #ifndef PGC_ERR_H
 #define PGC_ERR_H
 
+#include <stddef.h>
+
 /* Return codes shared by every lib/ function that can fail. */
 enum {
     PGC_OK = 0,
@@ -18,5 +20,11 @@ typedef struct {
 /* Formats msg into e (if e is not NULL) and returns code. */
 int pgc_errf(pgc_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* s made fit to quote in a message: bytes outside printable ASCII (and the backslash) as
+ * \xNN, cut to what buf holds. For strings a file carries (a model's architecture and
+ * entry names): raw, a newline would break the one-line rule and an escape byte would
+ * reach the user's terminal. Returns buf. */
+const char *pgc_err_quote(const char *s, char *buf, size_t bufsz);
 
 #endif

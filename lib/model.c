@@ -273,9 +273,10 @@ static int class_names(const char *path, pgc_model_info *mi, pgc_err *e)
         if (k >= mi->nclass || !tok[0] || strlen(tok) >= PGC_CLASS_NAME_MAX) break;
         snprintf(mi->classes[k], PGC_CLASS_NAME_MAX, "%s", tok);
     }
+    char q[256];
     if (k != mi->nclass || strcmp(mi->classes[0], "none"))
-        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': its classes '%.200s' are not %d "
-                        "names starting with none", path, buf, mi->nclass);
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': its classes '%s' are not %d "
+                        "names starting with none", path, pgc_err_quote(buf, q, sizeof q), mi->nclass);
     return PGC_OK;
 }
 
@@ -315,9 +316,10 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     if (width < 1 || width > 1024 || !pgc_input_size_ok(h, w))
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': bad sizes (width %u, %ux%u)",
                         path, width, h, w);
+    char q[4 * 16 + 1];
     if (!pgc_arch_known(mi->arch))
-        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': unknown architecture '%.16s'",
-                        path, mi->arch);
+        return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': unknown architecture '%s'",
+                        path, pgc_err_quote(mi->arch, q, sizeof q));
     if (step > PGC_MODEL_MAX_STEP)
         return pgc_errf(e, PGC_EINPUT, "cannot read model '%s': step count %llu is beyond %llu",
                         path, (unsigned long long)step, (unsigned long long)PGC_MODEL_MAX_STEP);
@@ -401,8 +403,9 @@ int pgc_model_load(const char *path, const pgc_nn_backend *be, int n, int h, int
         p += 4 + nl;
         int i = pgc_net_param_find(net, name);
         if (i < 0 || seen[i]) {
+            char q[128];
             rc = pgc_errf(e, PGC_EINPUT, "cannot read model '%s': %s entry '%s' for %s", path,
-                          i < 0 ? "unexpected" : "repeated", name, mi.arch);
+                          i < 0 ? "unexpected" : "repeated", pgc_err_quote(name, q, sizeof q), mi.arch);
             goto fail2;
         }
         seen[i] = 1;

@@ -4,21 +4,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_fd.h"
 #include "../../lib/frame.h"
 #include "../../lib/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* The reader takes a file descriptor, so the bytes go through a temporary file. */
-    char path[] = "/tmp/fuzz-stream-XXXXXX";
-    int fd = mkstemp(path);
+    int fd = fuzz_fd(data, size);
     if (fd < 0) return 0;
-    unlink(path);
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
-    lseek(fd, 0, SEEK_SET);
     pgc_err e;
     pgc_reader *rd = pgc_reader_open(fd, "fuzz", &e);
     pgc_frame fr = {0};
@@ -28,6 +21,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     pgc_frame_free(&fr);
     pgc_reader_free(rd);
-    close(fd);
     return 0;
 }

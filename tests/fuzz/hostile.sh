@@ -100,6 +100,7 @@ for name, off, fmt, v in [("flags_model", 12, "<I", 0), ("flags_high", 12, "<I",
     w("ck_%s.pgm" % name, field(c, off, fmt, v))
 arch = bytearray(c); arch[48:64] = b"resnet50".ljust(16, b"\0"); w("ck_arch_resnet.pgm", crc(arch))
 arch = bytearray(c); arch[48:64] = b"\xff" * 16; w("ck_arch_junk.pgm", crc(arch))
+arch = bytearray(c); arch[48:64] = b"dcfpn\n\x1b[2J".ljust(16, b"\0"); w("ck_arch_newline.pgm", crc(arch))
 # metadata: the seed, classes, prep keys turned odd
 ml = struct.unpack_from("<I", c, 40)[0]
 meta = c[64:64 + ml]
@@ -114,6 +115,7 @@ w("ck_meta_prep_odd.pgm", with_meta(meta.replace(b"prep-size: 16", b"prep-size: 
 n = struct.unpack_from("<H", c, 64 + ml)[0]
 at = 64 + ml + 2 + n + 2 + 4 * c[64 + ml + 2 + n + 1]
 w("ck_param_nan.pgm", crc(c[:at] + struct.pack("<f", float("nan")) + c[at + 4:]))
+w("ck_entry_newline.pgm", crc(c[:64 + ml + 2] + b"\n" + c[64 + ml + 3:])) # an entry name's first byte
 w("model_param_nan.model", crc(m[:at] + struct.pack("<f", float("nan")) + m[at + 4:]))
 # the adversarial head's side file
 for name, b in [("truncated", a[:len(a) // 2]), ("long", a + b"x"), ("empty", b""),
@@ -306,11 +308,15 @@ train)
              "--adversarial-weight nan" "--adversarial-weight 1e9" "--checkpoint keep.model" \
              "--log keep.tsv" "--log /dev/full" "--log out" "--checkpoint out" "-o out" "-o ''" \
              "-o keep.model" "-o m.model --checkpoint m.model" "-o m.model --log m.model" \
-             "-o m.model --checkpoint c.pgm --log c.pgm" "-o $D --force" "--log $D --force" \
-             "--checkpoint $D --force" "--resume nosuch.pgm" "--resume S/train/model_ok.model" \
+             "-o m.model --checkpoint c.pgm --log c.pgm" "--resume nosuch.pgm" "--resume S/train/model_ok.model" \
              "--resume $D" "--device gpu" "--device nope" "--device ''" "--balance" \
              "--no-augment --strong-augment" "--checkpoint-every 0" "--log-every 1 --log l.tsv"; do
         case_ "pgc-train $D $TR -o m.model $o"
+    done
+    # an output that names the training set: on a copy, as S is the corpus itself (through
+    # S, -o S/train/ds_ok.pgc --force wrote a model over the committed dataset)
+    for o in "-o d.pgc" "-o m.model --log d.pgc" "-o m.model --checkpoint d.pgc"; do
+        case_ "cp $D d.pgc && pgc-train d.pgc $TR $o --force"
     done
     case_ "pgc-train $TR -o m.model"
     case_ "pgc-train $D $D $TR -o m.model"

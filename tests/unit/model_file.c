@@ -213,6 +213,33 @@ static void a_newer_major_version_and_a_wrong_shape_are_refused(void)
     pgc_net_free(a);
 }
 
+/* A message is one line whatever the file holds: its strings come out as \xNN where
+ * they are not printable ASCII (the hostile pass's ck_arch_junk.pgm printed 16 raw 0xff). */
+static int one_printable_line(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) return 0;
+    return 1;
+}
+
+static void a_file_s_own_strings_are_quoted_in_its_errors(void)
+{
+    pgc_net *a = small_net();
+    pgc_err e = {{0}};
+    EXPECT(pgc_model_save(path("q"), a, 32, 32, 0, NULL, 1, &e) == 0);
+    patch(path("q"), 48, "dc\n\x1b[2J\xff\\", 9); /* the architecture */
+    EXPECT(refused(path("q"), "unknown architecture 'dc\\x0a\\x1b[2J\\xff\\x5c'"));
+    pgc_net *b = NULL;
+    pgc_model_load(path("q"), pgc_nn_backend_cpu(), 1, 0, 0, 1, &b, NULL, &e);
+    EXPECT(one_printable_line(e.msg));
+    EXPECT(pgc_model_save(path("n"), a, 32, 32, 0, NULL, 1, &e) == 0);
+    patch(path("n"), 64 + 2, "\n", 1); /* the first entry's name, first byte */
+    EXPECT(refused(path("n"), "unexpected entry '\\x0a"));
+    pgc_model_load(path("n"), pgc_nn_backend_cpu(), 1, 0, 0, 1, &b, NULL, &e);
+    EXPECT(one_printable_line(e.msg));
+    pgc_net_free(a);
+}
+
 static void a_nan_weight_is_neither_written_nor_read(void)
 {
     pgc_net *a = small_net();
@@ -324,6 +351,7 @@ int main(void)
     RUN(something_else_is_refused_by_its_magic);
     RUN(a_newer_major_version_and_a_wrong_shape_are_refused);
     RUN(a_nan_weight_is_neither_written_nor_read);
+    RUN(a_file_s_own_strings_are_quoted_in_its_errors);
     RUN(a_save_removes_what_a_killed_save_left_behind);
     RUN(a_step_count_beyond_2_to_the_40_is_refused);
     RUN(a_width_the_file_is_too_short_for_is_refused_before_building);
