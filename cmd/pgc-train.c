@@ -319,7 +319,9 @@ static int same_target(const char *a, const char *b)
 }
 
 /* Two of the files written (-o, --checkpoint, --log) that name one file would clobber
- * each other, or fail only when the training is done: refused before it starts. */
+ * each other, or fail only when the training is done; one written over a file read (the
+ * training set, --val, or --resume but for its own --checkpoint) would destroy what the
+ * run learns from, --force or not: both refused before it starts. */
 static void distinct_outputs(const opts *o)
 {
     const char *out[3] = {o->out, o->ckpt, o->log}, *opt[3] = {"-o", "--checkpoint", "--log"};
@@ -327,6 +329,11 @@ static void distinct_outputs(const opts *o)
         for (int j = i + 1; j < 3; j++)
             if (out[i] && out[j] && same_target(out[i], out[j]))
                 cli_usage("%s '%s' and %s '%s' name one file", opt[i], out[i], opt[j], out[j]);
+    const char *in[3] = {o->train, o->val, o->resume}, *iopt[3] = {"the training set", "--val", "--resume"};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            if (in[i] && out[j] && !(i == 2 && j == 1) && same_target(in[i], out[j]))
+                cli_usage("%s '%s' would be written over %s '%s'", opt[j], out[j], iopt[i], in[i]);
 }
 
 int main(int argc, char **argv)

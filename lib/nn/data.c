@@ -62,7 +62,7 @@ int pgc_dataset_open_classes(pgc_dataset *ds, const char *path, const char *cons
     ds->fd = -1;
     snprintf(ds->path, sizeof ds->path, "%s", path);
     if (!strcmp(path, "-"))
-        return pgc_errf(e, PGC_EINPUT, "training reads a file, not standard input (it seeks)");
+        return pgc_errf(e, PGC_EINPUT, "cannot train on '-': training reads a file, not standard input (it seeks)");
     ds->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (ds->fd < 0) return pgc_errf(e, PGC_EINPUT, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;

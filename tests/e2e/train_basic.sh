@@ -62,7 +62,15 @@ expect_exit 2 'bad class weights are a usage error' "$TR --class-weights 1,x -o 
 expect_exit 1 'a missing training file is refused' "pgc-train nope.pgc -o n.model"
 "$SYN" "$T/odd.pgc" 4 30 1
 expect_exit 1 'images that are not multiples of 16 are refused' "pgc-train odd.pgc -o o.model"
-expect_exit 1 'standard input is refused (training seeks)' "pgc-train - -o s.model < train.pgc"
+expect_exit 1 'standard input is refused (training seeks), in a line naming it' \
+    "fails_with \"cannot train on '-'\" pgc-train - -o stdin.model < train.pgc"
+cp "$T/train.pgc" "$T/keep.pgc"; cp "$T/val.pgc" "$T/keepval.pgc"
+expect_exit 2 'a model is never written over its own training set, --force or not' \
+    "pgc-train keep.pgc -o keep.pgc --force --iters 2; rc=\$?; cmp keep.pgc train.pgc && exit \$rc"
+expect_exit 2 'nor a log or a checkpoint over --val' \
+    "pgc-train train.pgc --val keepval.pgc --log ./keepval.pgc --force --iters 2 -o v2.model; rc=\$?; cmp keepval.pgc val.pgc && exit \$rc"
+expect_exit 2 'nor a model over the checkpoint it resumes from' \
+    "$TR --iters 2 --checkpoint c0.ckpt -o c0.model 2>/dev/null && $TR --iters 4 --resume c0.ckpt -o c0.ckpt --force"
 head -c 5000 "$T/train.pgc" > "$T/cut.pgc"
 expect_exit 1 'a truncated training stream is refused' "pgc-train cut.pgc -o t.model"
 expect_exit 1 'resuming from a model that is not a checkpoint is refused' \
