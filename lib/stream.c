@@ -16,6 +16,8 @@
 #define STREAM_HEADER 64
 #define RECORD_HEADER 128
 #define ALIGN 64
+/* payload room reserved before its bytes arrive; it doubles as they do */
+#define READ_STEP ((size_t)16 << 20)
 #define VERSION_MAJOR 1
 #define VERSION_MINOR 0
 
@@ -103,8 +105,32 @@ static int check_shape(pgc_dtype t, int rank, const uint64_t *dims, uint64_t *nb
     return PGC_OK;
 }
 
+/* Makes r->data hold at least cap bytes, keeping its first keep bytes. */
+static int data_reserve(pgc_record *r, size_t cap, size_t keep, pgc_err *e)
+{
+    if (cap <= r->data_cap) return PGC_OK;
+    void *p = NULL;
+    if (posix_memalign(&p, ALIGN, cap)) return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu bytes", cap);
+    if (keep) memcpy(p, r->data, keep);
+    free(r->data);
+    r->data = p;
+    r->data_cap = cap;
+    return PGC_OK;
+}
+
+/* pgc_record_shape with the payload's room reserved up to at most cap bytes (the reader
+ * grows it as bytes arrive: a header's claim alone never allocates gigabytes). */
+static int record_shape_upto(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
+                             const char *const *names, size_t cap, pgc_err *e);
+
 int pgc_record_shape(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
                      const char *const *names, pgc_err *e)
+{
+    return record_shape_upto(r, t, rank, dims, names, SIZE_MAX, e);
+}
+
+static int record_shape_upto(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
+                             const char *const *names, size_t cap, pgc_err *e)
 {
     uint64_t nbytes = 0;
     int rc = check_shape(t, rank, dims, &nbytes, e);
@@ -119,14 +145,8 @@ int pgc_record_shape(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
                                 names[i]);
     }
     size_t need = pad64(nbytes ? nbytes : 1);
-    if (need > r->data_cap) {
-        void *p = NULL;
-        if (posix_memalign(&p, ALIGN, need))
-            return pgc_errf(e, PGC_ENOMEM, "out of memory for %zu bytes", need);
-        free(r->data);
-        r->data = p;
-        r->data_cap = need;
-    }
+    rc = data_reserve(r, need < cap ? need : cap, 0, e);
+    if (rc) return rc;
     r->dtype = t;
     r->rank = rank;
     memset(r->dims, 0, sizeof r->dims);
@@ -536,10 +556,10 @@ static int check_stream_header(const unsigned char *h, const char *name, pgc_err
     return PGC_OK;
 }
 
-/* Parses a tensor record header into r's shape (allocating the payload) and returns the
- * metadata length. */
+/* Parses a tensor record header into r's shape (reserving up to cap bytes of payload)
+ * and returns the metadata length. */
 static int parse_record_header(const unsigned char *h, const char *name, uint64_t offset,
-                               pgc_record *r, uint32_t *meta_len, int *kind, pgc_err *e)
+                               pgc_record *r, uint32_t *meta_len, int *kind, size_t cap, pgc_err *e)
 {
     if (memcmp(h, "PGCR", 4))
         return pgc_errf(e, PGC_EINPUT, "'%s': corrupt stream (no record tag at byte %llu)", name,
@@ -592,7 +612,7 @@ static int parse_record_header(const unsigned char *h, const char *name, uint64_
         return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: payload length %llu does not match its shape (%llu)",
                         name, (unsigned long long)offset, (unsigned long long)get_u64(h + 80),
                         (unsigned long long)nbytes);
-    int rc = pgc_record_shape(r, (pgc_dtype)dtype, rank, dims, names, e);
+    int rc = record_shape_upto(r, (pgc_dtype)dtype, rank, dims, names, cap, e);
     if (rc) return rc;
     return meta_reserve(r, *meta_len, e);
 }
@@ -630,7 +650,7 @@ int pgc_reader_next(pgc_reader *rd, pgc_record *r, pgc_err *e)
             return pgc_errf(e, PGC_EINPUT, "'%s': truncated stream (no end-of-stream record)", rd->name);
         uint32_t meta_len = 0;
         int kind = 0;
-        int rc = parse_record_header(h, rd->name, offset, r, &meta_len, &kind, e);
+        int rc = parse_record_header(h, rd->name, offset, r, &meta_len, &kind, READ_STEP, e);
         if (rc) return rc;
         if (kind == 2) {
             /* A clean end, unless another stream follows (concatenated files). */
@@ -658,8 +678,20 @@ int pgc_reader_next(pgc_reader *rd, pgc_record *r, pgc_err *e)
         if (pgc_meta_check(r->meta, meta_len, &why))
             return pgc_errf(e, PGC_EINPUT, "'%s': record at byte %llu: %s", rd->name,
                             (unsigned long long)offset, why.msg);
-        uint64_t nbytes = pgc_record_nbytes(r);
-        rc = read_exact(rd, r->data, nbytes, e);
+        /* the payload in steps that double the room it has: a truncated stream claiming
+         * 2 GiB costs what it holds, not what it claims */
+        size_t nbytes = (size_t)pgc_record_nbytes(r), need = pad64(nbytes ? nbytes : 1), done = 0;
+        while (!rc && done < nbytes) {
+            size_t room = r->data_cap < need ? r->data_cap : nbytes;
+            if (room <= done) {
+                size_t grow = 2 * r->data_cap < need ? 2 * r->data_cap : need;
+                rc = data_reserve(r, grow, done, e);
+                continue;
+            }
+            size_t step = (room < nbytes ? room : nbytes) - done;
+            rc = read_exact(rd, (char *)r->data + done, step, e);
+            done += step;
+        }
         if (!rc) rc = read_exact(rd, NULL, pad64(nbytes) - nbytes, e);
         if (rc) return rc;
         rd->rec_offset = offset;
@@ -697,7 +729,7 @@ int pgc_record_pread(int fd, uint64_t offset, const char *name, pgc_record *r, p
     if (rc) return rc;
     uint32_t meta_len = 0;
     int kind = 0;
-    rc = parse_record_header(h, name, offset, r, &meta_len, &kind, e);
+    rc = parse_record_header(h, name, offset, r, &meta_len, &kind, SIZE_MAX, e);
     if (rc) return rc;
     if (kind != 1) return pgc_errf(e, PGC_EINPUT, "'%s': no tensor record at byte %llu", name, (unsigned long long)offset);
     rc = pread_exact(fd, r->meta, meta_len, offset + RECORD_HEADER, name, e);

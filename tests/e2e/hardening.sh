@@ -258,3 +258,21 @@ expect_exit 1 "pgc-prep names a truth record that is not n x 4 by its name" "
 expect_ok 'an error about a file whose name holds a newline is still one line' '
     { pgc-slice "$(printf "no\nsuch.png")" 2>err; test $? -eq 1; } && test "$(wc -l < err)" -eq 1 &&
     grep -q "no such.png" err'
+
+# A record header's payload length is a claim: the reader reserves room as the bytes
+# arrive (16 MiB, then doubling), so a short stream claiming 2 GiB is "truncated" in a
+# process that could never hold 2 GiB, not "out of memory" (fuzz_filters' finding).
+python3 -c '
+import struct, sys
+meta = b"frame: a\nname: image\n"
+h = bytearray(128)
+h[0:4], h[4], h[5], h[6] = b"PGCR", 1, 5, 2
+struct.pack_into("<I", h, 8, len(meta))
+struct.pack_into("<QQ", h, 16, 16384, 32768)
+h[48:49], h[56:57] = b"y", b"x"
+struct.pack_into("<Q", h, 80, 4 * 16384 * 32768)
+head = b"\x89PGC\r\n\x1a\n" + struct.pack("<HH", 1, 0) + bytes(52)
+sys.stdout.buffer.write(head + bytes(h) + meta + bytes(-len(meta) % 64) + bytes(4096))
+' > "$T/claim.pgc"
+expect_exit 1 'a stream whose record claims 2 GiB but holds 4 KiB is truncated, whatever memory there is' '
+    (ulimit -v 1048576; fails_with "truncated stream" pgc-info claim.pgc)'
