@@ -314,9 +314,10 @@ train)
         case_ "pgc-train $D $TR -o m.model $o"
     done
     # an output that names the training set: on a copy, as S is the corpus itself (through
-    # S, -o S/train/ds_ok.pgc --force wrote a model over the committed dataset)
-    for o in "-o d.pgc" "-o m.model --log d.pgc" "-o m.model --checkpoint d.pgc"; do
-        case_ "cp $D d.pgc && pgc-train d.pgc $TR $o --force"
+    # S, -o S/train/ds_ok.pgc --force wrote a model over the committed dataset), named
+    # keep_*: pgc-train refuses, and the copy it leaves whole is no output of the case
+    for o in "-o keep_d.pgc" "-o m.model --log keep_d.pgc" "-o m.model --checkpoint keep_d.pgc"; do
+        case_ "cp $D keep_d.pgc && pgc-train keep_d.pgc $TR $o --force"
     done
     case_ "pgc-train $TR -o m.model"
     case_ "pgc-train $D $D $TR -o m.model"
