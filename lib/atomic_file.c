@@ -20,6 +20,7 @@ int pgc_path_exists(const char *path)
 int pgc_output_dir(const char *dir, pgc_err *e)
 {
     size_t n = strlen(dir);
+    if (!n) return pgc_errf(e, PGC_EINPUT, "cannot make directory '': the name is empty");
     char *p = malloc(n + 1);
     if (!p) return pgc_errf(e, PGC_ENOMEM, "out of memory");
     memcpy(p, dir, n + 1);

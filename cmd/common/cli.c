@@ -224,7 +224,7 @@ void cli_stdout_check(void)
 {
     if (fflush(stdout) == 0 && !ferror(stdout)) return;
     if (errno == EPIPE) exit(CLI_OK);
-    cli_fail("cannot write to standard output: %s", strerror(errno));
+    cli_fail("cannot write 'stdout': %s", strerror(errno)); /* as the stream writer says it */
 }
 
 /* The streams a command has open, so that they stay reachable when an error exits from

@@ -265,7 +265,10 @@ npy)
              "--export x --import S/npy/imp_ok_f4.npy" "--export x $E $E" "--export x --force -- $E" \
              "--import S/npy" "--import /dev/null" "--import /dev/zero" "--import nosuch.npy" \
              "--import S/npy/imp_ok_f4.npy S/npy/imp_ok_f4.npy" "--import -- -x.npy"; do
-        case_ "pgc-npy $o < $E > o.pgc"
+        case "$o" in # --export writes files, no stream: its stdout is no output to check
+        --export*) case_ "pgc-npy $o < $E > o.txt" ;;
+        *) case_ "pgc-npy $o < $E > o.pgc" ;;
+        esac
     done
     case_ "pgc-npy --export out < $E && pgc-npy --export out < $E"
     case_ "mkdir x && echo KEEP > x/f.t.npy && pgc-npy --export x < $E; test \"\$(cat x/f.t.npy)\" = KEEP || exit 99"
