@@ -331,9 +331,11 @@ static void distinct_outputs(const opts *o)
                 cli_usage("%s '%s' and %s '%s' name one file", opt[i], out[i], opt[j], out[j]);
     const char *in[3] = {o->train, o->val, o->resume}, *iopt[3] = {"the training set", "--val", "--resume"};
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++)
-            if (in[i] && out[j] && !(i == 2 && j == 1) && same_target(in[i], out[j]))
+        for (int j = 0; j < 3; j++) {
+            int continued = in[i] == o->resume && out[j] == o->ckpt; /* a checkpoint resumed */
+            if (in[i] && out[j] && !continued && same_target(in[i], out[j]))
                 cli_usage("%s '%s' would be written over %s '%s'", opt[j], out[j], iopt[i], in[i]);
+        }
 }
 
 int main(int argc, char **argv)

@@ -93,6 +93,20 @@ int pgc_atomic_open(pgc_atomic_file *a, const char *path, int replace, pgc_err *
     return PGC_OK;
 }
 
+int pgc_atomic_write(pgc_atomic_file *a, const void *p, size_t n, pgc_err *e)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t k = write(a->fd, c, n > (1u << 30) ? (1u << 30) : n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0)
+            return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", a->path,
+                            k < 0 ? strerror(errno) : "nothing written");
+        c += k, n -= (size_t)k;
+    }
+    return PGC_OK;
+}
+
 int pgc_atomic_commit(pgc_atomic_file *a, pgc_err *e)
 {
     int rc = PGC_OK;

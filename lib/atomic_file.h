@@ -20,6 +20,10 @@ typedef struct {
 /* Creates "<path>.tmpXXXXXX". PGC_EINPUT when path exists and !replace ("'<path>'
  * exists; use --force to replace it") or the directory is not writable. */
 int pgc_atomic_open(pgc_atomic_file *a, const char *path, int replace, pgc_err *e);
+/* Writes the n bytes at p to a's temporary file (all of them: short writes and EINTR
+ * are retried). PGC_EINPUT "cannot write '<path>': ..." on failure; a stays open for the
+ * caller to abort. */
+int pgc_atomic_write(pgc_atomic_file *a, const void *p, size_t n, pgc_err *e);
 /* Flushes the temporary file to disk, closes it and moves it to path. The caller has
  * closed any FILE* or gzFile it made on a->fd, setting a->fd to -1 (or leaves it to
  * commit). On failure the temporary file is removed. Frees a's strings either way. */

@@ -89,19 +89,6 @@ static void get_floats(const unsigned char *p, float *v, size_t n)
 
 /* ---- writing ---- */
 
-static int write_all(int fd, const unsigned char *b, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        b += k, n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int write_atomic(const char *path, const unsigned char *b, size_t n, int replace,
                         pgc_err *e)
 {
@@ -109,8 +96,7 @@ static int write_atomic(const char *path, const unsigned char *b, size_t n, int 
     pgc_atomic_remove_stale(path);
     int rc = pgc_atomic_open(&a, path, replace, e);
     if (rc) return rc;
-    if (write_all(a.fd, b, n)) {
-        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
+    if ((rc = pgc_atomic_write(&a, b, n, e))) {
         pgc_atomic_abort(&a);
         return rc;
     }

@@ -77,26 +77,23 @@ size_t pgc_nifti_header_f32(const pgc_nifti *g, const char *descrip, unsigned ch
 
 /* A sink for bytes: the plain file descriptor or a gzip stream on it. */
 typedef struct {
-    int fd;
-    gzFile gz;
+    pgc_atomic_file *a; /* raw output: its temporary file */
+    gzFile gz;          /* or gzip on a copy of its descriptor */
 } sink;
 
+/* 0, or -1 with errno set */
 static int sink_write(sink *s, const void *p, size_t n)
 {
+    if (!s->gz) {
+        pgc_err ignored; /* the caller words the error, from errno */
+        return pgc_atomic_write(s->a, p, n, &ignored) ? -1 : 0;
+    }
     const unsigned char *c = p;
     while (n > 0) {
         size_t k = n > (1u << 30) ? 1u << 30 : n;
-        if (s->gz) {
-            int w = gzwrite(s->gz, c, (unsigned)k);
-            if (w <= 0) return -1;
-            k = (size_t)w;
-        } else {
-            ssize_t w = write(s->fd, c, k);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) return -1;
-            k = (size_t)w;
-        }
-        c += k, n -= k;
+        int w = gzwrite(s->gz, c, (unsigned)k);
+        if (w <= 0) return -1;
+        c += (size_t)w, n -= (size_t)w;
     }
     return 0;
 }
@@ -115,7 +112,7 @@ int pgc_nifti_write_f32(const char *path, const pgc_nifti *grid, const char *des
     pgc_atomic_file a;
     int rc = pgc_atomic_open(&a, path, replace, e);
     if (rc) return rc;
-    sink s = {a.fd, NULL};
+    sink s = {&a, NULL};
     if (gz) {
         int fd2 = dup(a.fd);
         if (fd2 < 0 || !(s.gz = gzdopen(fd2, "wb1"))) {

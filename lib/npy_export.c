@@ -19,21 +19,11 @@ static int write_file(const char *path, int force, const void *a, size_t na, con
     pgc_atomic_file af;
     if (pgc_atomic_open(&af, path, force, e)) return PGC_EINPUT;
     af.sync = 0; /* a file per record: see atomic_file.h */
-    const void *parts[2] = {a, b};
-    size_t sizes[2] = {na, nb};
-    for (int i = 0; i < 2; i++) {
-        const char *p = parts[i];
-        size_t left = sizes[i];
-        while (left > 0) {
-            ssize_t k = write(af.fd, p, left > (1u << 30) ? (1u << 30) : left);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) {
-                int rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, strerror(errno));
-                pgc_atomic_abort(&af);
-                return rc;
-            }
-            p += k, left -= (size_t)k;
-        }
+    int rc = pgc_atomic_write(&af, a, na, e);
+    if (!rc) rc = pgc_atomic_write(&af, b, nb, e);
+    if (rc) {
+        pgc_atomic_abort(&af);
+        return rc;
     }
     return pgc_atomic_commit(&af, e);
 }

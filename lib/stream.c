@@ -121,15 +121,6 @@ static int data_reserve(pgc_record *r, size_t cap, size_t keep, pgc_err *e)
 /* pgc_record_shape with the payload's room reserved up to at most cap bytes (the reader
  * grows it as bytes arrive: a header's claim alone never allocates gigabytes). */
 static int record_shape_upto(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
-                             const char *const *names, size_t cap, pgc_err *e);
-
-int pgc_record_shape(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
-                     const char *const *names, pgc_err *e)
-{
-    return record_shape_upto(r, t, rank, dims, names, SIZE_MAX, e);
-}
-
-static int record_shape_upto(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
                              const char *const *names, size_t cap, pgc_err *e)
 {
     uint64_t nbytes = 0;
@@ -156,6 +147,12 @@ static int record_shape_upto(pgc_record *r, pgc_dtype t, int rank, const uint64_
         if (names && names[i]) memcpy(r->dimname[i], names[i], strlen(names[i]));
     }
     return PGC_OK;
+}
+
+int pgc_record_shape(pgc_record *r, pgc_dtype t, int rank, const uint64_t *dims,
+                     const char *const *names, pgc_err *e)
+{
+    return record_shape_upto(r, t, rank, dims, names, SIZE_MAX, e);
 }
 
 int pgc_record_f32_2d(pgc_record *r, uint64_t h, uint64_t w, pgc_err *e)
@@ -682,13 +679,11 @@ int pgc_reader_next(pgc_reader *rd, pgc_record *r, pgc_err *e)
          * 2 GiB costs what it holds, not what it claims */
         size_t nbytes = (size_t)pgc_record_nbytes(r), need = pad64(nbytes ? nbytes : 1), done = 0;
         while (!rc && done < nbytes) {
-            size_t room = r->data_cap < need ? r->data_cap : nbytes;
-            if (room <= done) {
-                size_t grow = 2 * r->data_cap < need ? 2 * r->data_cap : need;
-                rc = data_reserve(r, grow, done, e);
+            if (done == r->data_cap) { /* full: twice the room, up to what the record needs */
+                rc = data_reserve(r, 2 * done < need ? 2 * done : need, done, e);
                 continue;
             }
-            size_t step = (room < nbytes ? room : nbytes) - done;
+            size_t step = (r->data_cap < nbytes ? r->data_cap : nbytes) - done;
             rc = read_exact(rd, (char *)r->data + done, step, e);
             done += step;
         }

@@ -8,12 +8,10 @@ f=$w/study/models/$m.model
 get() { printf '%.3f' "$(tsv_get "$w/study/$m/$1" "$2" 0)"; }
 # the rows of the map pgc-infer makes from this model by default (tsv.sh)
 p=$(map_prefix "$m")
-# the per-source table alone: for the card of a model kept (make ship, `ship` first)
-scores() {
-    echo "Localisation on the validation split, from the study (\`make -C pipelines ship\`):"
-    echo "pointing game of PG-CAM over all scales; IOBB F1 under the paper's rule and under"
-    echo "the product rule (\`pgc-fuse --blur 3 | pgc-box --rule product\`)."
-    echo
+# the share those rows were made with (pipelines/Makefile's SURE, pgc-infer's default)
+sure=${SURE:-0.8}
+# the per-source localisation table, on the map above
+table() {
     echo "| source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |"
     echo "|---|---|---|---|---|"
     for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
@@ -21,6 +19,14 @@ scores() {
         bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.${p}product.tsv")
         echo "| ${s#*:} | $(get $k.${p}paper.tsv pointing_game) | $(get $k.${p}paper.tsv iobb_f1) | $(get $k.${p}product.tsv iobb_f1) | $bps |"
     done
+}
+# the table alone: for the card of a model kept (make ship, `ship` first)
+scores() {
+    echo "Localisation on the validation split, from the study (\`make -C pipelines ship\`):"
+    echo "pointing game of PG-CAM over all scales; IOBB F1 under the paper's rule and under"
+    echo "the product rule (\`pgc-fuse --blur 3 | pgc-box --rule product\`)."
+    echo
+    table
 }
 [ "$m" = ship ] && { scores; exit 0; }
 meta() { python3 - "$f" "$1" <<'PY'
@@ -63,13 +69,7 @@ sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), 
 Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
 the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`),
 with the Grad-CAM of the score \`pgc-infer\` differentiates by default for this model
-($( [ -n "$p" ] && echo "\`--class sure:0.8\`: the most probable tumour type's logit where that type holds at least 0.8 of P(tumour), the tumour score elsewhere" || echo "the tumour logit")):
+($( [ -n "$p" ] && echo "\`--class sure:$sure\`: the most probable tumour type's logit where that type holds at least $sure of P(tumour), the tumour score elsewhere" || echo "the tumour logit")):
 
-| source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |
-|---|---|---|---|---|
 EOT
-for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
-    k=${s%%:*}
-    bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.${p}product.tsv")
-    echo "| ${s#*:} | $(get $k.${p}paper.tsv pointing_game) | $(get $k.${p}paper.tsv iobb_f1) | $(get $k.${p}product.tsv iobb_f1) | $bps |"
-done
+table

@@ -342,11 +342,11 @@ static void mark_backward_reads(const pgc_net *net, char *reads)
 static int plan_memory(pgc_net *net)
 {
     int nt = net->nt, nn = net->nn, end = 2 * nn, rc = -1;
-    int *prod = malloc(sizeof(int) * (nt ? nt : 1)), *last = malloc(sizeof(int) * (nt ? nt : 1));
-    char *reads = calloc(nt ? nt : 1, 1), *keep = calloc(nt ? nt : 1, 1);
-    plan_buf *b = malloc(sizeof *b * 2 * (nt ? nt : 1));
-    plan_buf **order = malloc(sizeof *order * 2 * (nt ? nt : 1));
-    plan_buf **near = malloc(sizeof *near * 2 * (nt ? nt : 1));
+    size_t m1 = nt ? (size_t)nt : 1; /* no zero-size allocations */
+    int *prod = malloc(sizeof(int) * m1), *last = malloc(sizeof(int) * m1);
+    char *reads = calloc(m1, 1), *keep = calloc(m1, 1);
+    plan_buf *b = malloc(sizeof *b * 2 * m1);
+    plan_buf **order = malloc(sizeof *order * 2 * m1), **near = malloc(sizeof *near * 2 * m1);
     if (!prod || !last || !reads || !keep || !b || !order || !near) goto done;
     for (int i = 0; i < nt; i++) prod[i] = last[i] = -1;
     for (int i = 0; i < nn; i++) {

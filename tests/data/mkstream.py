@@ -91,4 +91,5 @@ def main(args):
     sys.stdout.buffer.write(out)
 
 
-main(sys.argv[1:])
+if __name__ == "__main__":  # tests/fuzz/hostile_seeds.py and hardening.sh import it
+    main(sys.argv[1:])

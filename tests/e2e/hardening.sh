@@ -264,16 +264,13 @@ expect_ok 'an error about a file whose name holds a newline is still one line' '
 # process that could never hold 2 GiB, not "out of memory" (fuzz_filters' finding).
 python3 -c '
 import struct, sys
-meta = b"frame: a\nname: image\n"
-h = bytearray(128)
-h[0:4], h[4], h[5], h[6] = b"PGCR", 1, 5, 2
-struct.pack_into("<I", h, 8, len(meta))
-struct.pack_into("<QQ", h, 16, 16384, 32768)
-h[48:49], h[56:57] = b"y", b"x"
-struct.pack_into("<Q", h, 80, 4 * 16384 * 32768)
-head = b"\x89PGC\r\n\x1a\n" + struct.pack("<HH", 1, 0) + bytes(52)
-sys.stdout.buffer.write(head + bytes(h) + meta + bytes(-len(meta) % 64) + bytes(4096))
-' > "$T/claim.pgc"
+sys.path.insert(0, sys.argv[1])
+from mkstream import STREAM_HEADER, pack_record
+r = bytearray(pack_record(b"frame: a\nname: image\n", 5, (1, 1), bytes(4), ["y", "x"]))
+struct.pack_into("<QQ", r, 16, 16384, 32768)  # dims: 2 GiB of f32
+struct.pack_into("<Q", r, 80, 4 * 16384 * 32768)  # and the payload length to match
+sys.stdout.buffer.write(STREAM_HEADER + bytes(r[:-64]) + bytes(4096))
+' "$TOP/tests/data" > "$T/claim.pgc"
 # A process that cannot hold 2 GiB: ulimit -v, or under ASan (which reserves terabytes
 # of shadow and so cannot run under ulimit -v) its own allocation limit.
 if grep -q __asan_init "$(command -v pgc-info)"; then
@@ -283,3 +280,16 @@ else
 fi
 expect_exit 1 'a stream whose record claims 2 GiB but holds 4 KiB is truncated, whatever memory there is' '
     ('"$SMALL"' fails_with "truncated stream" pgc-info claim.pgc)'
+# and a record larger than that first room reads back whole as the room doubles: 40 MB
+# of f32 whose first 16 MiB hold 1, the rest 0 (a lost or moved part moves the mean)
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from mkstream import STREAM_HEADER, end_record, pack_record
+import array
+n = 3200 * 3200; ones = (16 << 20) // 4
+a = array.array("f", [1.0]) * ones + array.array("f", [0.0]) * (n - ones)
+sys.stdout.buffer.write(STREAM_HEADER + pack_record(b"frame: a\nname: image\n", 5, (3200, 3200), a.tobytes(), ["y", "x"]) + end_record())
+' "$TOP/tests/data" > "$T/big.pgc"
+expect_ok 'a record larger than the reader'"'"'s first room reads back whole' '
+    pgc-info big.pgc | grep -q "min=0 max=1 mean=0.4096$"'

@@ -12,15 +12,21 @@ SYN=$UNIT/nn_synth; case $SYN in /*) ;; *) SYN=$TOP/$SYN ;; esac
 cat "$T/typed.pgc" "$T/syn.pgc" > "$T/train.pgc"
 C=none,meningioma,glioma,pituitary
 TR="pgc-train train.pgc --width 2 --batch 4 --threads 1 --iters 4"
+# The checks below read pgc-npy --export's files: a little-endian f32 .npy (format 1.0)
+# and its .meta, through this prelude.
+NPY='import struct, sys, glob
+def npy(f):
+    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
+    return struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
+def meta(f): return dict(l.split(": ", 1) for l in open(f).read().splitlines() if ": " in l)
+'
 # P(tumour) = 1 - P(none) in the prob key; the K probabilities sum to 1; `class` names one.
-PROBCHECK='import json, struct, sys, glob
+PROBCHECK=$NPY'
 bad = 0
 for m in glob.glob(sys.argv[1] + "/*.prob.npy"):
-    b = open(m, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
-    p = struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
-    meta = dict(l.split(": ", 1) for l in open(m[:-4] + ".meta").read().splitlines() if ": " in l)
-    bad += len(p) != 4 or abs(sum(p) - 1) > 1e-5 or abs(float(meta["prob"]) - (1 - p[0])) > 1e-5
-    bad += meta["class"] not in sys.argv[2].split(",")
+    p = npy(m); md = meta(m[:-4] + ".meta")
+    bad += len(p) != 4 or abs(sum(p) - 1) > 1e-5 or abs(float(md["prob"]) - (1 - p[0])) > 1e-5
+    bad += md["class"] not in sys.argv[2].split(",")
 sys.exit(bad != 0 or not glob.glob(sys.argv[1] + "/*.prob.npy"))'
 
 expect_ok 'tumour_type reaches the stream from labels.csv and from --tumour-type' '
@@ -45,11 +51,7 @@ expect_ok '--class top differentiates the most probable tumour class, never none
 # gets that class's map (as --class top), any other the tumour score's (as --class
 # tumour). P is the frames' median share, so that both kinds occur; frames within 1e-3 of
 # P are skipped (prob is rounded to f32). The default is sure:0.8.
-SURECHECK='import struct, sys, glob
-def npy(f):
-    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
-    return struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
-def meta(f): return dict(l.split(": ", 1) for l in open(f).read().splitlines() if ": " in l)
+SURECHECK=$NPY'
 names = sys.argv[1].split(","); P = float(sys.argv[2]); kinds = set(); bad = 0
 for m in glob.glob("su/*.grad.s5.npy"):
     fr = m.split("/")[1].split(".")[0]; p = npy("su/%s.prob.npy" % fr)
@@ -60,12 +62,9 @@ for m in glob.glob("su/*.grad.s5.npy"):
     bad += meta(m[:-4] + ".meta")["cam-class"] != want or max(abs(a - b) for a, b in zip(g, r)) > 1e-5 * scale
     kinds.add(want == "tumour")
 sys.exit(bad != 0 or kinds != {0, 1})'
-SHARES='import struct, sys, glob
-v = []
-for f in glob.glob("sh/*.prob.npy"):
-    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
-    p = struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:]); v.append(max(p[1:]) / sum(p[1:]))
-v.sort(); print(v[len(v) // 2])'
+SHARES=$NPY'
+v = sorted(max(p[1:]) / sum(p[1:]) for p in map(npy, glob.glob("sh/*.prob.npy")))
+print(v[len(v) // 2])'
 
 expect_ok '--class sure:P takes the top class where it holds P of P(tumour), else the tumour score' '
     pgc-infer -m k.model --no-grad < typed.pgc | pgc-npy --export sh 2>/dev/null &&
@@ -91,21 +90,18 @@ expect_ok '--class tumour and --class NAME choose the score' '
 
 # --class type's gradient is the top class's minus the others' by their share of the
 # tumour classes' probability (d/dz of z_c - log sum_{k != c} exp z_k), checked on grad.s5.
-TYPECHECK='import struct, sys, glob
-def npy(f):
-    b = open(f, "rb").read(); hl = struct.unpack("<H", b[8:10])[0]
-    return struct.unpack("<%df" % ((len(b) - 10 - hl) // 4), b[10 + hl:])
+TYPECHECK=$NPY'
 names = sys.argv[1].split(","); bad = 0; n = 0
 for m in glob.glob("ty/*.grad.s5.npy"):
     fr = m.split("/")[1].split(".")[0]
-    meta = dict(l.split(": ", 1) for l in open(m[:-4] + ".meta").read().splitlines() if ": " in l)
-    c = names.index(meta["cam-class"].split(" vs ")[0]); p = npy("ty/%s.prob.npy" % fr)
+    md = meta(m[:-4] + ".meta")
+    c = names.index(md["cam-class"].split(" vs ")[0]); p = npy("ty/%s.prob.npy" % fr)
     others = [k for k in range(1, len(names)) if k != c]; tot = sum(p[k] for k in others)
     want = list(npy("k%d/%s.grad.s5.npy" % (c, fr)))
     for k in others:
         g = npy("k%d/%s.grad.s5.npy" % (k, fr)); want = [w - p[k] / tot * x for w, x in zip(want, g)]
     got = npy(m); scale = max(abs(x) for x in want) or 1
-    bad += meta["cam-class"] != names[c] + " vs types" or max(abs(a - b) for a, b in zip(got, want)) > 1e-4 * scale
+    bad += md["cam-class"] != names[c] + " vs types" or max(abs(a - b) for a, b in zip(got, want)) > 1e-4 * scale
     n += 1
 sys.exit(bad != 0 or n == 0)'
 
