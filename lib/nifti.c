@@ -337,7 +337,7 @@ static int parse_header(const unsigned char *buf, int hsize, int be, const char 
     for (int i = 0; i < 4; i++) {
         double p = pix[i];
         if (!isfinite(p)) return BAD("cannot read '%s': pixdim[%d] is not finite", name, i);
-        v->pixdim[i] = i == 0 ? p : (p == 0 ? 1 : fabs(p));
+        v->pixdim[i] = i == 0 ? p : (p == 0 ? PGC_NIFTI_ZERO_PIXDIM : fabs(p));
     }
     /* scl_slope 0 (or NaN, as nibabel reads it) means: no scaling. */
     if (v->scl_slope == 0 || isnan(v->scl_slope)) {

@@ -26,7 +26,8 @@ typedef struct {
     int big_endian;       /* byte order of the file */
     int datatype;         /* NIfTI code: 2 u8, 4 i16, 8 i32, 16 f32, 64 f64, 512 u16 */
     size_t dims[3];       /* i, j, k extents (a 2-D image has dims[2] == 1) */
-    double pixdim[4];     /* pixdim[0] is qfac; 1..3 voxel sizes */
+    double pixdim[4];     /* pixdim[0] is qfac; 1..3 voxel sizes (a 0 in the file reads
+                             as PGC_NIFTI_ZERO_PIXDIM) */
     double scl_slope, scl_inter;
     int qform_code, sform_code;
     const char *method;   /* where m came from: "sform", "qform" or "none" */
@@ -45,6 +46,10 @@ typedef struct {
                              slice, the one slice (dims[1], dims[0]) */
     size_t cap;           /* voxels allocated at data, reused by the next read */
 } pgc_nifti;
+
+/* The voxel size (mm) a pixdim of 0 is read as, as nibabel and FSL read it; the writer
+ * stores it in its place, so a map written back reads without a warning. */
+#define PGC_NIFTI_ZERO_PIXDIM 1.0
 
 /* The voxel cap in force: PGC_MAX_VOXELS from the environment, else
  * PGC_NIFTI_DEFAULT_VOXELS. PGC_EINPUT when the variable is not a number in 1..2^31. */

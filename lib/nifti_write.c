@@ -28,6 +28,12 @@ static void put_f64(unsigned char *b, size_t off, double v)
     put_le(b + off, u, 8);
 }
 
+/* pixdim[i] as stored, but a voxel size of 0 as the size it was read as (lib/nifti.h). */
+static double pixdim_out(const pgc_nifti *g, int i)
+{
+    return i >= 1 && i <= 3 && g->pixdim_raw[i] == 0 ? PGC_NIFTI_ZERO_PIXDIM : g->pixdim_raw[i];
+}
+
 size_t pgc_nifti_header_f32(const pgc_nifti *g, const char *descrip, unsigned char *b)
 {
     memset(b, 0, PGC_NIFTI_WRITE_HDR_MAX);
@@ -42,7 +48,7 @@ size_t pgc_nifti_header_f32(const pgc_nifti *g, const char *descrip, unsigned ch
         put_i16(b, 12, 16); /* datatype float32 */
         put_i16(b, 14, 32); /* bitpix */
         for (int i = 0; i < 8; i++) put_i64(b, 16 + 8 * (size_t)i, dim[i]);
-        for (int i = 0; i < 8; i++) put_f64(b, 104 + 8 * (size_t)i, g->pixdim_raw[i]);
+        for (int i = 0; i < 8; i++) put_f64(b, 104 + 8 * (size_t)i, pixdim_out(g, i));
         put_i64(b, 168, 544);
         put_f64(b, 176, 1), put_f64(b, 184, 0);
         memcpy(b + 240, text, 80);
@@ -61,7 +67,7 @@ size_t pgc_nifti_header_f32(const pgc_nifti *g, const char *descrip, unsigned ch
     for (int i = 0; i < 8; i++) put_i16(b, 40 + 2 * (size_t)i, (long)dim[i]);
     put_i16(b, 70, 16);
     put_i16(b, 72, 32);
-    for (int i = 0; i < 8; i++) put_f32(b, 76 + 4 * (size_t)i, g->pixdim_raw[i]);
+    for (int i = 0; i < 8; i++) put_f32(b, 76 + 4 * (size_t)i, pixdim_out(g, i));
     put_f32(b, 108, 352);
     put_f32(b, 112, 1), put_f32(b, 116, 0);
     b[123] = (unsigned char)g->xyzt_units;

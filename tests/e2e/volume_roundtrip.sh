@@ -87,6 +87,22 @@ expect_ok 'slices left out by --every and --range are zero, the others exact' '
     pgc-slice --axis sagittal --range 2:4 v.nii | pgc-volume --map image -o out2 > r.tsv &&
     $SAME v.nii "mask:2 <= k < 4" 0 out2/v.sagittal.image.nii.gz'
 
+expect_ok 'voxel sizes of 0 read as 1 mm, and the map written back says 1 mm (no reader warns)' '
+    rm -rf out && $MKNII v.nii --dims 5 6 7 --pixdim 0 2 0 &&
+    pgc-slice v.nii | pgc-volume --map image -o out > r.tsv &&
+    $PY -c "
+import logging, sys, nibabel as nib, numpy as np
+class Fail(logging.Handler):
+    def emit(self, r): sys.exit(\"nibabel warns: \" + r.getMessage())
+logging.getLogger(\"nibabel\").addHandler(Fail())
+b = nib.load(\"out/v.axial.image.nii.gz\")
+assert list(b.header[\"pixdim\"][1:4]) == [1, 2, 1], b.header[\"pixdim\"]
+logging.getLogger(\"nibabel\").handlers.clear()
+a = nib.load(\"v.nii\")
+assert np.array_equal(b.affine, a.affine), (b.affine, a.affine)
+assert np.array_equal(np.asarray(b.dataobj), np.asarray(a.dataobj, np.float32))
+"'
+
 SLAB=$EX/volume/tcga_du_7294_t1c_slab.nii.gz SEG=$EX/volume/tcga_du_7294_seg_slab.nii.gz
 expect_ok 'the bundled TCGA slab: image back along every axis is the input exactly' '
     rm -rf out &&    pgc-slice --axis all $SLAB | pgc-volume --map image -o out > r.tsv &&

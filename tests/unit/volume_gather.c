@@ -47,6 +47,27 @@ static void header_written_is_the_grid_read(void)
     }
 }
 
+/* A voxel size of 0 reads as 1 mm; the map written back says 1 mm, the other entries
+ * (qfac, the time step, a negative size) as stored. */
+static void zero_voxel_sizes_are_written_as_read(void)
+{
+    for (int version = 1; version <= 2; version++) {
+        pgc_nifti g = grid(version), r = {0};
+        double pix[8] = {-1, 0, 2, 0, 0, 0.25, 0, 0};
+        memcpy(g.pixdim_raw, pix, sizeof pix);
+        float data[24] = {0};
+        unsigned char buf[PGC_NIFTI_WRITE_HDR_MAX + sizeof data];
+        size_t n = pgc_nifti_header_f32(&g, NULL, buf);
+        memcpy(buf + n, data, sizeof data);
+        pgc_err e;
+        EXPECT(pgc_nifti_read_mem(buf, n + sizeof data, "mem", &r, &e) == 0);
+        double want[8] = {-1, PGC_NIFTI_ZERO_PIXDIM, 2, PGC_NIFTI_ZERO_PIXDIM, 0, 0.25, 0, 0};
+        EXPECT(!memcmp(r.pixdim_raw, want, sizeof want));
+        EXPECT(r.pixdim[1] == 1 && r.pixdim[2] == 2 && r.pixdim[3] == 1);
+        pgc_nifti_free(&r);
+    }
+}
+
 static char dir[64];
 
 /* A frame of one axial slice: map (h, w) with the given transform and index. */
@@ -110,6 +131,7 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/pgc-volume-XXXXXX");
     if (!mkdtemp(dir)) return 1;
     RUN(header_written_is_the_grid_read);
+    RUN(zero_voxel_sizes_are_written_as_read);
     RUN(frames_go_back_and_bad_ones_are_refused);
     rmdir(dir);
     return check_done();
