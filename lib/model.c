@@ -291,8 +291,14 @@ static int check_file(const char *path, const file_buf *f, pgc_model_info *mi, p
     if (get32(b + f->n - 4) != (uint32_t)crc32(0L, b, (uInt)(f->n - 4)))
         return pgc_errf(e, PGC_EINPUT,
                         "cannot read model '%s': checksum mismatch (corrupt or truncated file)", path);
+    uint32_t flags = get32(b + 12);
+    /* Bits a newer writer may give a meaning this reader cannot honour. */
+    if (flags & ~(uint32_t)1)
+        return pgc_errf(e, PGC_EINPUT,
+                        "cannot read model '%s': flags 0x%x set reserved bits (made by a newer "
+                        "pgcam?)", path, (unsigned)flags);
     memset(mi, 0, sizeof *mi);
-    mi->checkpoint = get32(b + 12) & 1;
+    mi->checkpoint = flags & 1;
     uint32_t width = get32(b + 16), h = get32(b + 20), w = get32(b + 24);
     uint64_t step = get64(b + 32);
     mi->step = (long)step;

@@ -195,7 +195,7 @@ static void patch(const char *p, long at, const void *bytes, size_t n)
     close(fd);
 }
 
-static void a_newer_major_version_and_a_wrong_shape_are_refused(void)
+static void a_newer_major_version_a_wrong_shape_and_reserved_flags_are_refused(void)
 {
     pgc_net *a = small_net();
     pgc_err e;
@@ -210,6 +210,10 @@ static void a_newer_major_version_and_a_wrong_shape_are_refused(void)
     EXPECT(pgc_model_save(path("a"), a, 32, 32, 0, NULL, 1, &e) == 0);
     patch(path("a"), 48, "vgg\0", 4);
     EXPECT(refused(path("a"), "unknown architecture"));
+    /* a flag bit this reader does not know: refused, not ignored */
+    EXPECT(pgc_model_save(path("f"), a, 32, 32, 0, NULL, 1, &e) == 0);
+    patch(path("f"), 12, (unsigned char[]){2, 0, 0, 0}, 4);
+    EXPECT(refused(path("f"), "reserved bits"));
     pgc_net_free(a);
 }
 
@@ -349,7 +353,7 @@ int main(void)
     RUN(a_flipped_bit_anywhere_is_refused_by_the_checksum);
     RUN(a_truncated_file_is_refused);
     RUN(something_else_is_refused_by_its_magic);
-    RUN(a_newer_major_version_and_a_wrong_shape_are_refused);
+    RUN(a_newer_major_version_a_wrong_shape_and_reserved_flags_are_refused);
     RUN(a_nan_weight_is_neither_written_nor_read);
     RUN(a_file_s_own_strings_are_quoted_in_its_errors);
     RUN(a_save_removes_what_a_killed_save_left_behind);
