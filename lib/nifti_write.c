@@ -87,21 +87,23 @@ typedef struct {
     gzFile gz;          /* or gzip on a copy of its descriptor */
 } sink;
 
-/* 0, or -1 with errno set */
-static int sink_write(sink *s, const void *p, size_t n)
+/* Writes n bytes at p; the raw file's errors are pgc_atomic_write's, gzip's worded here. */
+static int sink_write(sink *s, const void *p, size_t n, pgc_err *e)
 {
-    if (!s->gz) {
-        pgc_err ignored; /* the caller words the error, from errno */
-        return pgc_atomic_write(s->a, p, n, &ignored) ? -1 : 0;
-    }
+    if (!s->gz) return pgc_atomic_write(s->a, p, n, e);
     const unsigned char *c = p;
     while (n > 0) {
         size_t k = n > (1u << 30) ? 1u << 30 : n;
         int w = gzwrite(s->gz, c, (unsigned)k);
-        if (w <= 0) return -1;
+        if (w <= 0) {
+            int zerr;
+            const char *why = gzerror(s->gz, &zerr);
+            return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", s->a->path,
+                            zerr == Z_ERRNO ? strerror(errno) : why);
+        }
         c += (size_t)w, n -= (size_t)w;
     }
-    return 0;
+    return PGC_OK;
 }
 
 int pgc_nifti_write_f32(const char *path, const pgc_nifti *grid, const char *descrip,
@@ -129,24 +131,24 @@ int pgc_nifti_write_f32(const char *path, const pgc_nifti *grid, const char *des
     }
     unsigned char hdr[PGC_NIFTI_WRITE_HDR_MAX];
     size_t hlen = pgc_nifti_header_f32(grid, descrip, hdr);
-    int bad = sink_write(&s, hdr, hlen);
+    rc = sink_write(&s, hdr, hlen, e);
     unsigned char buf[65536];
-    for (size_t done = 0; !bad && done < voxels;) {
+    for (size_t done = 0; !rc && done < voxels;) {
         size_t k = voxels - done < sizeof buf / 4 ? voxels - done : sizeof buf / 4;
         for (size_t i = 0; i < k; i++) {
             uint32_t u;
             memcpy(&u, &data[done + i], 4);
             put_le(buf + 4 * i, u, 4);
         }
-        bad = sink_write(&s, buf, 4 * k);
+        rc = sink_write(&s, buf, 4 * k, e);
         done += k;
     }
-    int err = errno;
-    if (s.gz && gzclose(s.gz) != Z_OK) bad = 1;
-    if (bad) {
+    /* gzclose flushes the last block: its failure is a write error too */
+    if (s.gz && gzclose(s.gz) != Z_OK && !rc)
+        rc = pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path, errno ? strerror(errno) : "gzip failed");
+    if (rc) {
         pgc_atomic_abort(&a);
-        return pgc_errf(e, PGC_EINPUT, "cannot write '%s': %s", path,
-                        err ? strerror(err) : "write failed");
+        return rc;
     }
     return pgc_atomic_commit(&a, e);
 }

@@ -9,7 +9,7 @@ get() { printf '%.3f' "$(tsv_get "$w/study/$m/$1" "$2" 0)"; }
 # the rows of the map pgc-infer makes from this model by default (tsv.sh)
 p=$(map_prefix "$m")
 # the share those rows were made with (pipelines/Makefile's SURE, pgc-infer's default)
-sure=${SURE:-0.8}
+sure=${SURE:?"card.sh: SURE unset (pipelines/Makefile passes it)"}
 # the per-source localisation table, on the map above
 table() {
     echo "| source | pointing game | IOBB F1, paper rule | IOBB F1, product rule | boxes per slice, product rule |"

@@ -34,9 +34,10 @@ expect_ok 'the volume slab slices, infers and boxes with its segmentation as tru
 
 # The shipped 12000-step model's hot spot on slice 0462 is smaller than the product
 # rule's 0.5% of the image (validation-chosen, not tuned here), so that slice gets none.
-expect_ok 'the demo shows at most three boxes on each bundled tumour slice, and boxes five of the six' '
+# (The issue asks for one to three boxes; the product rule keeps the strongest region.)
+expect_ok 'the demo shows one box on each bundled tumour slice it boxes, and boxes five of the six' '
     chain | product --tsv > b.tsv &&
-    awk -F"\t" "NR > 1 { n[\$1]++ } END { for (f in n) if (n[f] > 3) exit 1; exit length(n) < 5 }" b.tsv'
+    awk -F"\t" "NR > 1 { n[\$1]++ } END { for (f in n) if (n[f] != 1) exit 1; exit length(n) < 5 }" b.tsv'
 
 expect_ok 'make demo leaves one overlay per frame, a boxes table and scores' '
     OUT=$T/out bash $TOP/examples/demo.sh > d.txt && ls out/*.png > p.txt &&

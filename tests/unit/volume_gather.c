@@ -53,7 +53,7 @@ static void zero_voxel_sizes_are_written_as_read(void)
 {
     for (int version = 1; version <= 2; version++) {
         pgc_nifti g = grid(version), r = {0};
-        double pix[8] = {-1, 0, 2, 0, 0, 0.25, 0, 0};
+        double pix[8] = {-1, 0, -2, 0, 0, 0.25, 0, 0};
         memcpy(g.pixdim_raw, pix, sizeof pix);
         float data[24] = {0};
         unsigned char buf[PGC_NIFTI_WRITE_HDR_MAX + sizeof data];
@@ -61,7 +61,7 @@ static void zero_voxel_sizes_are_written_as_read(void)
         memcpy(buf + n, data, sizeof data);
         pgc_err e;
         EXPECT(pgc_nifti_read_mem(buf, n + sizeof data, "mem", &r, &e) == 0);
-        double want[8] = {-1, PGC_NIFTI_ZERO_PIXDIM, 2, PGC_NIFTI_ZERO_PIXDIM, 0, 0.25, 0, 0};
+        double want[8] = {-1, PGC_NIFTI_ZERO_PIXDIM, -2, PGC_NIFTI_ZERO_PIXDIM, 0, 0.25, 0, 0};
         EXPECT(!memcmp(r.pixdim_raw, want, sizeof want));
         EXPECT(r.pixdim[1] == 1 && r.pixdim[2] == 2 && r.pixdim[3] == 1);
         pgc_nifti_free(&r);
