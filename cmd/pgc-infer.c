@@ -33,7 +33,7 @@ static const char tail[] =
 
 typedef struct {
     const char *model, *device, *scales, *cls;
-    int batch, grad, threads;
+    int batch, grad, threads, mirror;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -59,6 +59,11 @@ static void parse(int argc, char **argv, opts *o)
         {"--scales", CLI_STRING, &o->scales, 0, 0, "LIST",
          "scales to emit, e.g. 1,4 (default all)", NULL},
         {"--no-grad", CLI_UNSET, &o->grad, 0, 0, NULL, "forward only: prob and feat.sp, no grad.sp", NULL},
+        {"--mirror", CLI_FLAG, &o->mirror, 0, 0, NULL,
+         "test-time mirroring: each image is also run mirrored left to right and\n"
+         "differentiated for the same class; its feat.sp and grad.sp, mirrored\n"
+         "back, follow the image's own along c (2C channels), so that pgc-cam's\n"
+         "map sums the two maps before its ReLU. prob stays the image's own", NULL},
         {"--threads", CLI_INTI, &o->threads, 1, 256, "N", "CPU threads (default: all)", NULL},
         {"--device", CLI_STRING, &o->device, 0, 0, "D",
          "auto (default, or $PGC_DEVICE), cpu or gpu; auto takes the GPU\n"
@@ -104,7 +109,8 @@ typedef struct {
     pgc_frame *q;          /* queued frames, in stream order */
     int nq, nimg, h, w;
     int *slot;             /* slot[b]: the queue index of batch image b */
-    float *x, *z, *dz, *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
+    float *x, *z, *zown, *dz, *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
+    float *mfeat[PGC_MAX_SCALES], *mgrad[PGC_MAX_SCALES]; /* --mirror's, mirrored back */
     size_t feat_cap[PGC_MAX_SCALES];
     pgc_writer *out;
 } infer;
@@ -145,8 +151,9 @@ static int parse_target(const char *c, const pgc_model_info *mi, double *sure)
 }
 
 /* d score / d logits of one image (K logits z) into dz; returns the class named (-1:
- * the tumour score). sure: TARGET_SURE's share. */
-static int target_grad(int target, double sure, int K, const float *z, float *dz)
+ * the tumour score). sure: TARGET_SURE's share. as > 0: the tumour class that TOP and
+ * TYPE name, instead of this image's most probable one (--mirror's second pass). */
+static int target_grad(int target, double sure, int K, const float *z, float *dz, int as)
 {
     for (int k = 0; k < K; k++) dz[k] = 0;
     if (target >= 0) {
@@ -156,6 +163,7 @@ static int target_grad(int target, double sure, int K, const float *z, float *dz
     int best = 1;
     for (int k = 2; k < K; k++)
         if (z[k] > z[best]) best = k;
+    if (as > 0) best = as;
     double q[PGC_MAX_CLASSES];
     pgc_softmax(z + 1, K - 1, q); /* the tumour classes' shares of P(tumour) */
     if (target == TARGET_SURE) target = q[best - 1] >= sure ? TARGET_TOP : TARGET_TUMOUR;
@@ -235,13 +243,22 @@ static void ensure_net(infer *s)
             s->feat[k] = s->be->host_alloc(n);
             s->grad[k] = s->be->host_alloc(n);
             if (!s->feat[k] || !s->grad[k]) cli_fail("out of memory for the feature maps");
+            if (s->o.mirror) {
+                s->be->host_free(s->mfeat[k]);
+                s->be->host_free(s->mgrad[k]);
+                s->mfeat[k] = s->be->host_alloc(n);
+                s->mgrad[k] = s->be->host_alloc(n);
+                if (!s->mfeat[k] || !s->mgrad[k]) cli_fail("out of memory for the feature maps");
+            }
             s->feat_cap[k] = n;
         }
     }
 }
 
+/* Adds record name with the n floats of src, then (when src2) n more of src2. */
 static void add_rec(pgc_frame *f, int img, const char *name, int scale, int rank,
-                    const uint64_t *dims, const char *const *dn, const float *src)
+                    const uint64_t *dims, const char *const *dn, const float *src,
+                    const float *src2, size_t n)
 {
     pgc_err e;
     pgc_record *r = pgc_frame_add(f, &e);
@@ -252,7 +269,54 @@ static void add_rec(pgc_frame *f, int img, const char *name, int scale, int rank
     if (!rc && scale) rc = pgc_meta_setf(r, "scale", &e, "%d", scale);
     if (!rc) rc = pgc_record_shape(r, PGC_DT_F32, rank, dims, dn, &e);
     if (rc) cli_die(rc, &e);
-    memcpy(r->data, src, sizeof(float) * pgc_record_count(r));
+    memcpy(r->data, src, sizeof(float) * n);
+    if (src2) memcpy((float *)r->data + n, src2, sizeof(float) * n);
+}
+
+/* Mirrors n planes of h x w floats left to right, in place. */
+static void mirror_planes(float *a, size_t n, int h, int w)
+{
+    for (size_t r = 0; r < n * (size_t)h; r++) {
+        float *row = a + r * w;
+        for (int i = 0, j = w - 1; i < j; i++, j--) {
+            float t = row[i];
+            row[i] = row[j];
+            row[j] = t;
+        }
+    }
+}
+
+/* --mirror's second pass: the batch's images mirrored, differentiated for the classes
+ * the first pass named (named[b]: a class, or -1 for the tumour score), and each wanted
+ * scale's features and gradients mirrored back into mfeat / mgrad. */
+static void mirror_pass(infer *s, const int *named)
+{
+    pgc_net *net = s->net;
+    int B = s->o.batch, K = s->K;
+    mirror_planes(s->x, (size_t)B, s->h, s->w);
+    pgc_net_forward(net, s->x, s->z);
+    if (s->o.grad) {
+        for (int b = 0; b < B; b++) {
+            float *dz = s->dz + (size_t)K * b;
+            int t = s->target >= 0 ? s->target : named[b] < 0 ? TARGET_TUMOUR
+                  : s->target == TARGET_TYPE ? TARGET_TYPE : TARGET_TOP;
+            target_grad(t, s->sure, K, s->z + (size_t)K * b, dz, named[b]);
+            if (b >= s->nimg)
+                for (int k = 0; k < K; k++) dz[k] = 0;
+        }
+        pgc_net_backward(net, s->dz);
+    }
+    for (int k = 0; k < net->nscales; k++) {
+        if (!s->want[k + 1]) continue;
+        const pgc_tensor *t = &net->t[net->scale[k]];
+        size_t planes = (size_t)B * t->c;
+        pgc_net_read(net, net->scale[k], 0, s->mfeat[k]);
+        mirror_planes(s->mfeat[k], planes, t->h, t->w);
+        if (s->o.grad) {
+            pgc_net_read(net, net->scale[k], 1, s->mgrad[k]);
+            mirror_planes(s->mgrad[k], planes, t->h, t->w);
+        }
+    }
 }
 
 /* Runs the queued images and writes every queued frame. */
@@ -276,7 +340,7 @@ static void flush(infer *s)
         pgc_net_forward(net, s->x, s->z);
         if (s->o.grad) {
             for (int b = 0; b < B; b++) {
-                named[b] = target_grad(s->target, s->sure, K, s->z + (size_t)K * b, s->dz + (size_t)K * b);
+                named[b] = target_grad(s->target, s->sure, K, s->z + (size_t)K * b, s->dz + (size_t)K * b, 0);
                 if (b >= s->nimg)
                     for (int k = 0; k < K; k++) s->dz[(size_t)K * b + k] = 0;
             }
@@ -286,6 +350,12 @@ static void flush(infer *s)
             if (!s->want[k + 1]) continue;
             pgc_net_read(net, net->scale[k], 0, s->feat[k]);
             if (s->o.grad) pgc_net_read(net, net->scale[k], 1, s->grad[k]);
+        }
+        if (s->o.mirror) {
+            /* the frame's own class and probabilities, kept before the second pass */
+            memcpy(s->zown, s->z, sizeof(float) * (size_t)K * B);
+            mirror_pass(s, named);
+            memcpy(s->z, s->zown, sizeof(float) * (size_t)K * B);
         }
         pgc_err ge; /* a GPU failure leaves NaN behind: say what failed instead */
         if (pgc_net_status(net, &ge)) cli_die(PGC_EINPUT, &ge);
@@ -302,7 +372,7 @@ static void flush(infer *s)
             if (pgc_meta_setf(&f->rec[img], "prob", &e, "%.6g", pt)) cli_die(PGC_ENOMEM, &e);
             uint64_t nk = (uint64_t)K;
             const char *cn[1] = {"class"};
-            add_rec(f, img, "prob", 0, 1, &nk, cn, p);
+            add_rec(f, img, "prob", 0, 1, &nk, cn, p, NULL, (size_t)K);
             pgc_record *pr = &f->rec[f->n - 1];
             if (pgc_meta_setf(pr, "prob", &e, "%.6g", pt) ||
                 pgc_meta_set(pr, "pred", arg ? "tumour" : "none", &e) ||
@@ -315,15 +385,17 @@ static void flush(infer *s)
             for (int k = 0; k < net->nscales; k++) {
                 if (!s->want[k + 1]) continue;
                 const pgc_tensor *t = &net->t[net->scale[k]];
-                uint64_t dims[3] = {(uint64_t)t->c, (uint64_t)t->h, (uint64_t)t->w};
+                uint64_t dims[3] = {(uint64_t)t->c * (s->o.mirror ? 2 : 1), (uint64_t)t->h, (uint64_t)t->w};
                 const char *dn[3] = {"c", "y", "x"};
                 size_t per = (size_t)t->c * t->h * t->w;
                 char name[24];
                 snprintf(name, sizeof name, "feat.s%d", k + 1);
-                add_rec(f, img, name, k + 1, 3, dims, dn, s->feat[k] + b * per);
+                add_rec(f, img, name, k + 1, 3, dims, dn, s->feat[k] + b * per,
+                        s->o.mirror ? s->mfeat[k] + b * per : NULL, per);
                 if (s->o.grad) {
                     snprintf(name, sizeof name, "grad.s%d", k + 1);
-                    add_rec(f, img, name, k + 1, 3, dims, dn, s->grad[k] + b * per);
+                    add_rec(f, img, name, k + 1, 3, dims, dn, s->grad[k] + b * per,
+                            s->o.mirror ? s->mgrad[k] + b * per : NULL, per);
                     if (pgc_meta_set(&f->rec[f->n - 1], "cam-class", cam_class, &e))
                         cli_die(PGC_ENOMEM, &e);
                 }
@@ -361,7 +433,8 @@ int main(int argc, char **argv)
     s.slot = calloc(B, sizeof *s.slot);
     s.z = calloc((size_t)s.K * B, sizeof(float));
     s.dz = calloc((size_t)s.K * B, sizeof(float));
-    if (!s.q || !s.slot || !s.z || !s.dz) cli_fail("out of memory");
+    s.zown = calloc((size_t)s.K * B, sizeof(float));
+    if (!s.q || !s.slot || !s.z || !s.dz || !s.zown) cli_fail("out of memory");
     pgc_reader *rd = cli_reader("-");
     s.out = cli_writer();
     size_t xcap = 0;
@@ -410,8 +483,11 @@ int main(int argc, char **argv)
     cli_close(s.out);
     pgc_reader_free(rd);
     for (int i = 0; i < B; i++) pgc_frame_free(&s.q[i]);
-    for (int k = 0; k < PGC_MAX_SCALES; k++) s.be->host_free(s.feat[k]), s.be->host_free(s.grad[k]);
-    free(s.q), free(s.slot), free(s.z), free(s.dz);
+    for (int k = 0; k < PGC_MAX_SCALES; k++) {
+        s.be->host_free(s.feat[k]), s.be->host_free(s.grad[k]);
+        s.be->host_free(s.mfeat[k]), s.be->host_free(s.mgrad[k]);
+    }
+    free(s.q), free(s.slot), free(s.z), free(s.dz), free(s.zown);
     s.be->host_free(s.x);
     pgc_net_free(s.net);
     pgc_model_info_free(&s.mi);

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The shipped model's card (examples/model/README.md), from the model file's own
-# metadata and the study's scores on the validation split. Usage: card.sh WORK MODEL
+# metadata and the study's kept scores on the validation split (RESULTS/MODEL/, with its
+# training log there as log.tsv and train.txt).
+# Usage: card.sh RESULTS MODEL MODEL-FILE   the whole card
+#        card.sh RESULTS MODEL --scores      only its scores, the part between the card's
+#                                            <!-- scores:begin/end --> markers (make ship,
+#                                            when the model shipped stays)
 set -euo pipefail
-w=$1 m=$2
-f=$w/study/models/$m.model
+r=$1 m=$2 f=$3
 . "$(dirname "$0")/tsv.sh"
-get() { printf '%.3f' "$(tsv_get "$w/study/$m/$1" "$2" 0)"; }
+get() { printf '%.3f' "$(tsv_get "$r/$m/$1" "$2" 0)"; }
 # the rows of the map pgc-infer makes from this model by default (tsv.sh)
 p=$(map_prefix "$m")
 # the share those rows were made with (pipelines/Makefile's SURE, pgc-infer's default)
@@ -16,19 +20,26 @@ table() {
     echo "|---|---|---|---|---|"
     for s in menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)"; do
         k=${s%%:*}
-        bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$w/study/$m/$k.${p}product.tsv")
+        bps=$(awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { printf "%.2f", n ? b / n : 0 }' "$r/$m/$k.${p}product.tsv")
         echo "| ${s#*:} | $(get $k.${p}paper.tsv pointing_game) | $(get $k.${p}paper.tsv iobb_f1) | $(get $k.${p}product.tsv iobb_f1) | $bps |"
     done
 }
-# the table alone: for the card of a model kept (make ship, `ship` first)
+# the validation scores: classification, and localisation per source on the map above
 scores() {
-    echo "Localisation on the validation split, from the study (\`make -C pipelines ship\`):"
-    echo "pointing game of PG-CAM over all scales; IOBB F1 under the paper's rule and under"
-    echo "the product rule (\`pgc-fuse --blur 3 | pgc-box --rule product\`)."
-    echo
+    cat <<EOT
+Validation split, classification (tumour vs none, 525 slices): accuracy $(get cls.tsv cls_accuracy),
+sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), ROC AUC $(get cls.tsv roc_auc).
+
+Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
+the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`),
+with the Grad-CAM of the score \`pgc-infer\` differentiates by default for this model
+($(case $m in types-*|figtypes-*) echo "\`--class sure:$sure\`: the most probable tumour type's logit where that type holds at least $sure of P(tumour), the tumour score elsewhere" ;; *) echo "the tumour logit" ;; esac)),
+on the slice and on its mirror image (\`pgc-infer --mirror\`, as in the README's chain and \`make demo\`):
+
+EOT
     table
 }
-[ "$m" = ship ] && { scores; exit 0; }
+[ "$f" = --scores ] && { scores; exit 0; }
 meta() { python3 - "$f" "$1" <<'PY'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
@@ -38,24 +49,24 @@ for line in b[64:64 + n].decode().splitlines():
     if k == sys.argv[2]: print(v)
 PY
 }
-secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$w/study/models/$m.train.txt" | tail -n 1)
+secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$r/$m/train.txt" | tail -n 1)
 # "after N steps (M this run)": M < N when the run was resumed from a checkpoint
-resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$w/study/models/$m.train.txt" |
+resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$r/$m/train.txt" |
           tail -n 1 | awk '{ print ($2 < $1) ? " (its last run, resumed from a checkpoint)" : "" }')
 cat <<EOT
 # The shipped model: dcfpn.model
 
 A DC-FPN (\`format/network.md\`, dense connections on) trained by this project's own
 \`pgc-train\` on image-level labels only, in the localisation study of \`pipelines/\`
-(\`make -C pipelines -j4 THREADS=1 study\`; this file is a copy of
-\`work/study/models/$m.model\`, and this card is written by \`pipelines/card.sh\`).
+(\`make -C pipelines -j4 THREADS=1 study\`; this file is the study's
+\`$m\`, and this card is written by \`pipelines/card.sh\`).
 
 | | |
 |---|---|
 | architecture | \`$(meta arch)\`, width w = $(meta width), classes \`$(meta classes)\` (class 0 none; P(tumour) = 1 - P(none)) |
 | input | 1 x $(meta prep-size) x $(meta prep-size): \`pgc-prep --model examples/model/dcfpn.model\` (fit $(meta prep-fit), norm $(meta prep-norm)) |
 | data | \`pipelines/\` train split: $(meta train-images) slices, $(meta train-tumour) tumour: figshare T1c (meningioma, glioma, pituitary: their \`tumour_type\`), Br35H (tumour of unknown type, or none), every 3rd axial brain slice of the TCGA glioma volume and of the Colin27 template |
-| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, $(awk -F'\t' 'END { print $1 }' "$w/study/models/$m.log.tsv") steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
+| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, $(awk -F'\t' 'END { print $1 }' "$r/$m/log.tsv") steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
 | time | ${secs:-?} s${resumed} on one core of a 2-core AMD EPYC, beside another training and other work |
 
 Why this one: it scored best on the validation split by \`pipelines/choose.sh\` (the mean
@@ -63,13 +74,7 @@ over figshare meningioma, glioma, pituitary and Br35H of the PG-CAM pointing gam
 the product rule's IOBB F1), among the models of the study table in the top-level
 README. Nothing of the kept-back cases was used to choose it.
 
-Validation split, classification (tumour vs none, 525 slices): accuracy $(get cls.tsv cls_accuracy),
-sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), ROC AUC $(get cls.tsv roc_auc).
-
-Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
-the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`),
-with the Grad-CAM of the score \`pgc-infer\` differentiates by default for this model
-($( [ -n "$p" ] && echo "\`--class sure:$sure\`: the most probable tumour type's logit where that type holds at least $sure of P(tumour), the tumour score elsewhere" || echo "the tumour logit")):
-
+<!-- scores:begin -->
+$(scores)
+<!-- scores:end -->
 EOT
-table

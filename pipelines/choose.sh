@@ -7,24 +7,24 @@
 # its probability gates the boxes; nor is a model that points at the Br35H tumours less
 # often than the model shipped before the study (`ship`), since the localisation issue
 # asks for no loss there (MIN_BR_PG, default ship's own pointing game on br_val).
-# Each model is scored on the map a user gets from it by default (tsv.sh map_prefix:
-# --class sure for a model of tumour types).
+# Each model is scored on the map the product chain makes of it (tsv.sh map_prefix:
+# pgc-infer's default score, with --mirror).
 # Prints the model's name and its score.
-# Usage: choose.sh WORK MODEL...
+# Usage: choose.sh RESULTS MODEL... (the kept scores: RESULTS/MODEL/*.tsv)
 set -euo pipefail
-w=$1; shift
+kept=$1; shift
 . "$(dirname "$0")/tsv.sh"
 get() { tsv_get "$1" "$2" 0; }
-min_br=${MIN_BR_PG:-$( [ -f "$w/study/ship/br_val.paper.tsv" ] && get "$w/study/ship/br_val.paper.tsv" pointing_game || echo 0)}
+min_br=${MIN_BR_PG:-$( [ -f "$kept/ship/br_val.paper.tsv" ] && get "$kept/ship/br_val.paper.tsv" pointing_game || echo 0)}
 for m in "$@"; do
     p=$(map_prefix "$m")
-    [ -f "$w/study/$m/menin_val.${p}paper.tsv" ] || continue
-    awk -v a="$(get "$w/study/$m/cls.tsv" roc_auc)" -v min="${MIN_AUC:-0.95}" 'BEGIN { exit !(a >= min) }' || continue
-    awk -v a="$(get "$w/study/$m/br_val.${p}paper.tsv" pointing_game)" -v min="$min_br" 'BEGIN { exit !(a >= min) }' || continue
+    [ -f "$kept/$m/menin_val.${p}paper.tsv" ] || continue
+    awk -v a="$(get "$kept/$m/cls.tsv" roc_auc)" -v min="${MIN_AUC:-0.95}" 'BEGIN { exit !(a >= min) }' || continue
+    awk -v a="$(get "$kept/$m/br_val.${p}paper.tsv" pointing_game)" -v min="$min_br" 'BEGIN { exit !(a >= min) }' || continue
     s=0
     for set in menin_val glio_val pit_val br_val; do
-        pg=$(get "$w/study/$m/$set.${p}paper.tsv" pointing_game)
-        f1=$(get "$w/study/$m/$set.${p}product.tsv" iobb_f1)
+        pg=$(get "$kept/$m/$set.${p}paper.tsv" pointing_game)
+        f1=$(get "$kept/$m/$set.${p}product.tsv" iobb_f1)
         s=$(awk -v s="$s" -v a="$pg" -v b="$f1" 'BEGIN { print s + (a + b) / 8 }')
     done
     printf '%s\t%.4f\n' "$m" "$s"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The localisation study's tables, as Markdown, from the pgc-score outputs under
-# $1/study/MODEL/. Usage: study.sh WORK MODEL... (models named LABELS-INIT[-OPT...]-sSEED, or
+# $1/MODEL/ (the kept scores). Usage: study.sh RESULTS MODEL... (models named LABELS-INIT[-OPT...]-sSEED, or
 # ship). A row is a configuration (the models that differ only in their seed): each
 # number is the mean over its seeds, with the smallest and largest in brackets.
 set -euo pipefail
-w=$1; shift
+kept=$1; shift
 models=("$@")
 . "$(dirname "$0")/tsv.sh"
 get() { tsv_get "$1" "$2" NA; }
@@ -18,7 +18,7 @@ seeds_of() { for m in "${models[@]}"; do [ "${m%-s[0-9]*}" = "$1" ] && echo "$m"
 # stat CONFIG FILE-SUFFIX METRIC: mean [min-max] over the config's seeds (3 decimals)
 stat() {
     local vals=()
-    for m in $(seeds_of "$1"); do vals+=("$(get "$w/study/$m/$2" "$3")"); done
+    for m in $(seeds_of "$1"); do vals+=("$(get "$kept/$m/$2" "$3")"); done
     printf '%s\n' "${vals[@]}" | awk '$1 != "NA" { s += $1; n++; if (n == 1 || $1 < lo) lo = $1; if (n == 1 || $1 > hi) hi = $1 }
         END { if (!n) print "NA"; else if (n == 1 || lo == hi) printf "%.3f\n", s / n; else printf "%.3f [%.2f-%.2f]\n", s / n, lo, hi }'
 }
@@ -39,6 +39,7 @@ name() {
            views) printf ", tumour-free slices of every view" ;;
            hist) printf ', pgc-prep --norm hist' ;;
            x*) printf ', %s steps' "${o#x}" ;;
+           w*) printf ', width %s' "${o#w}" ;;
            esac
        done
        echo ;;
@@ -48,10 +49,12 @@ rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:
        blur:"PG-CAM, blur 3, paper rule" product:"PG-CAM, blur 3, product rule"
        tpaper:"PG-CAM of the tumour score, paper rule" tproduct:"PG-CAM of the tumour score, blur 3, product rule"
        ypaper:"PG-CAM of the type contrast, paper rule" yproduct:"PG-CAM of the type contrast, blur 3, product rule"
-       spaper:"PG-CAM of --class sure (the default), paper rule" sproduct:"PG-CAM of --class sure (the default), blur 3, product rule")
+       spaper:"PG-CAM of --class sure (the default), paper rule" sproduct:"PG-CAM of --class sure (the default), blur 3, product rule"
+       mpaper:"PG-CAM of the default score, with its mirror image (--mirror), paper rule"
+       mproduct:"PG-CAM of the default score, with its mirror image (--mirror), blur 3, product rule")
 # has CONFIG RULE: whether any seed of the config was scored under the rule (the type
 # contrast exists for type models only)
-has() { for m in $(seeds_of "$1"); do [ -f "$w/study/$m/menin_val.$2.tsv" ] && return 0; done; return 1; }
+has() { for m in $(seeds_of "$1"); do [ -f "$kept/$m/menin_val.$2.tsv" ] && return 0; done; return 1; }
 sets=(menin_val:"figshare meningioma" glio_val:"figshare glioma" pit_val:"figshare pituitary" br_val:"Br35H" vol_val:"volume (metastasis)")
 
 echo "### Pointing game and IOBB F1 per source of the validation split"
@@ -79,10 +82,12 @@ for c in "${configs[@]}"; do
     for r in "${rules[@]}"; do
         has "$c" "${r%%:*}" || continue
         f=menin_val.${r%%:*}.tsv
-        bps=$(for m in $(seeds_of "$c"); do awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { if (n) printf "%.2f\n", b / n }' "$w/study/$m/$f" 2>/dev/null; done |
+        bps=$(for m in $(seeds_of "$c"); do awk -F'\t' '$1 == "pred_boxes" { b = $2 } $1 == "frames" { n = $2 } END { if (n) printf "%.2f\n", b / n }' "$kept/$m/$f" 2>/dev/null; done |
               awk '{ s += $1; n++ } END { if (n) printf "%.2f", s / n; else printf "NA" }')
         echo "| $(name "$c") | ${r#*:} | $(stat "$c" "$f" iobb_precision) | $(stat "$c" "$f" iobb_recall) | $(stat "$c" "$f" iobb_f1) | $(stat "$c" "$f" iou50_f1) | $(stat "$c" "$f" maxboxacc_v2) | $bps | $auc |"
     done
 done
 echo
-echo "Slices per source: $(for s in "${sets[@]}"; do m=${models[0]}; printf '%s %s; ' "${s#*:}" "$(get "$w/study/$m/${s%%:*}.paper.tsv" frames_boxes)"; done | sed 's/; $//') (slices with a truth box)."
+echo "Slices per source: $(for s in "${sets[@]}"; do m=${models[0]}; printf '%s %s; ' "${s#*:}" "$(get "$kept/$m/${s%%:*}.paper.tsv" frames_boxes)"; done | sed 's/; $//') (slices with a truth box)."
+# and the study as an earlier machine made it, for the models whose scores it did not keep
+if [ -f "$kept/legacy.md" ]; then echo; cat "$kept/legacy.md"; fi

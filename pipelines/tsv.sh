@@ -5,7 +5,8 @@ tsv_get() {
     [ -f "$1" ] || { echo "${3-NA}"; return; }
     awk -F'\t' -v k="$2" -v miss="${3-NA}" '$1 == k { v = $2 } END { print (v == "" ? miss : v) }' "$1"
 }
-# The rows of a model's default map: pgc-infer's default for a model of tumour types
-# (LABELS types or figtypes) is --class sure, scored as spaper/sproduct; for a binary
-# model it is the tumour logit, paper/product. Usage: map_prefix MODEL (prints s or nothing)
-map_prefix() { case $1 in types-*|figtypes-*) echo s ;; *) echo ;; esac; }
+# The rows of the map the product chain makes (the README's, make demo's): pgc-infer's
+# default score (--class sure for a model of tumour types, the tumour logit for a binary
+# one) with test-time mirroring, pgc-infer --mirror, scored as mpaper/mproduct.
+# Usage: map_prefix MODEL (prints the rows' prefix)
+map_prefix() { echo m; }

@@ -5,16 +5,20 @@ usage() {
     cat <<'EOF'
 usage: volume-run.sh [-h] LIST ID|N OUT
 Runs one volume of LIST (a CSV with columns id,image[,seg,label]; relative paths are
-relative to LIST's folder) through
-    pgc-slice | pgc-prep | pgc-infer | pgc-cam | pgc-fuse | pgc-box
+relative to LIST's folder) through the README's chain,
+    pgc-slice | pgc-prep --model | pgc-infer --mirror | pgc-cam | pgc-fuse --blur 3
+      | pgc-box --rule product
 and writes OUT/vol/ID/: boxes.tsv (pgc-box --tsv), score.tsv (pgc-score) and
 frames.tsv (pgc-score --per-frame). The volume is named by its id, or by its row
 number N (1 = the first volume; what a Slurm array task gets). The results appear
 all at once: a run that fails or is killed leaves none, so a rerun redoes only what
 is missing. pipelines/volume-merge.sh joins the volumes' results.
 Settings, from the environment (defaults in brackets):
-  MODEL [examples/model/dcfpn.model]  SIZE [128]  THREADS [1]  FRAC [0.4]
-  SCALES [all]  AXIS [axial]  MINFG [0.15]  EVERY [1]  BIN [the repository's bin/]
+  MODEL [examples/model/dcfpn.model]  SIZE [the model's: pgc-prep --model]
+  THREADS [1]  MIRROR [1]: 0 runs pgc-infer without --mirror
+  BLUR [3]: pgc-fuse --blur (0: none)  RULE [product]: pgc-box --rule, or paper
+  FRAC [the rule's]: pgc-box --frac  SCALES [all]  AXIS [axial]  MINFG [0.15]
+  EVERY [1]  BIN [the repository's bin/]
   KEEP [0]: 1 keeps the final stream as result.pgc (for pgc-render, pgc-score)
   PGC_DEVICE [auto]: cpu or gpu for pgc-infer
 Exit status: 0 done, 1 the volume failed (one line naming it), 2 bad usage.
@@ -55,13 +59,19 @@ src=(--axis "${AXIS:-axial}" --min-fg "${MINFG:-0.15}" --every "${EVERY:-1}")
 if [ -n "$seg" ]; then src+=(--seg "$seg"); elif [ -n "$label" ]; then src+=(--label "$label"); fi
 # Every stage's messages go to the log; the first one that is not the GPU fallback note
 # is what went wrong (the stages after it only saw their input end).
-if ! { "$B/pgc-slice" "$image" "${src[@]}" | "$B/pgc-prep" --size "${SIZE:-128}" |
-        "$B/pgc-infer" -m "$MODEL" --threads "${THREADS:-1}" | "$B/pgc-cam" |
-        "$B/pgc-fuse" --scales "${SCALES:-all}" --drop | "$B/pgc-box" --frac "${FRAC:-0.4}" \
+prep=(--model "$MODEL") infer=(--threads "${THREADS:-1}") fuse=(--scales "${SCALES:-all}" --drop)
+box=(--rule "${RULE:-product}")
+[ -n "${SIZE-}" ] && prep=(--size "$SIZE")
+[ "${MIRROR:-1}" = 1 ] && infer+=(--mirror)
+[ "${BLUR:-3}" != 0 ] && fuse+=(--blur "${BLUR:-3}")
+[ -n "${FRAC-}" ] && box+=(--frac "$FRAC")
+if ! { "$B/pgc-slice" "$image" "${src[@]}" | "$B/pgc-prep" "${prep[@]}" |
+        "$B/pgc-infer" -m "$MODEL" "${infer[@]}" | "$B/pgc-cam" |
+        "$B/pgc-fuse" "${fuse[@]}" | "$B/pgc-box" "${box[@]}" \
         > "$tmp/result.pgc"; } 2> "$tmp/log"; then
     fail "volume '$id': $(grep -v 'using the CPU$' "$tmp/log" | head -n 1)"
 fi
-"$B/pgc-box" --tsv --frac "${FRAC:-0.4}" < "$tmp/result.pgc" > "$tmp/boxes.tsv" &&
+"$B/pgc-box" --tsv "${box[@]}" < "$tmp/result.pgc" > "$tmp/boxes.tsv" &&
     "$B/pgc-score" --per-frame "$tmp/frames.tsv" < "$tmp/result.pgc" > "$tmp/score.tsv" ||
     fail "volume '$id': scoring failed: $(tail -n 1 "$tmp/log")"
 rm -f "$tmp/log"

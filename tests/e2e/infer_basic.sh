@@ -53,6 +53,34 @@ expect_ok '--device gpu without GPU support says so in one line and runs' '
     pgc-infer -m m.model --device gpu < val.pgc 2>err > g.pgc && test "$(wc -l < err)" -eq 1 &&
     grep -q "using the CPU" err && test -s g.pgc'
 
+# --mirror: what the mirror image adds is exactly what a plain run on the mirrored
+# images gives, mirrored back; the image's own half and its prob do not change.
+expect_ok '--mirror doubles the channels of every scale and leaves the rest as it was' '
+    pgc-infer -m m.model --mirror < val.pgc > mir.pgc && list mir.pgc > mir.txt &&
+    for s in "1 8x32x32" "2 16x16x16" "5 128x2x2"; do set -- $s
+        test "$(grep -c "^feat.s$1 f32 $2 " mir.txt)" -eq 11 && test "$(grep -c "^grad.s$1 f32 $2 " mir.txt)" -eq 11 || exit 1
+    done &&
+    pgc-infer -m m.model < val.pgc > own.pgc && cmp <(probs own.pgc) <(probs mir.pgc)'
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+expect_ok '--mirror: the second half is the maps of the mirrored images, mirrored back, to the bit' '
+    pgc-npy --export own val.pgc && mkdir flip && for f in own/*.image.npy; do
+        /usr/bin/python3 -c "import numpy as n, sys; n.save(sys.argv[2], n.ascontiguousarray(n.load(sys.argv[1])[:, ::-1]))" $f flip/${f#own/} &&
+        cp ${f%.npy}.meta flip/; done &&
+    pgc-npy --import $(ls flip/*.npy | sort -V) | pgc-infer -m m.model > flipped.pgc && pgc-infer -m m.model --mirror < val.pgc > mir.pgc &&
+    pgc-infer -m m.model < val.pgc > own.pgc &&
+    pgc-npy --export a own.pgc && pgc-npy --export b flipped.pgc && pgc-npy --export c mir.pgc &&
+    /usr/bin/python3 - <<PY
+import glob, numpy as n
+files = sorted(glob.glob("c/*.s[1-5].npy"))
+assert len(files) == 11 * 10, len(files)
+for f in files:
+    m = n.load(f); k = m.shape[0] // 2
+    own, flip = n.load(f.replace("c/", "a/")), n.load(f.replace("c/", "b/"))
+    assert n.array_equal(m[:k], own), f
+    assert n.array_equal(m[k:], flip[:, :, ::-1]), f
+PY'
+else skip '--mirror against mirrored images' 'no numpy'; fi
+
 expect_ok 'a closed pipe downstream is not an error' 'pgc-infer -m m.model < val.pgc | head -c 100 > /dev/null'
 
 head -c 3000 "$T/m.model" > "$T/cut.model"

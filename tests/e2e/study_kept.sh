@@ -1,0 +1,66 @@
+# pipelines/: the localisation study keeps every model's scores under R (committed), so
+# that its tables, its choice of the shipped model and the card outlive the machine that
+# trained the models. Scores here are made up; the scripts only read pgc-score's
+# key<TAB>value lines.
+. "$(dirname "$0")/lib.sh"
+P=$TOP/pipelines
+SETS="menin_val glio_val pit_val br_val vol_val"
+# score DIR MODEL PG F1 [AUC]: a model's kept scores, every rule of every set alike
+score() {
+    local d=$1/$2 r
+    mkdir -p "$d"
+    for s in $SETS; do for r in paper s1 s5 blur product tpaper tproduct ypaper yproduct spaper sproduct mpaper mproduct; do
+        printf 'frames\t10\nframes_boxes\t10\npred_boxes\t10\npointing_game\t%s\niobb_f1\t%s\n' "$3" "$4" > "$d/$s.$r.tsv"
+    done; done
+    printf 'roc_auc\t%s\ncls_accuracy\t0.9\n' "${5:-0.99}" > "$d/cls.tsv"
+    printf 'iter\tloss\n100\t0.5\n' > "$d/log.tsv" && echo 'pgc-train: done' > "$d/train.txt"
+}
+setup() {
+    score R ship 0.50 0.40 &&
+    score R types-he-x2-s1 0.40 0.50 && score R types-he-x2-s2 0.60 0.70 &&
+    score R types-he-auc-s1 0.90 0.90 0.90 &&
+    score R types-he-weakbr-s1 0.90 0.90 && sed -i 's/^pointing_game\t.*/pointing_game\t0.40/' R/types-he-weakbr-s1/br_val.mpaper.tsv &&
+    printf '### Earlier rows\n\n| a | b |\n' > R/legacy.md
+}
+
+expect_ok 'a configuration of two seeds is one row: their mean, then the smallest and largest' '
+    setup && bash $P/study.sh R ship types-he-x2-s1 types-he-x2-s2 > t.md &&
+    grep -q "^| 4 classes (tumour types), He init, 2 steps | 2 | PG-CAM, paper rule | 0.500 \[0.40-0.60\] / 0.600 \[0.50-0.70\] |" t.md &&
+    grep -q "^| binary, He init, 4800 steps (the model shipped before the study) | 1 | PG-CAM, paper rule | 0.500 / 0.400 |" t.md'
+
+expect_ok 'the rows of an earlier machine follow the table, unchanged' '
+    setup && bash $P/study.sh R ship types-he-x2-s1 > t.md && tail -n 3 t.md > tail.md &&
+    printf "### Earlier rows\n\n| a | b |\n" | diff - tail.md'
+
+expect_ok 'the choice is the best mean of pointing and product F1 over the four tumour sources' '
+    setup && bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2 > c &&
+    printf "types-he-x2-s2\t0.6500\n" | diff - c'
+
+expect_ok 'a model under ROC AUC 0.95, or pointing at Br35H less often than ship, is no candidate' '
+    setup && bash $P/choose.sh R ship types-he-x2-s2 types-he-auc-s1 types-he-weakbr-s1 > c &&
+    printf "types-he-x2-s2\t0.6500\n" | diff - c &&
+    [ -z "$(bash $P/choose.sh R types-he-auc-s1)" ] && [ -z "$(bash $P/choose.sh R ship types-he-weakbr-s1 | grep weakbr)" ]'
+
+# make -n: what `make study` would run, without running it (no data needed)
+plan() { make -n -C "$P" W="$T/w" R="$T/R" THREADS=1 STUDY_MODELS="$1" study 2>&1; }
+expect_ok 'a model whose scores are kept is neither trained nor scored again' '
+    setup && plan "types-he-x2-s1 types-he-x2-s2" > n &&
+    ! grep -q "pgc-train\|pgc-infer" n && grep -q "study.sh $T/R ship types-he-x2-s1 types-he-x2-s2" n'
+
+expect_ok 'a model without kept scores is trained and scored, and each file copied to R with its log' '
+    setup && plan "types-he-x2-s1 types-he-new-s1" > n &&
+    [ "$(grep -c "pgc-train" n)" -eq 1 ] && grep -q -- "-o $T/w/study/models/types-he-new-s1.model" n &&
+    grep -q "^cat $T/w/study/types-he-new-s1/menin_val.spaper.tsv > $T/R/types-he-new-s1/menin_val.spaper.tsv.tmp" n &&
+    grep -q "^cat $T/w/study/models/types-he-new-s1.log.tsv > $T/R/types-he-new-s1/log.tsv.tmp" n &&
+    grep -q "^grep -v .* $T/w/study/models/types-he-new-s1.train.txt > $T/R/types-he-new-s1/train.txt.tmp" n'
+
+expect_ok 'a model that was shipped once comes back from git by its blob, not by training' '
+    setup && rm R/types-he-x2-s1/cls.tsv && git -C $TOP rev-parse HEAD:examples/model/dcfpn.model > R/types-he-x2-s1/model.blob &&
+    plan "types-he-x2-s1" > n && ! grep -q pgc-train n &&
+    grep -q "git -C $TOP cat-file blob \$(cat $T/R/types-he-x2-s1/model.blob) > $T/w/study/models/types-he-x2-s1.model.tmp" n'
+
+expect_ok 'a file the kept scores lack (a rule added later) is made alone' '
+    setup && git -C $TOP rev-parse HEAD:examples/model/dcfpn.model > R/types-he-x2-s1/model.blob &&
+    rm R/types-he-x2-s1/menin_val.mpaper.tsv && plan "types-he-x2-s1" > n && ! grep -q pgc-train n &&
+    [ "$(grep -c pgc-infer n)" -eq 1 ] && grep -q "pgc-infer .* --mirror .*slices/menin_val.pgc" n &&
+    grep -q "cat $T/w/study/types-he-x2-s1/menin_val.mpaper.tsv > $T/R/types-he-x2-s1/menin_val.mpaper.tsv.tmp" n'
