@@ -12,9 +12,11 @@ enum {
     PGC_ENOMEM = -3, /* an allocation within the hard limits failed */
 };
 
-/* One human-readable line, lowercase, saying what is wrong first. */
+/* One human-readable line, lowercase, saying what is wrong first. Room for two paths
+ * of PATH_MAX (4096) bytes and the words around them: a long path is named whole. */
+#define PGC_ERR_MAX 9216
 typedef struct {
-    char msg[512];
+    char msg[PGC_ERR_MAX];
 } pgc_err;
 
 /* Formats msg into e (if e is not NULL) and returns code. */

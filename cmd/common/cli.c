@@ -35,7 +35,7 @@ static void help_written(void)
 
 static void vsay(const char *fmt, va_list ap)
 {
-    char line[1024];
+    char line[PGC_ERR_MAX + 1024];
     vsnprintf(line, sizeof line, fmt, ap);
     /* One line, whatever the message held. */
     for (char *p = line; *p; p++)
@@ -65,7 +65,7 @@ void cli_fail(const char *fmt, ...)
 
 void cli_usage(const char *fmt, ...)
 {
-    char line[1024];
+    char line[PGC_ERR_MAX + 1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);

@@ -293,3 +293,9 @@ sys.stdout.buffer.write(STREAM_HEADER + pack_record(b"frame: a\nname: image\n", 
 ' "$TOP/tests/data" > "$T/big.pgc"
 expect_ok 'a record larger than the reader'"'"'s first room reads back whole' '
     pgc-info big.pgc | grep -q "min=0 max=1 mean=0.4096$"'
+
+# An error line names the file whole, however long its path (PATH_MAX is 4096).
+LONG=$(printf 'd%.0s/' $(seq 1 1500))x.png
+expect_exit 1 "a 3000-character path is named whole in the one error line" '
+    pgc-slice "$LONG" 2> e > /dev/null; rc=$?; cat e >&2;
+    grep -qF "cannot read '"'"'$LONG'"'"': No such file or directory" e || exit 99; exit $rc'
