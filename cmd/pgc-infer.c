@@ -221,16 +221,17 @@ static void check_prep(infer *s, const pgc_record *r, const char *id)
 
 static size_t tcount(const pgc_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
 
-static void ensure_net(infer *s)
+/* The network at batch images of the queued size. */
+static void ensure_net(infer *s, int batch)
 {
     pgc_err e;
     if (!s->net) {
         pgc_model_info mi;
-        if (pgc_model_load(s->o.model, s->be, s->o.batch, s->h, s->w, s->o.threads, &s->net, &mi, &e))
+        if (pgc_model_load(s->o.model, s->be, batch, s->h, s->w, s->o.threads, &s->net, &mi, &e))
             cli_die(PGC_EINPUT, &e);
         pgc_model_info_free(&mi);
         if (s->net->nclass != s->K) cli_fail("cannot read model '%s': it changed while running", s->o.model);
-    } else if (pgc_net_resize(s->net, s->o.batch, s->h, s->w, &e)) {
+    } else if (pgc_net_resize(s->net, batch, s->h, s->w, &e)) {
         cli_die(PGC_EINPUT, &e);
     }
     s->net->train = 0;
@@ -292,7 +293,7 @@ static void mirror_planes(float *a, size_t n, int h, int w)
 static void mirror_pass(infer *s, const int *named)
 {
     pgc_net *net = s->net;
-    int B = s->o.batch, K = s->K;
+    int B = net->n, K = s->K;
     mirror_planes(s->x, (size_t)B, s->h, s->w);
     pgc_net_forward(net, s->x, s->z);
     if (s->o.grad) {
@@ -301,8 +302,6 @@ static void mirror_pass(infer *s, const int *named)
             int t = s->target >= 0 ? s->target : named[b] < 0 ? TARGET_TUMOUR
                   : s->target == TARGET_TYPE ? TARGET_TYPE : TARGET_TOP;
             target_grad(t, s->sure, K, s->z + (size_t)K * b, dz, named[b]);
-            if (b >= s->nimg)
-                for (int k = 0; k < K; k++) dz[k] = 0;
         }
         pgc_net_backward(net, s->dz);
     }
@@ -324,26 +323,21 @@ static void flush(infer *s)
 {
     if (!s->nq) return;
     if (s->nimg) {
-        ensure_net(s);
+        /* a short batch (the stream's last, say) runs at its own size: one slice costs
+         * one image, not --batch of them */
+        ensure_net(s, s->nimg);
         pgc_net *net = s->net;
-        int B = s->o.batch;
+        int B = s->nimg;
         size_t hw = (size_t)s->h * s->w;
         for (int b = 0; b < B; b++) {
-            if (b < s->nimg) {
-                pgc_frame *f = &s->q[s->slot[b]];
-                memcpy(s->x + b * hw, f->rec[pgc_frame_find(f, "image")].data, hw * sizeof(float));
-            } else {
-                memset(s->x + b * hw, 0, hw * sizeof(float));
-            }
+            pgc_frame *f = &s->q[s->slot[b]];
+            memcpy(s->x + b * hw, f->rec[pgc_frame_find(f, "image")].data, hw * sizeof(float));
         }
         int K = s->K, named[1024];
         pgc_net_forward(net, s->x, s->z);
         if (s->o.grad) {
-            for (int b = 0; b < B; b++) {
+            for (int b = 0; b < B; b++)
                 named[b] = target_grad(s->target, s->sure, K, s->z + (size_t)K * b, s->dz + (size_t)K * b, 0);
-                if (b >= s->nimg)
-                    for (int k = 0; k < K; k++) s->dz[(size_t)K * b + k] = 0;
-            }
             pgc_net_backward(net, s->dz);
         }
         for (int k = 0; k < net->nscales; k++) {
