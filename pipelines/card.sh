@@ -49,10 +49,12 @@ for line in b[64:64 + n].decode().splitlines():
     if k == sys.argv[2]: print(v)
 PY
 }
-secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$r/$m/train.txt" | tail -n 1)
+# (a model restored from git, not trained here, has neither: its card says '?')
+secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$r/$m/train.txt" 2>/dev/null | tail -n 1 || true)
+steps=$(awk -F'\t' 'END { print $1 }' "$r/$m/log.tsv" 2>/dev/null || true)
 # "after N steps (M this run)": M < N when the run was resumed from a checkpoint
-resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$r/$m/train.txt" |
-          tail -n 1 | awk '{ print ($2 < $1) ? " (its last run, resumed from a checkpoint)" : "" }')
+resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$r/$m/train.txt" 2>/dev/null |
+          tail -n 1 | awk '{ print ($2 < $1) ? " (its last run, resumed from a checkpoint)" : "" }' || true)
 cat <<EOT
 # The shipped model: dcfpn.model
 
@@ -66,7 +68,7 @@ A DC-FPN (\`format/network.md\`, dense connections on) trained by this project's
 | architecture | \`$(meta arch)\`, width w = $(meta width), classes \`$(meta classes)\` (class 0 none; P(tumour) = 1 - P(none)) |
 | input | 1 x $(meta prep-size) x $(meta prep-size): \`pgc-prep --model examples/model/dcfpn.model\` (fit $(meta prep-fit), norm $(meta prep-norm)) |
 | data | \`pipelines/\` train split: $(meta train-images) slices, $(meta train-tumour) tumour: figshare T1c (meningioma, glioma, pituitary: their \`tumour_type\`), Br35H (tumour of unknown type, or none), every 3rd axial brain slice of the TCGA glioma volume and of the Colin27 template |
-| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, $(awk -F'\t' 'END { print $1 }' "$r/$m/log.tsv") steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
+| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, ${steps:-?} steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
 | time | ${secs:-?} s${resumed} on one core of a 2-core AMD EPYC, beside another training and other work |
 
 Why this one: it scored best on the validation split by \`pipelines/choose.sh\` (the mean

@@ -64,3 +64,10 @@ expect_ok 'a file the kept scores lack (a rule added later) is made alone' '
     rm R/types-he-x2-s1/menin_val.mpaper.tsv && plan "types-he-x2-s1" > n && ! grep -q pgc-train n &&
     [ "$(grep -c pgc-infer n)" -eq 1 ] && grep -q "pgc-infer .* --mirror .*slices/menin_val.pgc" n &&
     grep -q "cat $T/w/study/types-he-x2-s1/menin_val.mpaper.tsv > $T/R/types-he-x2-s1/menin_val.mpaper.tsv.tmp" n'
+
+expect_ok 'the card of a model restored from git (no training log kept) says ? for its steps and time' '
+    setup && rm R/types-he-x2-s2/log.tsv R/types-he-x2-s2/train.txt &&
+    SURE=0.8 bash $P/card.sh R types-he-x2-s2 $EX/model/dcfpn.model > card.md &&
+    grep -q ", ? steps of batch 16," card.md && grep -q "^| time | ? s on one core" card.md &&
+    grep -q "^| figshare meningioma | 0.600 | 0.700 | 0.700 |" card.md &&
+    SURE=0.8 bash $P/card.sh R types-he-x2-s1 $EX/model/dcfpn.model > card1.md && grep -q ", 100 steps of batch 16," card1.md'
