@@ -109,7 +109,7 @@ typedef struct {
     pgc_frame *q;          /* queued frames, in stream order */
     int nq, nimg, h, w;
     int *slot;             /* slot[b]: the queue index of batch image b */
-    float *x, *z, *zown, *dz, *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
+    float *x, *z, *zm, *dz, *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
     float *mfeat[PGC_MAX_SCALES], *mgrad[PGC_MAX_SCALES]; /* --mirror's, mirrored back */
     size_t feat_cap[PGC_MAX_SCALES];
     pgc_writer *out;
@@ -150,41 +150,49 @@ static int parse_target(const char *c, const pgc_model_info *mi, double *sure)
     return 0;
 }
 
-/* d score / d logits of one image (K logits z) into dz; returns the class named (-1:
- * the tumour score). sure: TARGET_SURE's share. as > 0: the tumour class that TOP and
- * TYPE name, instead of this image's most probable one (--mirror's second pass). */
-static int target_grad(int target, double sure, int K, const float *z, float *dz, int as)
+/* The score one image's Grad-CAM differentiates, once --class is resolved for it:
+ * class cls's logit, its log-odds against the other tumour classes (contrast), or the
+ * tumour score (cls -1). */
+typedef struct {
+    int cls, contrast;
+} score;
+
+/* --class (target) for one image of K logits z; sure: TARGET_SURE's share. */
+static score resolve_score(int target, double sure, int K, const float *z)
 {
-    for (int k = 0; k < K; k++) dz[k] = 0;
-    if (target >= 0) {
-        dz[target] = 1;
-        return target;
-    }
+    if (target >= 0) return (score){target, 0};
     int best = 1;
     for (int k = 2; k < K; k++)
         if (z[k] > z[best]) best = k;
-    if (as > 0) best = as;
-    double q[PGC_MAX_CLASSES];
-    pgc_softmax(z + 1, K - 1, q); /* the tumour classes' shares of P(tumour) */
-    if (target == TARGET_SURE) target = q[best - 1] >= sure ? TARGET_TOP : TARGET_TUMOUR;
-    if (target == TARGET_TOP) {
-        dz[best] = 1;
-        return best;
+    if (target == TARGET_SURE) {
+        double q[PGC_MAX_CLASSES];
+        pgc_softmax(z + 1, K - 1, q); /* the tumour classes' shares of P(tumour) */
+        target = q[best - 1] >= sure ? TARGET_TOP : TARGET_TUMOUR;
     }
-    if (target == TARGET_TYPE) {
+    return target == TARGET_TUMOUR ? (score){-1, 0} : (score){best, target == TARGET_TYPE};
+}
+
+/* d score / d logits at the K logits z, into dz. */
+static void score_grad(score sc, int K, const float *z, float *dz)
+{
+    double q[PGC_MAX_CLASSES];
+    for (int k = 0; k < K; k++) dz[k] = 0;
+    if (sc.cls < 0) {
+        /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
+        pgc_softmax(z + 1, K - 1, q);
+        for (int k = 1; k < K; k++) dz[k] = (float)q[k - 1];
+        dz[0] = -1;
+    } else if (sc.contrast) {
         /* z_c - log sum_{k >= 1, k != c} exp z_k: 1 at c, minus the softmax of the others */
-        float others[PGC_MAX_CLASSES];
+        float others[PGC_MAX_CLASSES] = {0};
         int n = 0;
         for (int k = 1; k < K; k++)
-            if (k != best) others[n++] = z[k];
+            if (k != sc.cls) others[n++] = z[k];
         pgc_softmax(others, n, q);
-        for (int k = 1, i = 0; k < K; k++) dz[k] = k == best ? 1 : -(float)q[i++];
-        return best;
+        for (int k = 1, i = 0; k < K; k++) dz[k] = k == sc.cls ? 1 : -(float)q[i++];
+    } else {
+        dz[sc.cls] = 1;
     }
-    /* log sum_{k>=1} exp z_k - z_0: the softmax over the tumour classes, and -1 */
-    for (int k = 1; k < K; k++) dz[k] = (float)q[k - 1];
-    dz[0] = -1;
-    return -1;
 }
 
 static prep_want prep_of(const pgc_model_info *mi)
@@ -287,22 +295,17 @@ static void mirror_planes(float *a, size_t n, int h, int w)
     }
 }
 
-/* --mirror's second pass: the batch's images mirrored, differentiated for the classes
- * the first pass named (named[b]: a class, or -1 for the tumour score), and each wanted
- * scale's features and gradients mirrored back into mfeat / mgrad. */
-static void mirror_pass(infer *s, const int *named)
+/* --mirror's second pass: the batch's images mirrored, differentiated for the scores
+ * the first pass resolved (sc[b]), and each wanted scale's features and gradients
+ * mirrored back into mfeat / mgrad. Its logits go to zm: prob stays the image's own. */
+static void mirror_pass(infer *s, const score *sc)
 {
     pgc_net *net = s->net;
     int B = net->n, K = s->K;
     mirror_planes(s->x, (size_t)B, s->h, s->w);
-    pgc_net_forward(net, s->x, s->z);
+    pgc_net_forward(net, s->x, s->zm);
     if (s->o.grad) {
-        for (int b = 0; b < B; b++) {
-            float *dz = s->dz + (size_t)K * b;
-            int t = s->target >= 0 ? s->target : named[b] < 0 ? TARGET_TUMOUR
-                  : s->target == TARGET_TYPE ? TARGET_TYPE : TARGET_TOP;
-            target_grad(t, s->sure, K, s->z + (size_t)K * b, dz, named[b]);
-        }
+        for (int b = 0; b < B; b++) score_grad(sc[b], K, s->zm + (size_t)K * b, s->dz + (size_t)K * b);
         pgc_net_backward(net, s->dz);
     }
     for (int k = 0; k < net->nscales; k++) {
@@ -333,11 +336,15 @@ static void flush(infer *s)
             pgc_frame *f = &s->q[s->slot[b]];
             memcpy(s->x + b * hw, f->rec[pgc_frame_find(f, "image")].data, hw * sizeof(float));
         }
-        int K = s->K, named[1024];
+        int K = s->K;
+        score sc[1024];
         pgc_net_forward(net, s->x, s->z);
         if (s->o.grad) {
-            for (int b = 0; b < B; b++)
-                named[b] = target_grad(s->target, s->sure, K, s->z + (size_t)K * b, s->dz + (size_t)K * b, 0);
+            for (int b = 0; b < B; b++) {
+                const float *z = s->z + (size_t)K * b;
+                sc[b] = resolve_score(s->target, s->sure, K, z);
+                score_grad(sc[b], K, z, s->dz + (size_t)K * b);
+            }
             pgc_net_backward(net, s->dz);
         }
         for (int k = 0; k < net->nscales; k++) {
@@ -345,12 +352,7 @@ static void flush(infer *s)
             pgc_net_read(net, net->scale[k], 0, s->feat[k]);
             if (s->o.grad) pgc_net_read(net, net->scale[k], 1, s->grad[k]);
         }
-        if (s->o.mirror) {
-            /* the frame's own class and probabilities, kept before the second pass */
-            memcpy(s->zown, s->z, sizeof(float) * (size_t)K * B);
-            mirror_pass(s, named);
-            memcpy(s->z, s->zown, sizeof(float) * (size_t)K * B);
-        }
+        if (s->o.mirror) mirror_pass(s, sc);
         pgc_err ge; /* a GPU failure leaves NaN behind: say what failed instead */
         if (pgc_net_status(net, &ge)) cli_die(PGC_EINPUT, &ge);
         for (int b = 0; b < s->nimg; b++) {
@@ -373,9 +375,9 @@ static void flush(infer *s)
                 (K > 2 && pgc_meta_set(pr, "class", s->mi.classes[arg], &e)))
                 cli_die(PGC_ENOMEM, &e);
             char typed[PGC_CLASS_NAME_MAX + 16];
-            if (s->o.grad && named[b] >= 0)
-                snprintf(typed, sizeof typed, "%s%s", s->mi.classes[named[b]], s->target == TARGET_TYPE ? " vs types" : "");
-            const char *cam_class = !s->o.grad ? NULL : named[b] >= 0 ? typed : "tumour";
+            if (s->o.grad && sc[b].cls >= 0)
+                snprintf(typed, sizeof typed, "%s%s", s->mi.classes[sc[b].cls], sc[b].contrast ? " vs types" : "");
+            const char *cam_class = !s->o.grad ? NULL : sc[b].cls >= 0 ? typed : "tumour";
             for (int k = 0; k < net->nscales; k++) {
                 if (!s->want[k + 1]) continue;
                 const pgc_tensor *t = &net->t[net->scale[k]];
@@ -427,8 +429,8 @@ int main(int argc, char **argv)
     s.slot = calloc(B, sizeof *s.slot);
     s.z = calloc((size_t)s.K * B, sizeof(float));
     s.dz = calloc((size_t)s.K * B, sizeof(float));
-    s.zown = calloc((size_t)s.K * B, sizeof(float));
-    if (!s.q || !s.slot || !s.z || !s.dz || !s.zown) cli_fail("out of memory");
+    s.zm = calloc((size_t)s.K * B, sizeof(float)); /* --mirror's logits */
+    if (!s.q || !s.slot || !s.z || !s.dz || !s.zm) cli_fail("out of memory");
     pgc_reader *rd = cli_reader("-");
     s.out = cli_writer();
     size_t xcap = 0;
@@ -481,7 +483,7 @@ int main(int argc, char **argv)
         s.be->host_free(s.feat[k]), s.be->host_free(s.grad[k]);
         s.be->host_free(s.mfeat[k]), s.be->host_free(s.mgrad[k]);
     }
-    free(s.q), free(s.slot), free(s.z), free(s.dz), free(s.zown);
+    free(s.q), free(s.slot), free(s.z), free(s.dz), free(s.zm);
     s.be->host_free(s.x);
     pgc_net_free(s.net);
     pgc_model_info_free(&s.mi);

@@ -11,7 +11,7 @@ r=$1 m=$2 f=$3
 . "$(dirname "$0")/tsv.sh"
 get() { printf '%.3f' "$(tsv_get "$r/$m/$1" "$2" 0)"; }
 # the rows of the map pgc-infer makes from this model by default (tsv.sh)
-p=$(map_prefix "$m")
+p=$MAP_ROWS
 # the share those rows were made with (pipelines/Makefile's SURE, pgc-infer's default)
 sure=${SURE:?"card.sh: SURE unset (pipelines/Makefile passes it)"}
 # the per-source localisation table, on the map above

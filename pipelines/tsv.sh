@@ -8,5 +8,5 @@ tsv_get() {
 # The rows of the map the product chain makes (the README's, make demo's): pgc-infer's
 # default score (--class sure for a model of tumour types, the tumour logit for a binary
 # one) with test-time mirroring, pgc-infer --mirror, scored as mpaper/mproduct.
-# Usage: map_prefix MODEL (prints the rows' prefix)
-map_prefix() { echo m; }
+# The same for every model: the rows are MAP_ROWS{paper,product}.
+MAP_ROWS=m
