@@ -1,8 +1,9 @@
-/* pgc-infer: runs a trained model (format/model.md) on the `image` record of every
- * frame, in inference mode, a batch of frames at a time, and adds to each frame its
- * class probabilities (`prob`) and, for each pyramid scale p, the feature map `feat.sp`
- * and the gradient of the chosen class's logit with respect to it, `grad.sp`: what
- * pgc-cam turns into Grad-CAMs. Frames without an image pass through unchanged. */
+/* pgc-infer: runs a trained model (format/model.md), or an ensemble of them, on the
+ * `image` record of every frame, in inference mode, a batch of frames at a time, and
+ * adds to each frame its class probabilities (`prob`) and, for each pyramid scale p, the
+ * feature map `feat.sp` and the gradient of the chosen class's logit with respect to it,
+ * `grad.sp`: what pgc-cam turns into Grad-CAMs. Frames without an image pass through
+ * unchanged. */
 #include "common/cli.h"
 #include "common/device.h"
 
@@ -17,7 +18,7 @@
 #include <unistd.h>
 
 static const char head[] =
-    "usage: pgc-infer -m MODEL [options] < stream > stream\n"
+    "usage: pgc-infer -m MODEL [-m MODEL ...] [options] < stream > stream\n"
     "Classifies the f32 `image` record of each frame (H and W multiples of 16) and adds,\n"
     "after the frame's own records: `prob` (the model's K classes, class 0 none: 0 none,\n"
     "1 tumour for a two-class model; metadata `prob` = P(tumour) = 1 - P(none), `pred`\n"
@@ -29,19 +30,41 @@ static const char head[] =
     "\n";
 static const char tail[] =
     "An input unlike the model's training images (size, or pgc-prep's norm and fit keys)\n"
-    "gets one warning line: run pgc-prep --model MODEL to make it alike.\n";
+    "gets one warning line: run pgc-prep --model MODEL to make it alike.\n"
+    "Several -m make an ensemble: models of one architecture, one list of classes and\n"
+    "one preprocessing (widths may differ). prob is the mean of their probabilities, the\n"
+    "score is chosen once per image from it, and each model's feat.sp and grad.sp follow\n"
+    "the first's along c, so that pgc-cam's map sums theirs before its ReLU.\n";
+
+#define MAX_MODELS 8
 
 typedef struct {
-    const char *model, *device, *scales, *cls;
+    const char *path[MAX_MODELS];
+    int n;
+} model_list;
+
+typedef struct {
+    model_list models;
+    const char *device, *scales, *cls;
     int batch, grad, threads, mirror;
 } opts;
+
+/* -m: one more model of the ensemble */
+static int add_model(const char *v, void *target, pgc_err *e)
+{
+    model_list *l = target;
+    if (l->n == MAX_MODELS) return pgc_errf(e, PGC_EINPUT, "at most %d models", MAX_MODELS);
+    l->path[l->n++] = v;
+    return 0;
+}
 
 static void parse(int argc, char **argv, opts *o)
 {
     *o = (opts){.device = cli_device_default(), .scales = "all", .batch = 8, .grad = 1};
     const cli_option t[] = {
-        {"-m", CLI_STRING, &o->model, 0, 0, "MODEL", "the model (pgc-train -o)", NULL},
-        {"--model", CLI_STRING, &o->model, 0, 0, "MODEL", "the same as -m", NULL},
+        {"-m", CLI_CUSTOM, &o->models, 0, 0, "MODEL",
+         "the model (pgc-train -o); again for an ensemble (below)", add_model},
+        {"--model", CLI_CUSTOM, &o->models, 0, 0, "MODEL", "the same as -m", add_model},
         {"--batch", CLI_INTI, &o->batch, 1, 1024, "N", "frames per batch (default 8)", NULL},
         {"--class", CLI_STRING, &o->cls, 0, 0, "C",
          "the score differentiated: a class name or index (its logit), or\n"
@@ -70,7 +93,7 @@ static void parse(int argc, char **argv, opts *o)
          "when this build has GPU support and a GPU is usable", NULL},
     };
     cli_parse(argc, argv, t, CLI_NOPTS(t), head, tail, NULL); /* stdin only */
-    if (!o->model) cli_usage("no -m MODEL");
+    if (!o->models.n) cli_usage("no -m MODEL");
     cli_device_check(o->device);
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -96,12 +119,23 @@ typedef struct {
     char norm[128], fit[32];
 } prep_want;
 
+/* One forward and backward's maps, per wanted scale: a model's on the batch's images,
+ * or (--mirror) on their mirror images, mirrored back. */
+typedef struct {
+    float *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
+    size_t cap[PGC_MAX_SCALES];
+} maps;
+
 typedef struct {
     opts o;
     const pgc_nn_backend *be;
-    pgc_net *net;
+    int nm;                   /* models */
+    pgc_net *net[MAX_MODELS];
+    float *zs[MAX_MODELS];    /* each model's logits, K per image */
+    maps pass[2 * MAX_MODELS]; /* model m's: pass[m * npm], its mirror's pass[m * npm + 1] */
+    int npm;                  /* passes per model: 2 with --mirror */
     int want[PGC_MAX_SCALES + 1];
-    pgc_model_info mi;     /* header, class names, preprocessing */
+    pgc_model_info mi;     /* the first model's header, class names, preprocessing */
     prep_want prep;        /* from mi, for check_prep */
     int K, target;         /* classes; the score: a class or a TARGET_ */
     double sure;           /* TARGET_SURE: the top class's share of P(tumour) it needs */
@@ -109,9 +143,7 @@ typedef struct {
     pgc_frame *q;          /* queued frames, in stream order */
     int nq, nimg, h, w;
     int *slot;             /* slot[b]: the queue index of batch image b */
-    float *x, *z, *zm, *dz, *feat[PGC_MAX_SCALES], *grad[PGC_MAX_SCALES];
-    float *mfeat[PGC_MAX_SCALES], *mgrad[PGC_MAX_SCALES]; /* --mirror's, mirrored back */
-    size_t feat_cap[PGC_MAX_SCALES];
+    float *x, *z, *zm, *dz; /* z: the ensemble's logits (a model's own when alone) */
     pgc_writer *out;
 } infer;
 
@@ -223,51 +255,77 @@ static void check_prep(infer *s, const pgc_record *r, const char *id)
                      have, want[k]);
     if (!why[0]) return;
     cli_warn("frame '%s': the image %s; results may be off (pgc-prep --model '%s')", id, why,
-             s->o.model);
+             s->o.models.path[0]);
     s->warned = 1;
+}
+
+/* Model m of an ensemble against the first: one architecture, one list of classes and
+ * images made one way, or a usage error naming both. */
+static void check_member(const infer *s, int m)
+{
+    const char *a = s->o.models.path[0], *b = s->o.models.path[m];
+    pgc_model_info mi;
+    pgc_err e;
+    if (pgc_model_peek(b, &mi, &e)) cli_die(PGC_EINPUT, &e);
+    prep_want p = prep_of(&mi);
+    const char *why = strcmp(mi.arch, s->mi.arch) ? "architecture"
+                    : mi.nclass != s->K ? "classes"
+                    : p.size != s->prep.size || strcmp(p.norm, s->prep.norm) || strcmp(p.fit, s->prep.fit)
+                        ? "preprocessing (prep-size, prep-norm, prep-fit)" : NULL;
+    for (int k = 0; !why && k < s->K; k++)
+        if (strcmp(mi.classes[k], s->mi.classes[k])) why = "classes";
+    pgc_model_info_free(&mi);
+    if (why) cli_usage("an ensemble wants one %s: '%s' and '%s' differ", why, a, b);
 }
 
 static size_t tcount(const pgc_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
 
-/* The network at batch images of the queued size. */
-static void ensure_net(infer *s, int batch)
+/* Room for n floats of scale k's features and gradients in p. */
+static void maps_room(const pgc_nn_backend *be, maps *p, int k, size_t n)
+{
+    if (n <= p->cap[k]) return;
+    be->host_free(p->feat[k]);
+    be->host_free(p->grad[k]);
+    p->feat[k] = be->host_alloc(n);
+    p->grad[k] = be->host_alloc(n);
+    if (!p->feat[k] || !p->grad[k]) cli_fail("out of memory for the feature maps");
+    p->cap[k] = n;
+}
+
+/* Every model's network at batch images of the queued size, and room for its maps. */
+static void ensure_nets(infer *s, int batch)
 {
     pgc_err e;
-    if (!s->net) {
-        pgc_model_info mi;
-        if (pgc_model_load(s->o.model, s->be, batch, s->h, s->w, s->o.threads, &s->net, &mi, &e))
+    for (int m = 0; m < s->nm; m++) {
+        const char *path = s->o.models.path[m];
+        if (!s->net[m]) {
+            pgc_model_info mi;
+            if (pgc_model_load(path, s->be, batch, s->h, s->w, s->o.threads, &s->net[m], &mi, &e))
+                cli_die(PGC_EINPUT, &e);
+            pgc_model_info_free(&mi);
+            if (s->net[m]->nclass != s->K) cli_fail("cannot read model '%s': it changed while running", path);
+        } else if (pgc_net_resize(s->net[m], batch, s->h, s->w, &e)) {
             cli_die(PGC_EINPUT, &e);
-        pgc_model_info_free(&mi);
-        if (s->net->nclass != s->K) cli_fail("cannot read model '%s': it changed while running", s->o.model);
-    } else if (pgc_net_resize(s->net, batch, s->h, s->w, &e)) {
-        cli_die(PGC_EINPUT, &e);
-    }
-    s->net->train = 0;
-    s->net->param_grads = 0;
-    for (int k = 0; k < s->net->nscales; k++) {
-        size_t n = tcount(&s->net->t[s->net->scale[k]]);
-        if (n > s->feat_cap[k]) {
-            s->be->host_free(s->feat[k]);
-            s->be->host_free(s->grad[k]);
-            s->feat[k] = s->be->host_alloc(n);
-            s->grad[k] = s->be->host_alloc(n);
-            if (!s->feat[k] || !s->grad[k]) cli_fail("out of memory for the feature maps");
-            if (s->o.mirror) {
-                s->be->host_free(s->mfeat[k]);
-                s->be->host_free(s->mgrad[k]);
-                s->mfeat[k] = s->be->host_alloc(n);
-                s->mgrad[k] = s->be->host_alloc(n);
-                if (!s->mfeat[k] || !s->mgrad[k]) cli_fail("out of memory for the feature maps");
-            }
-            s->feat_cap[k] = n;
+        }
+        pgc_net *net = s->net[m];
+        net->train = 0;
+        net->param_grads = 0;
+        const pgc_net *first = s->net[0];
+        for (int k = 0; k < net->nscales; k++) {
+            const pgc_tensor *t = &net->t[net->scale[k]];
+            const pgc_tensor *t0 = k < first->nscales ? &first->t[first->scale[k]] : NULL;
+            if (net->nscales != first->nscales || t->h != t0->h || t->w != t0->w)
+                cli_fail("model '%s': its pyramid is not the shape of '%s''s; an ensemble wants "
+                         "one architecture", path, s->o.models.path[0]);
+            for (int v = 0; v < s->npm; v++) maps_room(s->be, &s->pass[m * s->npm + v], k, tcount(t));
         }
     }
 }
 
-/* Adds record name with the n floats of src, then (when src2) n more of src2. */
+/* Adds record name with the n[i] floats of each src[i] in turn (nsrc of them). */
 static void add_rec(pgc_frame *f, int img, const char *name, int scale, int rank,
-                    const uint64_t *dims, const char *const *dn, const float *src,
-                    const float *src2, size_t n)
+                    const uint64_t *dims, const char *const *dn, int nsrc,
+                    const float *const *src, const size_t *n)
 {
     pgc_err e;
     pgc_record *r = pgc_frame_add(f, &e);
@@ -278,8 +336,11 @@ static void add_rec(pgc_frame *f, int img, const char *name, int scale, int rank
     if (!rc && scale) rc = pgc_meta_setf(r, "scale", &e, "%d", scale);
     if (!rc) rc = pgc_record_shape(r, PGC_DT_F32, rank, dims, dn, &e);
     if (rc) cli_die(rc, &e);
-    memcpy(r->data, src, sizeof(float) * n);
-    if (src2) memcpy((float *)r->data + n, src2, sizeof(float) * n);
+    float *to = r->data;
+    for (int i = 0; i < nsrc; i++) {
+        memcpy(to, src[i], sizeof(float) * n[i]);
+        to += n[i];
+    }
 }
 
 /* Mirrors n planes of h x w floats left to right, in place. */
@@ -295,30 +356,47 @@ static void mirror_planes(float *a, size_t n, int h, int w)
     }
 }
 
-/* --mirror's second pass: the batch's images mirrored, differentiated for the scores
- * the first pass resolved (sc[b]), and each wanted scale's features and gradients
- * mirrored back into mfeat / mgrad. Its logits go to zm: prob stays the image's own. */
-static void mirror_pass(infer *s, const score *sc)
+/* With gradients, model m's last forward (logits z) differentiated for the scores sc[b]. */
+static void backward_model(infer *s, int m, const float *z, const score *sc)
 {
-    pgc_net *net = s->net;
-    int B = net->n, K = s->K;
-    mirror_planes(s->x, (size_t)B, s->h, s->w);
-    pgc_net_forward(net, s->x, s->zm);
-    if (s->o.grad) {
-        for (int b = 0; b < B; b++) score_grad(sc[b], K, s->zm + (size_t)K * b, s->dz + (size_t)K * b);
-        pgc_net_backward(net, s->dz);
-    }
+    pgc_net *net = s->net[m];
+    if (!s->o.grad) return;
+    for (int b = 0; b < net->n; b++) score_grad(sc[b], s->K, z + (size_t)s->K * b, s->dz + (size_t)s->K * b);
+    pgc_net_backward(net, s->dz);
+}
+
+/* Model m's wanted scales into pass p, mirrored back when the images were mirrored. */
+static void read_maps(infer *s, int m, maps *p, int mirrored)
+{
+    pgc_net *net = s->net[m];
     for (int k = 0; k < net->nscales; k++) {
         if (!s->want[k + 1]) continue;
         const pgc_tensor *t = &net->t[net->scale[k]];
-        size_t planes = (size_t)B * t->c;
-        pgc_net_read(net, net->scale[k], 0, s->mfeat[k]);
-        mirror_planes(s->mfeat[k], planes, t->h, t->w);
+        size_t planes = (size_t)net->n * t->c;
+        pgc_net_read(net, net->scale[k], 0, p->feat[k]);
+        if (mirrored) mirror_planes(p->feat[k], planes, t->h, t->w);
         if (s->o.grad) {
-            pgc_net_read(net, net->scale[k], 1, s->mgrad[k]);
-            mirror_planes(s->mgrad[k], planes, t->h, t->w);
+            pgc_net_read(net, net->scale[k], 1, p->grad[k]);
+            if (mirrored) mirror_planes(p->grad[k], planes, t->h, t->w);
         }
     }
+}
+
+/* The ensemble's logits of image b into z: log of the models' mean probabilities (a
+ * model's own logits when it is alone, so one model's results stay bit for bit). */
+static void ensemble_logits(const infer *s, int b, float *z)
+{
+    int K = s->K;
+    if (s->nm == 1) {
+        memcpy(z, s->zs[0] + (size_t)K * b, sizeof(float) * K);
+        return;
+    }
+    double mean[PGC_MAX_CLASSES] = {0}, q[PGC_MAX_CLASSES];
+    for (int m = 0; m < s->nm; m++) {
+        pgc_softmax(s->zs[m] + (size_t)K * b, K, q);
+        for (int k = 0; k < K; k++) mean[k] += q[k] / s->nm;
+    }
+    for (int k = 0; k < K; k++) z[k] = (float)log(mean[k] > 1e-30 ? mean[k] : 1e-30);
 }
 
 /* Runs the queued images and writes every queued frame. */
@@ -328,33 +406,40 @@ static void flush(infer *s)
     if (s->nimg) {
         /* a short batch (the stream's last, say) runs at its own size: one slice costs
          * one image, not --batch of them */
-        ensure_net(s, s->nimg);
-        pgc_net *net = s->net;
-        int B = s->nimg;
+        ensure_nets(s, s->nimg);
+        int B = s->nimg, K = s->K;
         size_t hw = (size_t)s->h * s->w;
         for (int b = 0; b < B; b++) {
             pgc_frame *f = &s->q[s->slot[b]];
             memcpy(s->x + b * hw, f->rec[pgc_frame_find(f, "image")].data, hw * sizeof(float));
         }
-        int K = s->K;
         score sc[1024];
-        pgc_net_forward(net, s->x, s->z);
-        if (s->o.grad) {
-            for (int b = 0; b < B; b++) {
-                const float *z = s->z + (size_t)K * b;
-                sc[b] = resolve_score(s->target, s->sure, K, z);
-                score_grad(sc[b], K, z, s->dz + (size_t)K * b);
+        /* every model forward first: the score is chosen once, from all of them */
+        for (int m = 0; m < s->nm; m++) pgc_net_forward(s->net[m], s->x, s->zs[m]);
+        for (int b = 0; b < B; b++) {
+            ensemble_logits(s, b, s->z + (size_t)K * b);
+            sc[b] = resolve_score(s->target, s->sure, K, s->z + (size_t)K * b);
+        }
+        for (int m = 0; m < s->nm; m++) {
+            backward_model(s, m, s->zs[m], sc);
+            read_maps(s, m, &s->pass[m * s->npm], 0);
+        }
+        if (s->o.mirror) {
+            /* the mirror images, differentiated for the same scores; their logits go
+             * to zm: prob stays the image's own */
+            mirror_planes(s->x, (size_t)B, s->h, s->w);
+            for (int m = 0; m < s->nm; m++) {
+                pgc_net_forward(s->net[m], s->x, s->zm);
+                backward_model(s, m, s->zm, sc);
+                read_maps(s, m, &s->pass[m * s->npm + 1], 1);
             }
-            pgc_net_backward(net, s->dz);
         }
-        for (int k = 0; k < net->nscales; k++) {
-            if (!s->want[k + 1]) continue;
-            pgc_net_read(net, net->scale[k], 0, s->feat[k]);
-            if (s->o.grad) pgc_net_read(net, net->scale[k], 1, s->grad[k]);
+        for (int m = 0; m < s->nm; m++) {
+            pgc_err ge; /* a GPU failure leaves NaN behind: say what failed instead */
+            if (pgc_net_status(s->net[m], &ge)) cli_die(PGC_EINPUT, &ge);
         }
-        if (s->o.mirror) mirror_pass(s, sc);
-        pgc_err ge; /* a GPU failure leaves NaN behind: say what failed instead */
-        if (pgc_net_status(net, &ge)) cli_die(PGC_EINPUT, &ge);
+        const pgc_net *net = s->net[0];
+        int np = s->nm * s->npm;
         for (int b = 0; b < s->nimg; b++) {
             pgc_frame *f = &s->q[s->slot[b]];
             int img = pgc_frame_find(f, "image");
@@ -368,7 +453,9 @@ static void flush(infer *s)
             if (pgc_meta_setf(&f->rec[img], "prob", &e, "%.6g", pt)) cli_die(PGC_ENOMEM, &e);
             uint64_t nk = (uint64_t)K;
             const char *cn[1] = {"class"};
-            add_rec(f, img, "prob", 0, 1, &nk, cn, p, NULL, (size_t)K);
+            const float *ps[1] = {p};
+            size_t pn[1] = {(size_t)K};
+            add_rec(f, img, "prob", 0, 1, &nk, cn, 1, ps, pn);
             pgc_record *pr = &f->rec[f->n - 1];
             if (pgc_meta_setf(pr, "prob", &e, "%.6g", pt) ||
                 pgc_meta_set(pr, "pred", arg ? "tumour" : "none", &e) ||
@@ -381,17 +468,24 @@ static void flush(infer *s)
             for (int k = 0; k < net->nscales; k++) {
                 if (!s->want[k + 1]) continue;
                 const pgc_tensor *t = &net->t[net->scale[k]];
-                uint64_t dims[3] = {(uint64_t)t->c * (s->o.mirror ? 2 : 1), (uint64_t)t->h, (uint64_t)t->w};
+                const float *fs[2 * MAX_MODELS], *gs[2 * MAX_MODELS];
+                size_t per[2 * MAX_MODELS];
+                uint64_t c = 0;
+                for (int i = 0; i < np; i++) {
+                    const pgc_tensor *ti = &s->net[i / s->npm]->t[s->net[i / s->npm]->scale[k]];
+                    per[i] = (size_t)ti->c * ti->h * ti->w;
+                    fs[i] = s->pass[i].feat[k] + b * per[i];
+                    gs[i] = s->pass[i].grad[k] + b * per[i];
+                    c += (uint64_t)ti->c;
+                }
+                uint64_t dims[3] = {c, (uint64_t)t->h, (uint64_t)t->w};
                 const char *dn[3] = {"c", "y", "x"};
-                size_t per = (size_t)t->c * t->h * t->w;
                 char name[24];
                 snprintf(name, sizeof name, "feat.s%d", k + 1);
-                add_rec(f, img, name, k + 1, 3, dims, dn, s->feat[k] + b * per,
-                        s->o.mirror ? s->mfeat[k] + b * per : NULL, per);
+                add_rec(f, img, name, k + 1, 3, dims, dn, np, fs, per);
                 if (s->o.grad) {
                     snprintf(name, sizeof name, "grad.s%d", k + 1);
-                    add_rec(f, img, name, k + 1, 3, dims, dn, s->grad[k] + b * per,
-                            s->o.mirror ? s->mgrad[k] + b * per : NULL, per);
+                    add_rec(f, img, name, k + 1, 3, dims, dn, np, gs, per);
                     if (pgc_meta_set(&f->rec[f->n - 1], "cam-class", cam_class, &e))
                         cli_die(PGC_ENOMEM, &e);
                 }
@@ -416,13 +510,16 @@ int main(int argc, char **argv)
     infer s = {0};
     parse(argc, argv, &s.o);
     s.be = cli_backend(s.o.device);
+    s.nm = s.o.models.n;
+    s.npm = s.o.mirror ? 2 : 1;
     {   /* a bad model fails before any input is read */
         pgc_err e;
-        if (pgc_model_peek(s.o.model, &s.mi, &e)) cli_die(PGC_EINPUT, &e);
+        if (pgc_model_peek(s.o.models.path[0], &s.mi, &e)) cli_die(PGC_EINPUT, &e);
         s.K = s.mi.nclass;
         s.target = parse_target(s.o.cls, &s.mi, &s.sure);
         parse_scales(s.o.scales, pgc_arch_scales(s.mi.arch), s.want); /* as --class: before input */
         s.prep = prep_of(&s.mi);
+        for (int m = 1; m < s.nm; m++) check_member(&s, m);
     }
     int B = s.o.batch;
     s.q = calloc(B, sizeof *s.q);
@@ -431,6 +528,8 @@ int main(int argc, char **argv)
     s.dz = calloc((size_t)s.K * B, sizeof(float));
     s.zm = calloc((size_t)s.K * B, sizeof(float)); /* --mirror's logits */
     if (!s.q || !s.slot || !s.z || !s.dz || !s.zm) cli_fail("out of memory");
+    for (int m = 0; m < s.nm; m++)
+        if (!(s.zs[m] = calloc((size_t)s.K * B, sizeof(float)))) cli_fail("out of memory");
     pgc_reader *rd = cli_reader("-");
     s.out = cli_writer();
     size_t xcap = 0;
@@ -479,13 +578,12 @@ int main(int argc, char **argv)
     cli_close(s.out);
     pgc_reader_free(rd);
     for (int i = 0; i < B; i++) pgc_frame_free(&s.q[i]);
-    for (int k = 0; k < PGC_MAX_SCALES; k++) {
-        s.be->host_free(s.feat[k]), s.be->host_free(s.grad[k]);
-        s.be->host_free(s.mfeat[k]), s.be->host_free(s.mgrad[k]);
-    }
+    for (int i = 0; i < s.nm * s.npm; i++)
+        for (int k = 0; k < PGC_MAX_SCALES; k++)
+            s.be->host_free(s.pass[i].feat[k]), s.be->host_free(s.pass[i].grad[k]);
+    for (int m = 0; m < s.nm; m++) pgc_net_free(s.net[m]), free(s.zs[m]);
     free(s.q), free(s.slot), free(s.z), free(s.dz), free(s.zm);
     s.be->host_free(s.x);
-    pgc_net_free(s.net);
     pgc_model_info_free(&s.mi);
     return 0;
 }

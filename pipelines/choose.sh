@@ -21,11 +21,5 @@ for m in "$@"; do
     [ -f "$kept/$m/menin_val.${p}paper.tsv" ] || continue
     awk -v a="$(get "$kept/$m/cls.tsv" roc_auc)" -v min="${MIN_AUC:-0.95}" 'BEGIN { exit !(a >= min) }' || continue
     awk -v a="$(get "$kept/$m/br_val.${p}paper.tsv" pointing_game)" -v min="$min_br" 'BEGIN { exit !(a >= min) }' || continue
-    s=0
-    for set in menin_val glio_val pit_val br_val; do
-        pg=$(get "$kept/$m/$set.${p}paper.tsv" pointing_game)
-        f1=$(get "$kept/$m/$set.${p}product.tsv" iobb_f1)
-        s=$(awk -v s="$s" -v a="$pg" -v b="$f1" 'BEGIN { print s + (a + b) / 8 }')
-    done
-    printf '%s\t%.4f\n' "$m" "$s"
+    printf '%s\t%s\n' "$m" "$(chain_score "$kept" "$m" "$p")"
 done | sort -t$'\t' -k2,2gr -k1,1 | head -n 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The localisation study's tables, as Markdown, from the pgc-score outputs under
 # $1/MODEL/ (the kept scores). Usage: study.sh RESULTS MODEL... (models named LABELS-INIT[-OPT...]-sSEED, or
-# ship). A row is a configuration (the models that differ only in their seed): each
+# ship; an ensemble LABELS-INIT[-OPT...]-ens-sA+sB). A row is a configuration (the models that differ only in their seed): each
 # number is the mean over its seeds, with the smallest and largest in brackets.
 set -euo pipefail
 kept=$1; shift
@@ -38,6 +38,7 @@ name() {
            allvol) printf ', every volume slice' ;;
            views) printf ", tumour-free slices of every view" ;;
            hist) printf ', pgc-prep --norm hist' ;;
+           ens) printf ', ensemble of two seeds (pgc-infer -m A -m B; seeds: ensembles)' ;;
            x*) printf ', %s steps' "${o#x}" ;;
            w*) printf ', width %s' "${o#w}" ;;
            esac
@@ -51,7 +52,11 @@ rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:
        ypaper:"PG-CAM of the type contrast, paper rule" yproduct:"PG-CAM of the type contrast, blur 3, product rule"
        spaper:"PG-CAM of --class sure (the default), paper rule" sproduct:"PG-CAM of --class sure (the default), blur 3, product rule"
        mpaper:"PG-CAM of the default score, with its mirror image (--mirror), paper rule"
-       mproduct:"PG-CAM of the default score, with its mirror image (--mirror), blur 3, product rule")
+       mproduct:"PG-CAM of the default score, with its mirror image (--mirror), blur 3, product rule"
+       ppaper:"PG-CAM by Grad-CAM++ (pgc-cam --method gradcam++) of the default score, --mirror, paper rule"
+       pproduct:"PG-CAM by Grad-CAM++ of the default score, --mirror, blur 3, product rule"
+       lpaper:"PG-CAM by LayerCAM (pgc-cam --method layercam) of the default score, --mirror, paper rule"
+       lproduct:"PG-CAM by LayerCAM of the default score, --mirror, blur 3, product rule")
 # has CONFIG RULE: whether any seed of the config was scored under the rule (the type
 # contrast exists for type models only)
 has() { for m in $(seeds_of "$1"); do [ -f "$kept/$m/menin_val.$2.tsv" ] && return 0; done; return 1; }
@@ -73,6 +78,24 @@ for c in "${configs[@]}"; do
     done
 done
 echo
+# The product chain's CAM method, chosen on the validation split: choose.sh's score
+# (tsv.sh chain_score) of each model scored under all three, and their mean.
+withp=(); for m in "${models[@]}"; do [ -f "$kept/$m/menin_val.ppaper.tsv" ] && withp+=("$m"); done
+if [ ${#withp[@]} -gt 0 ]; then
+    echo "### The CAM method of the product chain's map"
+    echo
+    echo "choose.sh's score (the mean over the four tumour sources of the pointing game and the product rule's IOBB F1), on the mirrored map of pgc-infer's default score, by the method of pgc-cam:"
+    echo
+    echo "| model | Grad-CAM (the paper's) | Grad-CAM++ | LayerCAM |"
+    echo "|---|---|---|---|"
+    for m in "${withp[@]}"; do
+        echo "| \`$m\` | $(chain_score "$kept" "$m" m) | $(chain_score "$kept" "$m" p) | $(chain_score "$kept" "$m" l) |"
+    done
+    for r in m p l; do for m in "${withp[@]}"; do chain_score "$kept" "$m" $r; done |
+        awk '$1 != "NA" { s += $1; n++ } END { printf "%s\n", n ? sprintf("%.4f", s / n) : "NA" }'; done |
+        paste -sd'|' | sed 's/|/ | /g; s/^/| mean | /; s/$/ |/'
+    echo
+fi
 echo "### The meningioma slices in the paper's terms, and classification"
 echo
 echo "| labels, init | map, box rule | IOBB precision | IOBB recall | IOBB F1 | F1 @ IoU 0.5 | MaxBoxAccV2 | boxes per slice | ROC AUC (tumour vs none, all val) |"

@@ -10,3 +10,17 @@ tsv_get() {
 # one) with test-time mirroring, pgc-infer --mirror, scored as mpaper/mproduct.
 # The same for every model: the rows are MAP_ROWS{paper,product}.
 MAP_ROWS=m
+# The score choose.sh ranks models by, of MODEL's kept scores under RESULTS on the map
+# whose rows are ROWS{paper,product}: the mean over the four tumour sources of the
+# validation split of the pointing game (paper rule) and the product rule's IOBB F1, or
+# NA when a row is missing. Usage: chain_score RESULTS MODEL ROWS
+chain_score() {
+    local s=0 set pg f1
+    for set in menin_val glio_val pit_val br_val; do
+        pg=$(tsv_get "$1/$2/$set.${3}paper.tsv" pointing_game)
+        f1=$(tsv_get "$1/$2/$set.${3}product.tsv" iobb_f1)
+        [ "$pg" = NA ] || [ "$f1" = NA ] && { echo NA; return; }
+        s=$(awk -v s="$s" -v a="$pg" -v b="$f1" 'BEGIN { print s + (a + b) / 8 }')
+    done
+    printf '%.4f\n' "$s"
+}

@@ -81,6 +81,42 @@ for f in files:
 PY'
 else skip '--mirror against mirrored images' 'no numpy'; fi
 
+# An ensemble (-m twice): each model's maps, in the order given, along c; prob the mean
+# of the models' probabilities. With two classes the score is the tumour logit whatever
+# the ensemble says, so each half is exactly that model's own run.
+(cd "$T" && pgc-train train.pgc --width 8 --iters 20 --seed 7 --threads 1 -o m8.model 2>/dev/null &&
+    pgc-train train.pgc --arch fpn --width 4 --iters 2 --threads 1 -o fpn.model 2>/dev/null) ||
+    echo "not ok - the ensemble's second models"
+expect_ok 'an ensemble adds the channels of each model in turn and averages prob' '
+    pgc-infer -m m.model -m m8.model < val.pgc > ens.pgc && list ens.pgc > ens.txt &&
+    for s in "1 12x32x32" "2 24x16x16" "5 192x2x2"; do set -- $s
+        test "$(grep -c "^feat.s$1 f32 $2 " ens.txt)" -eq 11 && test "$(grep -c "^grad.s$1 f32 $2 " ens.txt)" -eq 11 || exit 1
+    done &&
+    pgc-infer -m m.model < val.pgc > a.pgc && pgc-infer -m m8.model < val.pgc > b.pgc &&
+    paste <(probs a.pgc) <(probs b.pgc) <(probs ens.pgc) |
+        awk "{ d = (\$1 + \$2) / 2 - \$3; if (d < 0) d = -d; if (d > 2e-6 || NF != 3) exit 1; n++ } END { exit n != 11 }"'
+expect_ok 'an ensemble with --mirror: the maps of each model, then of its mirror images' '
+    pgc-infer -m m.model -m m8.model --mirror < val.pgc > em.pgc && list em.pgc > em.txt &&
+    test "$(grep -c "^grad.s1 f32 24x32x32 " em.txt)" -eq 11'
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+expect_ok 'each part of the maps of an ensemble is the run of its model alone, to the bit' '
+    pgc-infer -m m.model -m m8.model < val.pgc > ens.pgc && pgc-infer -m m.model < val.pgc > a.pgc &&
+    pgc-infer -m m8.model < val.pgc > b.pgc &&
+    pgc-npy --export ee ens.pgc && pgc-npy --export ea a.pgc && pgc-npy --export eb b.pgc &&
+    /usr/bin/python3 - <<PY
+import glob, numpy as n
+files = sorted(glob.glob("ee/*.s[1-5].npy"))
+assert len(files) == 11 * 10, len(files)
+for f in files:
+    e, a, b = n.load(f), n.load(f.replace("ee/", "ea/")), n.load(f.replace("ee/", "eb/"))
+    k = a.shape[0]
+    assert n.array_equal(e[:k], a) and n.array_equal(e[k:], b), f
+PY'
+else skip 'an ensemble against its models' 'no numpy'; fi
+expect_exit 2 'an ensemble of two architectures is a usage error naming both' \
+    'pgc-infer -m m.model -m fpn.model < val.pgc > /dev/null 2>err; rc=$?; grep -q "architecture.*m.model.*fpn.model" err; cat err >&2; exit $rc'
+expect_exit 1 'a missing model of an ensemble is refused' 'pgc-infer -m m.model -m none.model < val.pgc > /dev/null'
+
 expect_ok 'a closed pipe downstream is not an error' 'pgc-infer -m m.model < val.pgc | head -c 100 > /dev/null'
 
 head -c 3000 "$T/m.model" > "$T/cut.model"

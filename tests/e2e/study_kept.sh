@@ -9,14 +9,15 @@ SETS="menin_val glio_val pit_val br_val vol_val"
 score() {
     local d=$1/$2 r
     mkdir -p "$d"
-    for s in $SETS; do for r in paper s1 s5 blur product tpaper tproduct ypaper yproduct spaper sproduct mpaper mproduct; do
+    for s in $SETS; do for r in paper s1 s5 blur product tpaper tproduct ypaper yproduct spaper sproduct mpaper mproduct \
+            ppaper pproduct lpaper lproduct; do
         printf 'frames\t10\nframes_boxes\t10\npred_boxes\t10\npointing_game\t%s\niobb_f1\t%s\n' "$3" "$4" > "$d/$s.$r.tsv"
     done; done
     printf 'roc_auc\t%s\ncls_accuracy\t0.9\n' "${5:-0.99}" > "$d/cls.tsv"
     printf 'iter\tloss\n100\t0.5\n' > "$d/log.tsv" && echo 'pgc-train: done' > "$d/train.txt"
 }
 setup() {
-    score R ship 0.50 0.40 &&
+    rm -rf R && score R ship 0.50 0.40 &&
     score R types-he-x2-s1 0.40 0.50 && score R types-he-x2-s2 0.60 0.70 &&
     score R types-he-auc-s1 0.90 0.90 0.90 &&
     score R types-he-weakbr-s1 0.90 0.90 && sed -i 's/^pointing_game\t.*/pointing_game\t0.40/' R/types-he-weakbr-s1/br_val.mpaper.tsv &&
@@ -71,3 +72,20 @@ expect_ok 'the card of a model restored from git (no training log kept) says ? f
     grep -q ", ? steps of batch 16," card.md && grep -q "^| time | ? s on one core" card.md &&
     grep -q "^| figshare meningioma | 0.600 | 0.700 | 0.700 |" card.md &&
     SURE=0.8 bash $P/card.sh R types-he-x2-s1 $EX/model/dcfpn.model > card1.md && grep -q ", 100 steps of batch 16," card1.md'
+
+expect_ok 'a model whose model is lost (no blob, its log kept) is not asked for rules added later' '
+    setup && rm R/types-he-x2-s1/*.ppaper.tsv && plan "types-he-x2-s1" > n &&
+    ! grep -q "pgc-train\|pgc-infer" n'
+
+expect_ok 'an ensemble is scored with its members together, never trained, and keeps no log' '
+    setup && for m in types-he-x2-s1 types-he-x2-s2; do git -C $TOP rev-parse HEAD:examples/model/dcfpn.model > R/$m/model.blob; done &&
+    plan "types-he-x2-s1 types-he-x2-s2 types-he-x2-ens-s1+s2" > n && ! grep -q pgc-train n &&
+    grep -q "pgc-infer -m $T/w/study/models/types-he-x2-s1.model -m $T/w/study/models/types-he-x2-s2.model --mirror .*slices/menin_val.pgc" n &&
+    grep -q "> $T/R/types-he-x2-ens-s1+s2/menin_val.pproduct.tsv.tmp" n && ! grep -q "types-he-x2-ens-s1+s2/log.tsv" n'
+
+expect_ok 'the study names an ensemble and scores the product chain by CAM method, with their mean' '
+    setup && score R types-he-x2-ens-s1+s2 0.70 0.80 && sed -i "s/^pointing_game\t.*/pointing_game\t0.30/" R/types-he-x2-s1/*.lpaper.tsv &&
+    bash $P/study.sh R ship types-he-x2-s1 types-he-x2-ens-s1+s2 > t.md &&
+    grep -q "^| 4 classes (tumour types), He init, 2 steps, ensemble of two seeds .* | 1 | PG-CAM, paper rule | 0.700 / 0.800 |" t.md &&
+    grep -q "^| \`types-he-x2-s1\` | 0.4500 | 0.4500 | 0.4000 |" t.md &&
+    grep -q "^| mean | 0.5500 | 0.5500 | 0.5333 |" t.md'
