@@ -10,8 +10,8 @@ set -euo pipefail
 r=$1 m=$2 f=$3
 . "$(dirname "$0")/tsv.sh"
 get() { printf '%.3f' "$(tsv_get "$r/$m/$1" "$2" 0)"; }
-# the rows of the map pgc-infer makes from this model by default (tsv.sh)
-p=$MAP_ROWS
+# the rows of the map the product chain makes from this model (tsv.sh)
+p=$(map_rows)
 # the share those rows were made with (pipelines/Makefile's SURE, pgc-infer's default)
 sure=${SURE:?"card.sh: SURE unset (pipelines/Makefile passes it)"}
 # the per-source localisation table, on the map above
@@ -32,7 +32,7 @@ sensitivity $(get cls.tsv sensitivity), specificity $(get cls.tsv specificity), 
 
 Localisation on the validation split (pointing game of PG-CAM over all scales; IOBB F1 under
 the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`),
-with the Grad-CAM of the score \`pgc-infer\` differentiates by default for this model
+with the $(case $CHAIN_METHOD in gradcam) echo Grad-CAM ;; gradcam++) echo "Grad-CAM++ (\`pgc-cam --method gradcam++\`)" ;; *) echo "$CHAIN_METHOD (\`pgc-cam --method $CHAIN_METHOD\`)" ;; esac) of the score \`pgc-infer\` differentiates by default for this model
 ($(case $m in types-*|figtypes-*) echo "\`--class sure:$sure\`: the most probable tumour type's logit where that type holds at least $sure of P(tumour), the tumour score elsewhere" ;; *) echo "the tumour logit" ;; esac)),
 on the slice and on its mirror image (\`pgc-infer --mirror\`, as in the README's chain and \`make demo\`):
 

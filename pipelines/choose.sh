@@ -7,8 +7,8 @@
 # its probability gates the boxes; nor is a model that points at the Br35H tumours less
 # often than the model shipped before the study (`ship`), since the localisation issue
 # asks for no loss there (MIN_BR_PG, default ship's own pointing game on br_val).
-# Each model is scored on the map the product chain makes of it (tsv.sh MAP_ROWS:
-# pgc-infer's default score, with --mirror).
+# Each model is scored on the map the product chain makes of it (tsv.sh map_rows:
+# pgc-infer's default score, with --mirror, by the chain's CAM method).
 # Prints the model's name and its score.
 # Usage: choose.sh RESULTS MODEL... (the kept scores: RESULTS/MODEL/*.tsv)
 set -euo pipefail
@@ -16,8 +16,8 @@ kept=$1; shift
 . "$(dirname "$0")/tsv.sh"
 get() { tsv_get "$1" "$2" 0; }
 min_br=${MIN_BR_PG:-$( [ -f "$kept/ship/br_val.paper.tsv" ] && get "$kept/ship/br_val.paper.tsv" pointing_game || echo 0)}
+p=$(map_rows)
 for m in "$@"; do
-    p=$MAP_ROWS
     [ -f "$kept/$m/menin_val.${p}paper.tsv" ] || continue
     awk -v a="$(get "$kept/$m/cls.tsv" roc_auc)" -v min="${MIN_AUC:-0.95}" 'BEGIN { exit !(a >= min) }' || continue
     awk -v a="$(get "$kept/$m/br_val.${p}paper.tsv" pointing_game)" -v min="$min_br" 'BEGIN { exit !(a >= min) }' || continue

@@ -7,9 +7,15 @@ tsv_get() {
 }
 # The rows of the map the product chain makes (the README's, make demo's): pgc-infer's
 # default score (--class sure for a model of tumour types, the tumour logit for a binary
-# one) with test-time mirroring, pgc-infer --mirror, scored as mpaper/mproduct.
-# The same for every model: the rows are MAP_ROWS{paper,product}.
-MAP_ROWS=m
+# one) with test-time mirroring, pgc-infer --mirror, by the CAM method CHAIN_METHOD
+# (pipelines/Makefile exports it): ROWS{paper,product}, ROWS m for gradcam, p for
+# gradcam++, l for layercam. The same for every model.
+map_rows() {
+    case ${CHAIN_METHOD:?"CHAIN_METHOD unset (pipelines/Makefile exports it)"} in
+    gradcam) echo m ;; gradcam++) echo p ;; layercam) echo l ;;
+    *) echo "tsv.sh: CHAIN_METHOD '$CHAIN_METHOD' has no study rows" >&2; return 1 ;;
+    esac
+}
 # The score choose.sh ranks models by, of MODEL's kept scores under RESULTS on the map
 # whose rows are ROWS{paper,product}: the mean over the four tumour sources of the
 # validation split of the pointing game (paper rule) and the product rule's IOBB F1, or

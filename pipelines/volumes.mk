@@ -7,7 +7,7 @@
 # results exist is not run again; a failed one leaves nothing and fails the make.
 # The same recipe with GNU parallel, over one host or several (--sshlogin), and as a
 # Slurm job array: the targets `parallel` and `slurm`, and pipelines/README.md.
-# Settings (passed to volume-run.sh): MODEL SIZE THREADS MIRROR BLUR RULE FRAC SCALES AXIS
+# Settings (passed to volume-run.sh): MODEL SIZE THREADS MIRROR METHOD BLUR RULE FRAC SCALES AXIS
 # MINFG EVERY.
 # Start from the repository root or anywhere: paths are taken as given.
 HERE    := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -18,7 +18,7 @@ MODEL   ?= $(TOP)/examples/model/dcfpn.model
 JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
 # GNU parallel's host list, e.g. SSHLOGIN=8/node1,8/node2 (each with pgcam at the same path)
 SSHLOGIN ?=
-SETTINGS := MODEL SIZE THREADS MIRROR BLUR RULE FRAC SCALES AXIS MINFG EVERY BIN PGC_DEVICE KEEP
+SETTINGS := MODEL SIZE THREADS MIRROR METHOD BLUR RULE FRAC SCALES AXIS MINFG EVERY BIN PGC_DEVICE KEEP
 export $(SETTINGS)
 # over ssh the settings travel with each job (parallel --env)
 REMOTE_ENV = $(foreach v,$(SETTINGS),$(if $($(v)),--env $(v)))

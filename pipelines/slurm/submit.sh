@@ -12,7 +12,7 @@ on a file system every node sees. More volumes than the cluster's MaxArraySize a
 submitted as several arrays, all before the merge.
 Environment: SBATCH_ARGS (more sbatch options, e.g. "--partition=cpu --time=0:30:00"),
 ARRAY_LIMIT (at most this many tasks at once: --array=...%N), and volume-run.sh's
-settings (MODEL SIZE THREADS MIRROR BLUR RULE FRAC SCALES ...), which the tasks inherit.
+settings (MODEL SIZE THREADS MIRROR METHOD BLUR RULE FRAC SCALES ...), which the tasks inherit.
 Exit status: 0 submitted, 1 a problem (one line), 2 bad usage.
 USAGE
 }

@@ -5,6 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 P=$TOP/pipelines
 SETS="menin_val glio_val pit_val br_val vol_val"
+# the product chain's CAM method, whose rows choose.sh and card.sh read (the Makefile exports it)
+export CHAIN_METHOD=gradcam
 # score DIR MODEL PG F1 [AUC]: a model's kept scores, every rule of every set alike
 score() {
     local d=$1/$2 r
@@ -89,3 +91,9 @@ expect_ok 'the study names an ensemble and scores the product chain by CAM metho
     grep -q "^| 4 classes (tumour types), He init, 2 steps, ensemble of two seeds .* | 1 | PG-CAM, paper rule | 0.700 / 0.800 |" t.md &&
     grep -q "^| \`types-he-x2-s1\` | 0.4500 | 0.4500 | 0.4000 |" t.md &&
     grep -q "^| mean | 0.5500 | 0.5500 | 0.5333 |" t.md'
+
+expect_ok 'the choice reads the rows of the chain CAM method, and an unknown method is an error' '
+    setup && sed -i "s/^pointing_game\t.*/pointing_game\t0.95/" R/types-he-x2-s1/*.ppaper.tsv &&
+    printf "types-he-x2-s2\t0.6500\n" | diff - <(bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2) &&
+    printf "types-he-x2-s1\t0.7250\n" | diff - <(CHAIN_METHOD=gradcam++ bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2) &&
+    ! CHAIN_METHOD=hirescam bash $P/choose.sh R ship 2>/dev/null'
