@@ -201,7 +201,7 @@ endif
 	install -d $(DESTDIR)$(PREFIX)/share/doc/pgcam $(DESTDIR)$(PREFIX)/share/pgcam
 	install -m 644 README.md LICENSE format/*.md $(DESTDIR)$(PREFIX)/share/doc/pgcam/
 	for b in $(BINS); do $$b --help > $(DESTDIR)$(PREFIX)/share/doc/pgcam/$$(basename $$b).txt; done
-	install -m 644 examples/model/dcfpn.model $(DESTDIR)$(PREFIX)/share/pgcam/dcfpn.model
+	install -m 644 examples/model/dcfpn*.model $(DESTDIR)$(PREFIX)/share/pgcam/
 	install -m 644 examples/model/README.md $(DESTDIR)$(PREFIX)/share/doc/pgcam/model.md
 
 clean:

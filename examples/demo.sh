@@ -9,12 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BIN:-bin} EX=examples OUT=${OUT:-demo-out}
 MODEL=$EX/model/dcfpn.model
+# every model shipped: an ensemble is dcfpn.model, dcfpn.2.model, ... (pgc-infer -m each)
+shopt -s nullglob
+ALL=(-m "$MODEL"); for m in $EX/model/dcfpn.[0-9]*.model; do ALL+=(-m "$m"); done
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 {
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png
     $B/pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz --seg $EX/volume/tcga_du_7294_seg_slab.nii.gz \
         --axis axial --every 8
-} | $B/pgc-prep --model $MODEL | $B/pgc-infer -m $MODEL --mirror | $B/pgc-cam --method gradcam | $B/pgc-fuse --scales all --blur 3 \
+} | $B/pgc-prep --model $MODEL | $B/pgc-infer "${ALL[@]}" --mirror | $B/pgc-cam --method gradcam | $B/pgc-fuse --scales all --blur 3 \
   | $B/pgc-box --rule product | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
 # The same boxes as text (pgc-box --tsv thresholds the same map again) and the scores.
 $B/pgc-box --rule product --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"

@@ -10,6 +10,9 @@ set -euo pipefail
 r=$1 m=$2 f=$3
 . "$(dirname "$0")/tsv.sh"
 get() { printf '%.3f' "$(tsv_get "$r/$m/$1" "$2" 0)"; }
+# the models shipped (an ensemble: its members) and examples/model/'s files for them
+mapfile -t mem < <(members "$m")
+mapfile -t files < <(shipped_files ${#mem[@]})
 # the rows of the map the product chain makes from this model (tsv.sh)
 p=$(map_rows)
 # the share those rows were made with (pipelines/Makefile's SURE, pgc-infer's default)
@@ -34,7 +37,7 @@ Localisation on the validation split (pointing game of PG-CAM over all scales; I
 the paper's rule and under the product rule, \`pgc-fuse --blur 3 | pgc-box --rule product\`),
 with the $(case $CHAIN_METHOD in gradcam) echo Grad-CAM ;; gradcam++) echo "Grad-CAM++ (\`pgc-cam --method gradcam++\`)" ;; *) echo "$CHAIN_METHOD (\`pgc-cam --method $CHAIN_METHOD\`)" ;; esac) of the score \`pgc-infer\` differentiates by default for this model
 ($(case $m in types-*|figtypes-*) echo "\`--class sure:$sure\`: the most probable tumour type's logit where that type holds at least $sure of P(tumour), the tumour score elsewhere" ;; *) echo "the tumour logit" ;; esac)),
-on the slice and on its mirror image (\`pgc-infer --mirror\`, as in the README's chain and \`make demo\`):
+on the slice and on its mirror image (\`pgc-infer --mirror\`$( [ ${#mem[@]} = 1 ] || echo ", of every model of the ensemble"), as in the README's chain and \`make demo\`):
 
 EOT
     table
@@ -49,27 +52,37 @@ for line in b[64:64 + n].decode().splitlines():
     if k == sys.argv[2]: print(v)
 PY
 }
-# (a model restored from git, not trained here, has neither: its card says '?')
-secs=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$r/$m/train.txt" 2>/dev/null | tail -n 1 || true)
-steps=$(awk -F'\t' 'END { print $1 }' "$r/$m/log.tsv" 2>/dev/null || true)
-# "after N steps (M this run)": M < N when the run was resumed from a checkpoint
-resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$r/$m/train.txt" 2>/dev/null |
-          tail -n 1 | awk '{ print ($2 < $1) ? " (its last run, resumed from a checkpoint)" : "" }' || true)
+# From each shipped model's training log, its seconds and steps (a model restored from git, not
+# trained here, has neither: its card says '?')
+secs="" steps="" resumed=""
+for x in "${mem[@]}"; do
+    t=$(sed -n 's/.* in \([0-9]*\) s$/\1/p' "$r/$x/train.txt" 2>/dev/null | tail -n 1 || true)
+    secs="${secs:+$secs + }${t:-?} s"
+    [ -n "$steps" ] || steps=$(awk -F'\t' 'END { print $1 }' "$r/$x/log.tsv" 2>/dev/null || true)
+    # "after N steps (M this run)": M < N when the run was resumed from a checkpoint
+    [ -n "$resumed" ] || resumed=$(sed -n 's/.*after \([0-9]*\) steps (\([0-9]*\) this run).*/\1 \2/p' "$r/$x/train.txt" 2>/dev/null |
+          tail -n 1 | awk '{ print ($2 < $1) ? " (a last run resumed from a checkpoint)" : "" }' || true)
+done
+names=$(printf '%s\n' "${files[@]}" | sed 's/.*/`&`/' | paste -sd' ' | sed 's/ / and /g')
+mems=$(printf '%s\n' "${mem[@]}" | sed 's/.*/`&`/' | paste -sd' ' | sed 's/ / and /g')
+seeds=$(printf '%s\n' "${mem[@]}" | sed 's/.*-s//' | paste -sd' ' | sed 's/ / and /g')
 cat <<EOT
-# The shipped model: dcfpn.model
+# The shipped model: $( [ ${#mem[@]} = 1 ] && echo dcfpn.model || echo "an ensemble, $(echo "$names" | tr -d '`')")
 
-A DC-FPN (\`format/network.md\`, dense connections on) trained by this project's own
+$( [ ${#mem[@]} = 1 ] && echo "A DC-FPN" || echo "${#mem[@]} DC-FPNs") (\`format/network.md\`, dense connections on) trained by this project's own
 \`pgc-train\` on image-level labels only, in the localisation study of \`pipelines/\`
-(\`make -C pipelines -j4 THREADS=1 study\`; this file is the study's
-\`$m\`, and this card is written by \`pipelines/card.sh\`).
+(\`make -C pipelines -j4 THREADS=1 study\`; $( [ ${#mem[@]} = 1 ] && echo "this file is the study's
+\`$m\`" || echo "the files $names are the study's $mems,
+scored together as \`$m\`: \`pgc-infer -m examples/model/${files[0]} -m examples/model/${files[1]}\`
+averages their probabilities and sums their maps"), and this card is written by \`pipelines/card.sh\`).
 
 | | |
 |---|---|
 | architecture | \`$(meta arch)\`, width w = $(meta width), classes \`$(meta classes)\` (class 0 none; P(tumour) = 1 - P(none)) |
 | input | 1 x $(meta prep-size) x $(meta prep-size): \`pgc-prep --model examples/model/dcfpn.model\` (fit $(meta prep-fit), norm $(meta prep-norm)) |
 | data | \`pipelines/\` train split: $(meta train-images) slices, $(meta train-tumour) tumour: figshare T1c (meningioma, glioma, pituitary: their \`tumour_type\`), Br35H (tumour of unknown type, or none), every 3rd axial brain slice of the TCGA glioma volume and of the Colin27 template |
-| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, ${steps:-?} steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), seed $(meta seed), $(meta threads) thread |
-| time | ${secs:-?} s${resumed} on one core of a 2-core AMD EPYC, beside another training and other work |
+| recipe | Adam, lr $(meta lr) x 0.1 every $(meta lr-step) steps, ${steps:-?} steps of batch $(meta batch), class weights $(meta class-weights), augmentation $(meta augment), transposed convolutions initialised $(meta up-init), $( [ ${#mem[@]} = 1 ] && echo "seed $(meta seed)" || echo "seeds $seeds, one model each"), $(meta threads) thread |
+| time | ${secs}${resumed} on one core of a 2-core AMD EPYC, beside another training and other work |
 
 Why this one: it scored best on the validation split by \`pipelines/choose.sh\` (the mean
 over figshare meningioma, glioma, pituitary and Br35H of the PG-CAM pointing game and of

@@ -9,6 +9,8 @@
 # asks for no loss there (MIN_BR_PG, default ship's own pointing game on br_val).
 # Each model is scored on the map the product chain makes of it (tsv.sh map_rows:
 # pgc-infer's default score, with --mirror, by the chain's CAM method).
+# An ensemble (a name with -ens-) is a candidate like any model: make ship puts each of
+# its members into examples/model/ (tsv.sh shipped_files).
 # Prints the model's name and its score.
 # Usage: choose.sh RESULTS MODEL... (the kept scores: RESULTS/MODEL/*.tsv)
 set -euo pipefail

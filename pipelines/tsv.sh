@@ -16,6 +16,19 @@ map_rows() {
     *) echo "tsv.sh: CHAIN_METHOD '$CHAIN_METHOD' has no study rows" >&2; return 1 ;;
     esac
 }
+# The study models an evaluated name stands for, one a line: an ensemble's members
+# (LABELS-INIT[-OPT...]-ens-sA+sB: the same name without ens, one seed each; the
+# Makefile's members does the same), or the name itself. Usage: members NAME
+members() {
+    case $1 in
+    *-ens-*) local last=${1##*-} base=${1%-*}; base=${base%-ens}
+             local s; for s in ${last//+/ }; do echo "$base-$s"; done ;;
+    *) echo "$1" ;;
+    esac
+}
+# The files of examples/model/ that hold the shipped models, for N of them: dcfpn.model,
+# then dcfpn.2.model, dcfpn.3.model, ... (the README's chain gives each to pgc-infer -m).
+shipped_files() { local i; for ((i = 1; i <= $1; i++)); do [ $i = 1 ] && echo dcfpn.model || echo "dcfpn.$i.model"; done; }
 # The score choose.sh ranks models by, of MODEL's kept scores under RESULTS on the map
 # whose rows are ROWS{paper,product}: the mean over the four tumour sources of the
 # validation split of the pointing game (paper rule) and the product rule's IOBB F1, or

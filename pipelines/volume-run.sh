@@ -14,7 +14,8 @@ number N (1 = the first volume; what a Slurm array task gets). The results appea
 all at once: a run that fails or is killed leaves none, so a rerun redoes only what
 is missing. pipelines/volume-merge.sh joins the volumes' results.
 Settings, from the environment (defaults in brackets):
-  MODEL [examples/model/dcfpn.model]  SIZE [the model's: pgc-prep --model]
+  MODEL [the shipped models]: a model, or an ensemble's models separated by ':'
+    (pgc-infer -m each, pgc-prep --model the first)  SIZE [the model's: pgc-prep --model]
   THREADS [1]  MIRROR [1]: 0 runs pgc-infer without --mirror
   METHOD [gradcam]: pgc-cam --method (gradcam: the paper's)
   BLUR [3]: pgc-fuse --blur (0: none)  RULE [product]: pgc-box --rule, or paper
@@ -32,7 +33,9 @@ case ${1-} in -h|--help) usage; exit 0 ;; esac
 list=$1 key=$2 out=$3
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BIN:-$top/bin}
-MODEL=${MODEL:-$top/examples/model/dcfpn.model}
+MODEL=${MODEL:-$(ls "$top"/examples/model/dcfpn.model "$top"/examples/model/dcfpn.[0-9]*.model 2>/dev/null | paste -sd:)}
+IFS=: read -ra models <<< "$MODEL"
+margs=(); for m in "${models[@]}"; do margs+=(-m "$m"); done
 fail() { echo "volume-run: $*" >&2; exit 1; }
 [ -r "$list" ] || fail "cannot read '$list'"
 [ -x "$B/pgc-slice" ] || fail "no pgc-slice in '$B' (build pgcam, or set BIN)"
@@ -60,14 +63,14 @@ src=(--axis "${AXIS:-axial}" --min-fg "${MINFG:-0.15}" --every "${EVERY:-1}")
 if [ -n "$seg" ]; then src+=(--seg "$seg"); elif [ -n "$label" ]; then src+=(--label "$label"); fi
 # Every stage's messages go to the log; the first one that is not the GPU fallback note
 # is what went wrong (the stages after it only saw their input end).
-prep=(--model "$MODEL") infer=(--threads "${THREADS:-1}") fuse=(--scales "${SCALES:-all}" --drop)
+prep=(--model "${models[0]}") infer=(--threads "${THREADS:-1}") fuse=(--scales "${SCALES:-all}" --drop)
 box=(--rule "${RULE:-product}") cam=(--method "${METHOD:-gradcam}")
 [ -n "${SIZE-}" ] && prep=(--size "$SIZE")
 [ "${MIRROR:-1}" = 1 ] && infer+=(--mirror)
 [ "${BLUR:-3}" != 0 ] && fuse+=(--blur "${BLUR:-3}")
 [ -n "${FRAC-}" ] && box+=(--frac "$FRAC")
 if ! { "$B/pgc-slice" "$image" "${src[@]}" | "$B/pgc-prep" "${prep[@]}" |
-        "$B/pgc-infer" -m "$MODEL" "${infer[@]}" | "$B/pgc-cam" "${cam[@]}" |
+        "$B/pgc-infer" "${margs[@]}" "${infer[@]}" | "$B/pgc-cam" "${cam[@]}" |
         "$B/pgc-fuse" "${fuse[@]}" | "$B/pgc-box" "${box[@]}" \
         > "$tmp/result.pgc"; } 2> "$tmp/log"; then
     fail "volume '$id': $(grep -v 'using the CPU$' "$tmp/log" | head -n 1)"

@@ -14,7 +14,8 @@ HERE    := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 TOP     := $(abspath $(HERE)/..)
 VOLUMES ?= $(error VOLUMES=list.csv is needed (columns id,image[,seg,label]))
 OUT     ?= vol-out
-MODEL   ?= $(TOP)/examples/model/dcfpn.model
+# the shipped models (an ensemble: dcfpn.model, dcfpn.2.model, ...), ':' between them
+MODEL   ?= $(subst $(eval) ,:,$(strip $(TOP)/examples/model/dcfpn.model $(sort $(wildcard $(TOP)/examples/model/dcfpn.[0-9]*.model))))
 JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
 # GNU parallel's host list, e.g. SSHLOGIN=8/node1,8/node2 (each with pgcam at the same path)
 SSHLOGIN ?=
@@ -37,7 +38,7 @@ all: $(OUT)/score.tsv
 .PHONY: all volumes parallel slurm clean
 
 # One volume: what make -j N runs N at a time (again when the model changes).
-$(OUT)/vol/%/score.tsv: $(MODEL)
+$(OUT)/vol/%/score.tsv: $(subst :, ,$(MODEL))
 	$(RUN) $(VOLUMES) $* $(OUT)
 volumes: $(PER)
 

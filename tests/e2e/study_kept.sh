@@ -97,3 +97,10 @@ expect_ok 'the choice reads the rows of the chain CAM method, and an unknown met
     printf "types-he-x2-s2\t0.6500\n" | diff - <(bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2) &&
     printf "types-he-x2-s1\t0.7250\n" | diff - <(CHAIN_METHOD=gradcam++ bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2) &&
     ! CHAIN_METHOD=hirescam bash $P/choose.sh R ship 2>/dev/null'
+
+expect_ok 'an ensemble is a candidate like any model, and its members are the seeds it names' '
+    setup && score R types-he-x2-ens-s1+s2 0.90 0.90 &&
+    printf "types-he-x2-ens-s1+s2\t0.9000\n" | diff - <(bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2 types-he-x2-ens-s1+s2) &&
+    (. $P/tsv.sh && test "$(members types-he-x2-ens-s1+s2 | paste -sd" ")" = "types-he-x2-s1 types-he-x2-s2" &&
+     test "$(members types-he-x2-s1)" = types-he-x2-s1 &&
+     test "$(shipped_files 2 | paste -sd" ")" = "dcfpn.model dcfpn.2.model")'
