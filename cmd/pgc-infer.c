@@ -310,15 +310,10 @@ static void ensure_nets(infer *s, int batch)
         pgc_net *net = s->net[m];
         net->train = 0;
         net->param_grads = 0;
-        const pgc_net *first = s->net[0];
-        for (int k = 0; k < net->nscales; k++) {
-            const pgc_tensor *t = &net->t[net->scale[k]];
-            const pgc_tensor *t0 = k < first->nscales ? &first->t[first->scale[k]] : NULL;
-            if (net->nscales != first->nscales || t->h != t0->h || t->w != t0->w)
-                cli_fail("model '%s': its pyramid is not the shape of '%s''s; an ensemble wants "
-                         "one architecture", path, s->o.models.path[0]);
-            for (int v = 0; v < s->npm; v++) maps_room(s->be, &s->pass[m * s->npm + v], k, tcount(t));
-        }
+        /* one architecture (check_member) at one input size: one pyramid's shapes */
+        for (int k = 0; k < net->nscales; k++)
+            for (int v = 0; v < s->npm; v++)
+                maps_room(s->be, &s->pass[m * s->npm + v], k, tcount(&net->t[net->scale[k]]));
     }
 }
 

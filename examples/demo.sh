@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 B=${BIN:-bin} EX=examples OUT=${OUT:-demo-out}
 MODEL=$EX/model/dcfpn.model
 # every model shipped: an ensemble is dcfpn.model, dcfpn.2.model, ... (pgc-infer -m each)
-shopt -s nullglob
-ALL=(-m "$MODEL"); for m in $EX/model/dcfpn.[0-9]*.model; do ALL+=(-m "$m"); done
+. pipelines/tsv.sh
+ALL=(); for m in $(shipped_models $EX/model); do ALL+=(-m "$m"); done
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 {
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png

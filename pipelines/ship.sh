@@ -4,7 +4,8 @@
 # its member's scores (RESULTS/MEMBER/model.blob), and the card written by card.sh.
 # When examples/ holds exactly these models already, only the card's scores are written
 # anew. A member that is not in WORK/study/models comes back from git by its blob.
-# Usage: ship.sh RESULTS WORK TOP NAME   (SURE and CHAIN_METHOD from pipelines/Makefile)
+# Usage: ship.sh RESULTS WORK TOP NAME   (SURE and CHAIN_METHOD from pipelines/Makefile;
+# RESULTS and WORK relative to pipelines/, as the Makefile has them)
 set -euo pipefail
 r=$1 w=$2 top=$3 m=$4
 here=$(dirname "$0")
@@ -26,9 +27,10 @@ if [ "$same" = 1 ]; then
 fi
 for i in "${!mem[@]}"; do
     f=$w/study/models/${mem[$i]}.model
+    # the Makefile's RESTORE_MODEL rule (for a model with a blob; without one, make
+    # would train it)
     if [ ! -f "$f" ] && [ -f "$r/${mem[$i]}/model.blob" ]; then
-        mkdir -p "$(dirname "$f")"
-        git -C "$top" cat-file blob "$(cat "$r/${mem[$i]}/model.blob")" > "$f.tmp" && mv "$f.tmp" "$f"
+        make --no-print-directory -C "$here" W="$w" R="$r" "$f"
     fi
     [ -f "$f" ] || { echo "ship: ${mem[$i]}'s model is not in $w/study/models (its scores were kept, the model was not): train it again" >&2; exit 1; }
 done

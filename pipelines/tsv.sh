@@ -28,7 +28,15 @@ members() {
 }
 # The files of examples/model/ that hold the shipped models, for N of them: dcfpn.model,
 # then dcfpn.2.model, dcfpn.3.model, ... (the README's chain gives each to pgc-infer -m).
-shipped_files() { local i; for ((i = 1; i <= $1; i++)); do [ $i = 1 ] && echo dcfpn.model || echo "dcfpn.$i.model"; done; }
+shipped_file() { [ "$1" = 1 ] && echo dcfpn.model || echo "dcfpn.$1.model"; }
+shipped_files() { local i; for ((i = 1; i <= $1; i++)); do shipped_file $i; done; }
+# The shipped models in DIR (examples/model), in that order, as paths: every file of
+# shipped_files that is there. What the README's chain, make demo, make volumes and
+# volume-run.sh give pgc-infer -m. Usage: shipped_models DIR
+shipped_models() {
+    local i=1
+    while [ -f "$1/$(shipped_file $i)" ]; do echo "$1/$(shipped_file $i)"; i=$((i + 1)); done
+}
 # The score choose.sh ranks models by, of MODEL's kept scores under RESULTS on the map
 # whose rows are ROWS{paper,product}: the mean over the four tumour sources of the
 # validation split of the pointing game (paper rule) and the product rule's IOBB F1, or

@@ -33,7 +33,8 @@ case ${1-} in -h|--help) usage; exit 0 ;; esac
 list=$1 key=$2 out=$3
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BIN:-$top/bin}
-MODEL=${MODEL:-$(ls "$top"/examples/model/dcfpn.model "$top"/examples/model/dcfpn.[0-9]*.model 2>/dev/null | paste -sd:)}
+. "$top/pipelines/tsv.sh"
+MODEL=${MODEL:-$(shipped_models "$top/examples/model" | paste -sd:)}
 IFS=: read -ra models <<< "$MODEL"
 margs=(); for m in "${models[@]}"; do margs+=(-m "$m"); done
 fail() { echo "volume-run: $*" >&2; exit 1; }

@@ -15,7 +15,7 @@ TOP     := $(abspath $(HERE)/..)
 VOLUMES ?= $(error VOLUMES=list.csv is needed (columns id,image[,seg,label]))
 OUT     ?= vol-out
 # the shipped models (an ensemble: dcfpn.model, dcfpn.2.model, ...), ':' between them
-MODEL   ?= $(subst $(eval) ,:,$(strip $(TOP)/examples/model/dcfpn.model $(sort $(wildcard $(TOP)/examples/model/dcfpn.[0-9]*.model))))
+MODEL   ?= $(shell bash -c '. $(TOP)/pipelines/tsv.sh && shipped_models $(TOP)/examples/model | paste -sd:')
 JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
 # GNU parallel's host list, e.g. SSHLOGIN=8/node1,8/node2 (each with pgcam at the same path)
 SSHLOGIN ?=

@@ -103,4 +103,6 @@ expect_ok 'an ensemble is a candidate like any model, and its members are the se
     printf "types-he-x2-ens-s1+s2\t0.9000\n" | diff - <(bash $P/choose.sh R ship types-he-x2-s1 types-he-x2-s2 types-he-x2-ens-s1+s2) &&
     (. $P/tsv.sh && test "$(members types-he-x2-ens-s1+s2 | paste -sd" ")" = "types-he-x2-s1 types-he-x2-s2" &&
      test "$(members types-he-x2-s1)" = types-he-x2-s1 &&
-     test "$(shipped_files 2 | paste -sd" ")" = "dcfpn.model dcfpn.2.model")'
+     test "$(shipped_files 2 | paste -sd" ")" = "dcfpn.model dcfpn.2.model" &&
+     mkdir -p ex && touch ex/dcfpn.model ex/dcfpn.2.model ex/dcfpn.4.model &&
+     test "$(shipped_models ex | paste -sd" ")" = "ex/dcfpn.model ex/dcfpn.2.model")'
