@@ -38,6 +38,8 @@ typedef struct {
     size_t ws_n;
     int threads;
     pgc_pool *pool;   /* for the loops outside OpenBLAS */
+    int avx512;       /* 1: the direct kernels' 16-lane paths (the CPU has AVX-512F); a
+                       * test sets 0 to compare them with the 8-lane paths bit for bit */
 } pgc_cpu_ctx;
 
 /* Runs fn(arg, lo, hi) over [0, n) on the context's threads. */
@@ -61,6 +63,8 @@ void pgc_cpu_im2col_backward_data(void *ctx, const pgc_conv_desc *d, const float
 void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
                                     const float *dy, float *dw);
 int pgc_cpu_direct_ok(const pgc_conv_desc *d);
+/* 1 where the CPU (and the OS) run AVX-512F: the direct kernels' 16-lane paths. */
+int pgc_cpu_has_avx512(void);
 size_t pgc_cpu_direct_workspace(const pgc_conv_desc *d);
 void pgc_cpu_direct_forward(void *ctx, const pgc_conv_desc *d, const float *x,
                             const float *w, float *y);
@@ -68,6 +72,14 @@ void pgc_cpu_direct_backward_data(void *ctx, const pgc_conv_desc *d, const float
                                   const float *w, float *dx);
 void pgc_cpu_direct_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
                                     const float *dy, float *dw);
+/* 1x1 stride-1 convolutions in 16 lanes (cpu_pointwise.c): only where pgc_cpu_has_avx512
+ * and pgc_cpu_pointwise_ok. */
+int pgc_cpu_pointwise_ok(const pgc_conv_desc *d);
+size_t pgc_cpu_pointwise_workspace(const pgc_conv_desc *d);
+void pgc_cpu_pointwise_forward(void *ctx, const pgc_conv_desc *d, const float *x,
+                               const float *w, float *y);
+void pgc_cpu_pointwise_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
+                                     const float *w, float *dx);
 size_t pgc_cpu_upconv_workspace(const pgc_upconv_desc *d);
 void pgc_cpu_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
                             const float *w, float *y);

@@ -239,7 +239,7 @@ void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
 
 /* ---- the backend's entries: the direct 3x3 kernel where it applies ---- */
 
-/* The direct kernel saves the 9x im2col copy (and col2im's 9x scatter in the backward),
+/* Without AVX-512: the direct kernel saves the 9x im2col copy (and col2im's 9x scatter in the backward),
  * which costs about 1/cout of the GEMM's work in each of the three passes: it matters
  * where channels are few. With many channels OpenBLAS's blocked GEMM (AVX-512 where the
  * CPU has it) keeps the lead. Batches of two or more (make bench, 2 threads, quiet:
@@ -256,38 +256,66 @@ void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
  * in wall time at batch 1 (resnet50 9.3 against 15.2 images/s), so 64 stays on GEMM. */
 #define DIRECT_ONE_C 64
 
-static int use_direct(const pgc_conv_desc *d)
+/* With AVX-512 (the direct kernel's 16-lane paths; OpenBLAS may still run its AVX2
+ * kernels: this environment pins them with OPENBLAS_CORETYPE) the direct kernel leads
+ * wherever a plane has room for its 48-position blocks. nn_bench --layer, 1 thread, CPU
+ * ms per call (fwd/data/filter), direct against im2col + sgemm, batch 1 unless said:
+ *   16 -> 16 at 224:  1.5/1.8/2.9 vs 5.1/5.7/5.5    64 -> 64 at 56:  1.2/1.2/2.3 vs 2.9/2.9/3.0
+ *   128 -> 128 at 28: 1.2/1.3/2.0 vs 2.4/2.4/2.7    256 -> 256 at 14: 1.8/2.5/2.2 vs 2.5/2.5/2.6
+ *   512 -> 512 at 7:  4.9/8.6/5.2 vs 3.1/3.0/2.5
+ *   batch 8: 128 -> 128 at 28: 9.7/10.2/- vs 21/23/-; 256 -> 256 at 14: 12/13/20 vs 19/19/21
+ * so every pass from 14 x 14 up. */
+#define DIRECT16_HW 196
+
+static int use_direct(const pgc_cpu_ctx *c, const pgc_conv_desc *d)
 {
     if (!pgc_cpu_direct_ok(d)) return 0;
+    if (c->avx512) return (size_t)d->h * d->w >= DIRECT16_HW;
     if (d->n == 1) return d->cout < DIRECT_ONE_C;
     return d->cin < DIRECT_MAX_C || d->cout < DIRECT_MAX_C;
 }
 
+/* the context (which path runs) is not known here: room for either */
 size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)
 {
     size_t a = pgc_cpu_im2col_workspace(d);
-    size_t b = use_direct(d) ? pgc_cpu_direct_workspace(d) : 0;
-    return a > b ? a : b;
+    size_t b = pgc_cpu_direct_ok(d) ? pgc_cpu_direct_workspace(d) : 0;
+    size_t p = pgc_cpu_pointwise_ok(d) ? pgc_cpu_pointwise_workspace(d) : 0;
+    return a > b ? (a > p ? a : p) : (b > p ? b : p);
+}
+
+/* 1x1 convolutions: the 16-lane kernel where there is AVX-512 and the plane has room for
+ * its 240-position tiles. Forward, 1 thread, CPU ms per call, against the GEMM on the
+ * image: 64 -> 256 at 56: 0.76-0.91 vs 1.6; 256 -> 64 at 56: 1.2-1.4 vs 1.3; 128 -> 512
+ * at 28: 0.6 vs 1.05; 512 -> 128 at 28: 0.94 vs 1.05; 1024 -> 256 at 14: 1.1-1.3 vs 1.05;
+ * 2048 -> 512 at 7: 2.3 vs 1.2. The filter gradient stays a GEMM on the image. */
+#define POINTWISE_HW 784
+
+static int use_pointwise(const pgc_cpu_ctx *c, const pgc_conv_desc *d)
+{
+    return c->avx512 && pgc_cpu_pointwise_ok(d) && (size_t)d->h * d->w >= POINTWISE_HW;
 }
 
 void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
                           float *y)
 {
-    if (use_direct(d)) pgc_cpu_direct_forward(ctx, d, x, w, y);
+    if (use_direct(ctx, d)) pgc_cpu_direct_forward(ctx, d, x, w, y);
+    else if (use_pointwise(ctx, d)) pgc_cpu_pointwise_forward(ctx, d, x, w, y);
     else pgc_cpu_im2col_forward(ctx, d, x, w, y);
 }
 
 void pgc_cpu_conv_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
                                 const float *w, float *dx)
 {
-    if (use_direct(d)) pgc_cpu_direct_backward_data(ctx, d, dy, w, dx);
+    if (use_direct(ctx, d)) pgc_cpu_direct_backward_data(ctx, d, dy, w, dx);
+    else if (use_pointwise(ctx, d)) pgc_cpu_pointwise_backward_data(ctx, d, dy, w, dx);
     else pgc_cpu_im2col_backward_data(ctx, d, dy, w, dx);
 }
 
 void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float *x,
                                   const float *dy, float *dw)
 {
-    if (use_direct(d)) pgc_cpu_direct_backward_filter(ctx, d, x, dy, dw);
+    if (use_direct(ctx, d)) pgc_cpu_direct_backward_filter(ctx, d, x, dy, dw);
     else pgc_cpu_im2col_backward_filter(ctx, d, x, dy, dw);
 }
 
@@ -295,16 +323,37 @@ void pgc_cpu_conv_backward_filter(void *ctx, const pgc_conv_desc *d, const float
  * output pixel takes its tap of G at its source pixel. */
 size_t pgc_cpu_upconv_workspace(const pgc_upconv_desc *d)
 {
-    return (size_t)d->cout * 4 * d->h * d->w;
+    return (size_t)d->cout * 4 * d->h * d->w + 2 * (size_t)d->wo;
+}
+
+/* One output row's taps of G (the rows of taps (py, 0) and (py, 1) at source row sy),
+ * spread to wo columns: e[ox] = G(py, ox & 1)[sy][ox >> s]. Output rows of the same
+ * parity and source row share it (2^(s-1) of them), and add it 8 at a time. */
+static void upconv_row(const float *g0, const float *g1, int w, int s, float *e)
+{
+    int r = 1 << (s - 1); /* each source pixel's pair of taps repeats r times */
+    for (int i = 0; i < w; i++) {
+        float a = g0[i], b = g1[i];
+        float *p = e + (size_t)2 * r * i;
+        for (int m = 0; m < r; m++) p[2 * m] = a, p[2 * m + 1] = b;
+    }
+}
+
+static void add_row(float *restrict y, const float *restrict e, int n)
+{
+    int k = 0;
+    for (; k + 8 <= n; k += 8) v8_store(y + k, v8_load(y + k) + v8_load(e + k));
+    for (; k < n; k++) y[k] += e[k];
 }
 
 void pgc_cpu_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
                             const float *w, float *y)
 {
     pgc_cpu_ctx *c = ctx;
-    float *G = c->ws; // (Cout 2 2, h w)
+    float *G = c->ws; // (Cout 2 2, h w), then two spread rows
     size_t hw = (size_t)d->h * d->w, ohw = (size_t)d->ho * d->wo;
-    int s = d->shift;
+    float *e = G + (size_t)d->cout * 4 * hw;
+    int s = d->shift, r = 1 << s; /* output rows per source row */
     for (int i = 0; i < d->n; i++) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->cout * 4, (int)hw, d->cin,
                     1.0f, w, d->cout * 4, x + (size_t)i * d->cin * hw, (int)hw, 0.0f, G,
@@ -312,11 +361,13 @@ void pgc_cpu_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
         for (int o = 0; o < d->cout; o++) {
             float *yo = y + ((size_t)i * d->cout + o) * ohw;
             const float *Go = G + (size_t)o * 4 * hw;
-            for (int oy = 0; oy < d->ho; oy++) {
-                const float *g0 = Go + (size_t)((oy & 1) * 2) * hw + (size_t)(oy >> s) * d->w;
-                float *yr = yo + (size_t)oy * d->wo;
-                for (int ox = 0; ox < d->wo; ox++)
-                    yr[ox] += g0[(size_t)(ox & 1) * hw + (ox >> s)];
+            for (int sy = 0; sy < d->h; sy++) {
+                for (int py = 0; py < 2; py++)
+                    upconv_row(Go + (size_t)(2 * py) * hw + (size_t)sy * d->w,
+                               Go + (size_t)(2 * py + 1) * hw + (size_t)sy * d->w, d->w, s,
+                               e + (size_t)py * d->wo);
+                for (int oy = sy * r; oy < (sy + 1) * r; oy++)
+                    add_row(yo + (size_t)oy * d->wo, e + (size_t)(oy & 1) * d->wo, d->wo);
             }
         }
     }
@@ -326,19 +377,32 @@ void pgc_cpu_upconv_backward(void *ctx, const pgc_upconv_desc *d, const float *x
                              const float *w, const float *dy, float *dx, float *dw)
 {
     pgc_cpu_ctx *c = ctx;
-    float *dG = c->ws; // (Cout 2 2, h w)
+    float *dG = c->ws; // (Cout 2 2, h w), then two summed rows
     size_t hw = (size_t)d->h * d->w, ohw = (size_t)d->ho * d->wo;
-    int s = d->shift;
+    float *e = dG + (size_t)d->cout * 4 * hw;
+    int s = d->shift, r = 1 << s, rc = 1 << (s - 1);
     for (int i = 0; i < d->n; i++) {
-        memset(dG, 0, sizeof(float) * d->cout * 4 * hw);
         for (int o = 0; o < d->cout; o++) {
             const float *dyo = dy + ((size_t)i * d->cout + o) * ohw;
             float *Go = dG + (size_t)o * 4 * hw;
-            for (int oy = 0; oy < d->ho; oy++) {
-                float *g0 = Go + (size_t)((oy & 1) * 2) * hw + (size_t)(oy >> s) * d->w;
-                const float *dr = dyo + (size_t)oy * d->wo;
-                for (int ox = 0; ox < d->wo; ox++)
-                    g0[(size_t)(ox & 1) * hw + (ox >> s)] += dr[ox];
+            for (int sy = 0; sy < d->h; sy++) {
+                /* e[py] = the sum of the output rows of parity py that source row sy feeds
+                 * (r / 2 of each), then each tap's columns summed: the adjoint of the
+                 * forward's spreading */
+                for (int py = 0; py < 2; py++) {
+                    float *ep = e + (size_t)py * d->wo;
+                    memcpy(ep, dyo + (size_t)(sy * r + py) * d->wo, sizeof(float) * d->wo);
+                    for (int oy = sy * r + py + 2; oy < (sy + 1) * r; oy += 2)
+                        add_row(ep, dyo + (size_t)oy * d->wo, d->wo);
+                    float *g0 = Go + (size_t)(2 * py) * hw + (size_t)sy * d->w,
+                          *g1 = Go + (size_t)(2 * py + 1) * hw + (size_t)sy * d->w;
+                    for (int sx = 0; sx < d->w; sx++) {
+                        const float *p = ep + (size_t)2 * rc * sx;
+                        float a = p[0], b = p[1];
+                        for (int m = 1; m < rc; m++) a += p[2 * m], b += p[2 * m + 1];
+                        g0[sx] = a, g1[sx] = b;
+                    }
+                }
             }
         }
         const float *xi = x + (size_t)i * d->cin * hw;

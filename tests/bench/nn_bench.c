@@ -12,8 +12,8 @@
  *   nn_bench --layer CIN,COUT,SIZE [--batch B --threads T --steps N --impl I --pass P]
  *                 one 3x3 stride-1 pad-1 convolution instead of a network: CPU ms per
  *                 call of each pass (fwd, data, filter) of each implementation (im2col:
- *                 im2col + sgemm, direct: lib/nn/cpu_direct.c, conv: the backend's
- *                 choice), N calls each (default 10) after one warm-up call. --impl and
+ *                 im2col + sgemm, direct: lib/nn/cpu_direct.c, direct8: its 8-lane
+ *                 path where the CPU has AVX-512, conv: the backend's choice), N calls each (default 10) after one warm-up call. --impl and
  *                 --pass run one of them, for instruction counts: perf stat -e
  *                 instructions:u at two --steps, the difference over the extra calls.
  * Each row runs in a child process, so that its peak resident memory (the child's
@@ -184,7 +184,8 @@ static int run(const char *arch, int width, int size, int batch, int mode, int t
 
 /* ---- one convolution layer ---- */
 
-static const char *const IMPLS[] = {"im2col", "direct", "conv"};
+/* direct8: the direct kernel's 8-lane path where the CPU also has the 16-lane one */
+static const char *const IMPLS[] = {"im2col", "direct", "direct8", "conv"};
 static const char *const PASSES[] = {"fwd", "data", "filter"};
 typedef void (*conv_fn)(void *, const pgc_conv_desc *, const float *, const float *, float *);
 
@@ -192,8 +193,9 @@ static int run_layer(int cin, int cout, int size, int batch, int threads, long n
                      int impl, int pass)
 {
     pgc_conv_desc d = {batch, cin, size, size, cout, size, size, 3, 1, 1};
-    static const conv_fn fns[3][3] = {
+    static const conv_fn fns[4][3] = {
         {pgc_cpu_im2col_forward, pgc_cpu_im2col_backward_data, pgc_cpu_im2col_backward_filter},
+        {pgc_cpu_direct_forward, pgc_cpu_direct_backward_data, pgc_cpu_direct_backward_filter},
         {pgc_cpu_direct_forward, pgc_cpu_direct_backward_data, pgc_cpu_direct_backward_filter},
         {pgc_cpu_conv_forward, pgc_cpu_conv_backward_data, pgc_cpu_conv_backward_filter}};
     size_t nx = (size_t)batch * cin * size * size, ny = (size_t)batch * cout * size * size;
@@ -214,9 +216,12 @@ static int run_layer(int cin, int cout, int size, int batch, int threads, long n
     for (size_t i = 0; i < nw; i++) w[i] = (float)pgc_rng_normal(&r) * 0.1f, dw[i] = 0;
     printf("layer %d -> %d at %dx%d, batch %d, %d threads (CPU ms per call):", cin, cout, size,
            size, batch, threads);
-    for (int m = 0; m < 3; m++) {
+    int avx512 = ((pgc_cpu_ctx *)c)->avx512;
+    for (int m = 0; m < 4; m++) {
         if (impl >= 0 && m != impl) continue;
-        if (m == 1 && !pgc_cpu_direct_ok(&d)) continue;
+        if ((m == 1 || m == 2) && !pgc_cpu_direct_ok(&d)) continue;
+        if (m == 2 && !avx512) continue;
+        ((pgc_cpu_ctx *)c)->avx512 = m == 2 ? 0 : avx512;
         for (int p = 0; p < 3; p++) {
             if (pass >= 0 && p != pass) continue;
             double c0 = 0;
@@ -310,7 +315,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--impl") || !strcmp(a, "--pass")) {
             const char *const *names = a[2] == 'i' ? IMPLS : PASSES;
             int *dst = a[2] == 'i' ? &impl : &pass;
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < (names == IMPLS ? 4 : 3); k++)
                 if (!strcmp(v, names[k])) *dst = k;
             i++;
         }
@@ -323,7 +328,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: nn_bench [--arch A --width W --size S --batch B "
                             "--mode infer|cam|train --threads T --seconds X --steps N --no-peak "
-                            "--profile] | --layer CIN,COUT,SIZE [--impl im2col|direct|conv "
+                            "--profile] | --layer CIN,COUT,SIZE [--impl im2col|direct|direct8|conv "
                             "--pass fwd|data|filter]\n");
             return 2;
         }

@@ -273,6 +273,40 @@ static void maxpool_2x2_breaks_ties_and_nan_by_one_rule(void)
 static void maxpool_3x3_stride2_pad1_takes_the_maximum_and_routes_its_gradient(void)
 {
     pool_case(8, 7, 3, 2, 1);
+    pool_case(12, 41, 3, 2, 1); /* windows on the edges, inside one by one and 8 at a time */
+}
+
+/* The same rule for the 3x3 stride-2 pad-1 pool (resnet50's), whether a window lies inside
+ * the plane (taken without branches, one or eight at a time) or on its edge: in row-major order over the window's
+ * taps that lie in the plane, a later one wins when larger or NaN, unless the best so far
+ * is NaN. */
+static void maxpool_3x3_breaks_ties_and_nan_by_the_same_rule(void)
+{
+    enum { H = 11, W = 40, HO = 6, WO = 20 }; /* rows: 1 edge, 2 x 8 at a time, 2, 1 edge */
+    pgc_pool_desc d = {1, 1, H, W, HO, WO, 3, 2, 1};
+    float x[H * W], y[HO * WO];
+    int idx[HO * WO];
+    pgc_rng r;
+    pgc_rng_seed(&r, 7);
+    for (int i = 0; i < H * W; i++) { /* few distinct values: ties everywhere, some NaN */
+        unsigned v = pgc_rng_below(&r, 6);
+        x[i] = v == 5 ? NAN : (float)v;
+    }
+    be->maxpool_forward(ctx, &d, x, y, idx);
+    int bad = 0;
+    for (int oy = 0; oy < HO; oy++)
+        for (int ox = 0; ox < WO; ox++) {
+            int bi = -1;
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) {
+                    int iy = 2 * oy - 1 + a, ix = 2 * ox - 1 + b, i = iy * W + ix;
+                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                    if (bi < 0 || (x[bi] == x[bi] && (x[i] > x[bi] || x[i] != x[i]))) bi = i;
+                }
+            int o = oy * WO + ox;
+            bad += idx[o] != bi || (x[bi] == x[bi] ? y[o] != x[bi] : y[o] == y[o]);
+        }
+    EXPECT(bad == 0);
 }
 
 /* ---- transposed convolution, with parts read upsampled ---- */
@@ -293,7 +327,7 @@ static double up_loss(void *p)
 static void upconv_case(int shift)
 {
     up_st s;
-    int h = 3, w = 2;
+    int h = 3, w = 5; /* output rows of 10 to 40: 8 at a time and the rest */
     s.d = (pgc_upconv_desc){2, 3, h, w, 2, h << shift, w << shift, shift};
     size_t nx = 2 * 3 * h * w, nw = 3 * 2 * 4, ny = (size_t)2 * 2 * s.d.ho * s.d.wo;
     s.x = malloc(nx * 4), s.w = malloc(nw * 4), s.y = malloc(ny * 4), s.r = malloc(ny * 4);
@@ -385,6 +419,39 @@ static void residual_add_with_relu_masks_the_gradient(void)
     EXPECT(da[0] == 1 && da[1] == 0 && da[2] == 0 && db[0] == 1);
     be->add_forward(ctx, 3, 0, a, b, y);
     EXPECT(y[1] == -2);
+}
+
+/* The same rule element by element at any length (8 at a time, the tail, pieces across
+ * threads): v < 0 gives 0 while NaN and -0 pass; the gradient is dropped where y <= 0
+ * and kept where y is NaN. */
+static void residual_add_keeps_one_rule_on_long_runs(void)
+{
+    enum { N = 2 * 4096 + 13 };
+    float *a = malloc(N * 4), *b = malloc(N * 4), *y = malloc(N * 4), *dy = malloc(N * 4);
+    float *da = calloc(N, 4), *db = calloc(N, 4);
+    pgc_rng r;
+    pgc_rng_seed(&r, 17);
+    for (int i = 0; i < N; i++) {
+        unsigned k = pgc_rng_below(&r, 6);
+        a[i] = k == 0 ? NAN : k == 1 ? -0.0f : (float)pgc_rng_normal(&r);
+        b[i] = k == 1 ? -0.0f : (float)pgc_rng_normal(&r); /* -0 + -0 = -0 */
+        dy[i] = (float)pgc_rng_normal(&r);
+    }
+    void *c2 = be->create(1 << 16, 2);
+    int bad = 0;
+    be->add_forward(c2, N, 1, a, b, y);
+    for (int i = 0; i < N; i++) {
+        float v = a[i] + b[i], want = v < 0 ? 0 : v;
+        bad += memcmp(&y[i], &want, 4) != 0;
+    }
+    be->add_backward(c2, N, 1, y, dy, da, db);
+    for (int i = 0; i < N; i++) {
+        float g = y[i] <= 0 ? 0 : dy[i];
+        bad += da[i] != g || db[i] != g;
+    }
+    EXPECT(bad == 0);
+    be->destroy(c2);
+    free(a), free(b), free(y), free(dy), free(da), free(db);
 }
 
 typedef struct {
@@ -516,6 +583,7 @@ int main(void)
     RUN(batch_norm_inference_uses_running_averages);
     RUN(maxpool_2x2_takes_the_maximum_and_routes_its_gradient);
     RUN(maxpool_2x2_breaks_ties_and_nan_by_one_rule);
+    RUN(maxpool_3x3_breaks_ties_and_nan_by_the_same_rule);
     RUN(maxpool_3x3_stride2_pad1_takes_the_maximum_and_routes_its_gradient);
     RUN(transposed_conv_2x2_stride2_matches_its_definition);
     RUN(transposed_conv_reads_an_upsampled_part_in_place);
@@ -524,6 +592,7 @@ int main(void)
     RUN(channel_concat_places_and_splits);
     RUN(global_average_pooling_and_its_gradient);
     RUN(residual_add_with_relu_masks_the_gradient);
+    RUN(residual_add_keeps_one_rule_on_long_runs);
     RUN(fully_connected_matches_finite_differences);
     RUN(bias_fills_and_sums);
     RUN(weighted_softmax_cross_entropy_matches_its_definition_and_gradient);
