@@ -181,6 +181,36 @@ static void batch_norm_inference_uses_running_averages(void)
     EXPECT_NEAR(rv, 4, 0);
 }
 
+/* y = x a + b with a = gamma / sqrt(var + eps), b = beta - mean a, then the ReLU (NaN and
+ * -0 give 0): every element by that one rule, 8 at a time or in the tail, on both
+ * channels of two images. */
+static void batch_norm_inference_keeps_one_rule_on_long_rows(void)
+{
+    enum { HW = 8 * 5 + 3, N = 2 * 2 * HW };
+    pgc_bn_desc d = {2, 2, HW, 0, 1, 0.1f, 1e-5f, 0};
+    float x[N], y[N], g[2] = {1.5f, -0.7f}, b[2] = {0.25f, -1}, rm[2] = {0.3f, -2}, rv[2] = {2, 0.5f};
+    float save[4];
+    pgc_rng r;
+    pgc_rng_seed(&r, 23);
+    for (int i = 0; i < N; i++) {
+        unsigned k = pgc_rng_below(&r, 8);
+        x[i] = k == 0 ? NAN : (float)(3 * pgc_rng_normal(&r));
+    }
+    int bad = 0;
+    for (int relu = 0; relu <= 1; relu++) {
+        d.relu = relu;
+        be->bn_forward(ctx, &d, x, g, b, rm, rv, save, y);
+        for (int i = 0; i < N; i++) {
+            int c = i / HW % 2;
+            float is = (float)(1.0 / sqrt((double)rv[c] + d.eps));
+            float a = g[c] * is, bb = b[c] - rm[c] * a, v = x[i] * a + bb;
+            if (relu) v = v > 0 ? v : 0;
+            bad += memcmp(&v, &y[i], 4) != 0;
+        }
+    }
+    EXPECT(bad == 0);
+}
+
 /* ---- max pooling ---- */
 
 typedef struct {
@@ -581,6 +611,7 @@ int main(void)
     RUN(batch_norm_inference_backward_matches_finite_differences);
     RUN(batch_norm_training_normalises_and_updates_running_averages);
     RUN(batch_norm_inference_uses_running_averages);
+    RUN(batch_norm_inference_keeps_one_rule_on_long_rows);
     RUN(maxpool_2x2_takes_the_maximum_and_routes_its_gradient);
     RUN(maxpool_2x2_breaks_ties_and_nan_by_one_rule);
     RUN(maxpool_3x3_breaks_ties_and_nan_by_the_same_rule);
