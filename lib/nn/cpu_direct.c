@@ -260,25 +260,41 @@ static void fwd_part(void *arg, size_t j0, size_t j1)
 
 /* wr[ob][c][t][jj] = w of output ob OB + jj, input c, tap t; flip: the backward-data
  * weights (output channel = the conv's input channel, taps mirrored). */
-static void reorder_weights(const pgc_conv_desc *d, const float *w, int flip, float *wr)
+typedef struct {
+    const pgc_conv_desc *d;
+    const float *w;
+    int flip;
+    float *wr;
+} reorder_job;
+
+/* output-channel blocks [ob0, ob1) */
+static void reorder_part(void *arg, size_t ob0, size_t ob1)
 {
-    int co = flip ? d->cin : d->cout, ci = flip ? d->cout : d->cin;
-    size_t nob = up4(co) / OB;
+    const reorder_job *j = arg;
+    const pgc_conv_desc *d = j->d;
+    int co = j->flip ? d->cin : d->cout, ci = j->flip ? d->cout : d->cin;
     /* in the order w is stored (each output's taps are contiguous): a layer of 512 x 512
      * channels read across outputs cost 3% of resnet50's inference */
-    for (size_t ob = 0; ob < nob; ob++)
+    for (size_t ob = ob0; ob < ob1; ob++)
         for (int jj = 0; jj < OB; jj++) {
             int o = (int)ob * OB + jj;
             for (int c = 0; c < ci; c++) {
-                float *dst = wr + (ob * ci + c) * 9 * OB + jj;
+                float *dst = j->wr + (ob * ci + c) * 9 * OB + jj;
                 if (o >= co)
                     for (int t = 0; t < 9; t++) dst[t * OB] = 0;
-                else if (flip)
-                    for (int t = 0; t < 9; t++) dst[t * OB] = w[((size_t)c * d->cin + o) * 9 + (8 - t)];
+                else if (j->flip)
+                    for (int t = 0; t < 9; t++) dst[t * OB] = j->w[((size_t)c * d->cin + o) * 9 + (8 - t)];
                 else
-                    for (int t = 0; t < 9; t++) dst[t * OB] = w[((size_t)o * d->cin + c) * 9 + t];
+                    for (int t = 0; t < 9; t++) dst[t * OB] = j->w[((size_t)o * d->cin + c) * 9 + t];
             }
         }
+}
+
+static void reorder_weights(void *ctx, const pgc_conv_desc *d, const float *w, int flip,
+                            float *wr)
+{
+    reorder_job j = {d, w, flip, wr};
+    pgc_cpu_for(ctx, up4(flip ? d->cin : d->cout) / OB, reorder_part, &j);
 }
 
 /* y = conv(x) (accumulate 0) or dx += conv^T(dy) (flip 1, accumulate 1) */
@@ -290,7 +306,7 @@ static void direct_apply(void *ctx, const pgc_conv_desc *d, const float *x, cons
     int ci = flip ? d->cout : d->cin, co = flip ? d->cin : d->cout;
     size_t cmax = (size_t)(d->cin > d->cout ? d->cin : d->cout);
     float *xp = c->ws, *wr = c->ws + cmax * l.cs + ((size_t)d->cout + 15) / 16 * 16 * l.qr;
-    reorder_weights(d, w, flip, wr);
+    reorder_weights(ctx, d, w, flip, wr);
     size_t hw = (size_t)d->h * d->w;
     size_t ntiles = (l.qr / PB + TILE - 1) / TILE, nob = up4(co) / OB;
     for (int i = 0; i < d->n; i++) {
@@ -439,28 +455,33 @@ typedef struct {
 
 /* dyt[g][q][o] = dy[16 g + o] at position q (0 at the junk column, the tail and past
  * cout); groups [g0, g1) */
-static void transpose_part(void *arg, size_t g0, size_t g1)
+static void transpose_part(void *arg, size_t r0, size_t r1)
 {
     const bwf16_job *j = arg;
     const dlayout *l = &j->l;
     int h = (int)(l->q / l->wp), w = l->wp - 1;
     const float *dy = j->xp; /* the job's dy during the transpose */
-    for (size_t g = g0; g < g1; g++) {
+    /* jobs: (group, row), row h being the tail past the plane; split by rows so that one
+     * group (16 output channels) still spreads over the threads */
+    for (size_t r = r0; r < r1; r++) {
+        size_t g = r / (size_t)(h + 1);
+        int y = (int)(r % (size_t)(h + 1));
         float *t = (float *)j->dyt + g * l->qr * 16;
+        if (y == h) {
+            memset(t + l->q * 16, 0, sizeof(float) * (l->qr - l->q) * 16);
+            continue;
+        }
         int no = j->cout - (int)g * 16 < 16 ? j->cout - (int)g * 16 : 16;
         const float *src[16];
-        for (int o = 0; o < 16; o++) src[o] = dy + (g * 16 + (o < no ? o : 0)) * (size_t)h * w;
+        for (int o = 0; o < 16; o++)
+            src[o] = dy + (g * 16 + (o < no ? o : 0)) * (size_t)h * w + (size_t)y * w;
         /* one pass, writing whole 64-byte rows: the 16 channels are read as 16 streams */
-        for (int y = 0; y < h; y++) {
-            float *row = t + (size_t)y * l->wp * 16;
-            for (int x = 0; x < w; x++) {
-                float *p = row + (size_t)x * 16;
-                size_t k = (size_t)y * w + x;
-                for (int o = 0; o < 16; o++) p[o] = o < no ? src[o][k] : 0;
-            }
-            memset(row + (size_t)w * 16, 0, sizeof(float) * 16); /* the junk column */
+        float *row = t + (size_t)y * l->wp * 16;
+        for (int x = 0; x < w; x++) {
+            float *p = row + (size_t)x * 16;
+            for (int o = 0; o < 16; o++) p[o] = o < no ? src[o][x] : 0;
         }
-        memset(t + l->q * 16, 0, sizeof(float) * (l->qr - l->q) * 16);
+        memset(row + (size_t)w * 16, 0, sizeof(float) * 16); /* the junk column */
     }
 }
 
@@ -509,7 +530,7 @@ static void direct_filter16(pgc_cpu_ctx *c, const pgc_conv_desc *d, const float 
     for (int i = 0; i < d->n; i++) {
         pad_planes(c, x + (size_t)i * d->cin * hw, d->cin, d->h, d->w, l, 0, xp);
         bwf16_job t = {dy + (size_t)i * d->cout * hw, dyt, NULL, d->cin, d->cout, l, 0};
-        pgc_cpu_for(c, ng, transpose_part, &t);
+        pgc_cpu_for(c, ng * (size_t)(d->h + 1), transpose_part, &t);
         bwf16_job j = {xp, dyt, dw, d->cin, d->cout, l, ncb};
         pgc_cpu_for(c, ng * ncb, bwf16_part, &j);
     }
