@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # The localisation study's tables, as Markdown, from the pgc-score outputs under
 # $1/MODEL/ (the kept scores). Usage: study.sh RESULTS MODEL... (models named LABELS-INIT[-OPT...]-sSEED, or
-# ship; an ensemble LABELS-INIT[-OPT...]-ens-sA+sB). A row is a configuration (the models that differ only in their seed): each
+# ship; an ensemble LABELS-INIT[-OPT...]-ens-sA+sB[+sC...]). A row is a configuration (the models that differ only in their seed): each
 # number is the mean over its seeds, with the smallest and largest in brackets.
 set -euo pipefail
 kept=$1; shift
 models=("$@")
 . "$(dirname "$0")/tsv.sh"
 get() { tsv_get "$1" "$2" NA; }
-# configs, in order of first appearance
+# A model's configuration: its name without the seed; an ensemble's, without its seeds
+# and with its size (types-he-x12000-ens-s2+s3+s5: types-he-x12000-ens3), so that
+# ensembles of two and of three seeds are rows of their own.
+config_of() {
+    local c=${1%-s[0-9]*}
+    case $1 in *-ens-*) local p=${1##*-}; p=${p//[^+]/}; c=$c$(( ${#p} + 1 )) ;; esac
+    echo "$c"
+}
+# configs, in order of first appearance; each model's, worked out once
 configs=()
+declare -A config
 for m in "${models[@]}"; do
-    c=${m%-s[0-9]*}
+    c=$(config_of "$m")
+    config[$m]=$c
     [[ " ${configs[*]-} " == *" $c "* ]] || configs+=("$c")
 done
-seeds_of() { for m in "${models[@]}"; do [ "${m%-s[0-9]*}" = "$1" ] && echo "$m"; done; }
+seeds_of() { for m in "${models[@]}"; do [ "${config[$m]}" = "$1" ] && echo "$m"; done; }
 # stat CONFIG FILE-SUFFIX METRIC: mean [min-max] over the config's seeds (3 decimals)
 stat() {
     local vals=()
@@ -38,7 +48,7 @@ name() {
            allvol) printf ', every volume slice' ;;
            views) printf ", tumour-free slices of every view" ;;
            hist) printf ', pgc-prep --norm hist' ;;
-           ens) printf ', ensemble of two seeds (pgc-infer -m A -m B; seeds: ensembles)' ;;
+           ens[0-9]*) printf ', ensemble of %s seeds (pgc-infer -m A -m B ...; seeds: ensembles)' "${o#ens}" ;;
            x*) printf ', %s steps' "${o#x}" ;;
            w*) printf ', width %s' "${o#w}" ;;
            esac

@@ -88,9 +88,15 @@ expect_ok 'an ensemble is scored with its members together, never trained, and k
 expect_ok 'the study names an ensemble and scores the product chain by CAM method, with their mean' '
     setup && score R types-he-x2-ens-s1+s2 0.70 0.80 && sed -i "s/^pointing_game\t.*/pointing_game\t0.30/" R/types-he-x2-s1/*.lpaper.tsv &&
     bash $P/study.sh R ship types-he-x2-s1 types-he-x2-ens-s1+s2 > t.md &&
-    grep -q "^| 4 classes (tumour types), He init, 2 steps, ensemble of two seeds .* | 1 | PG-CAM, paper rule | 0.700 / 0.800 |" t.md &&
+    grep -q "^| 4 classes (tumour types), He init, 2 steps, ensemble of 2 seeds .* | 1 | PG-CAM, paper rule | 0.700 / 0.800 |" t.md &&
     grep -q "^| \`types-he-x2-s1\` | 0.4500 | 0.4500 | 0.4000 |" t.md &&
     grep -q "^| mean | 0.5500 | 0.5500 | 0.5333 |" t.md'
+
+expect_ok 'ensembles of two and of three seeds are rows of their own, not seeds of one row' '
+    setup && score R types-he-x2-ens-s1+s2 0.70 0.80 && score R types-he-x2-ens-s1+s2+s3 0.60 0.50 &&
+    bash $P/study.sh R ship types-he-x2-ens-s1+s2 types-he-x2-ens-s1+s2+s3 > t.md &&
+    grep -q "^| 4 classes (tumour types), He init, 2 steps, ensemble of 2 seeds .* | 1 | PG-CAM, paper rule | 0.700 / 0.800 |" t.md &&
+    grep -q "^| 4 classes (tumour types), He init, 2 steps, ensemble of 3 seeds .* | 1 | PG-CAM, paper rule | 0.600 / 0.500 |" t.md'
 
 expect_ok 'the choice reads the rows of the chain CAM method, and an unknown method is an error' '
     setup && sed -i "s/^pointing_game\t.*/pointing_game\t0.95/" R/types-he-x2-s1/*.ppaper.tsv &&
