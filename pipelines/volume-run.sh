@@ -6,7 +6,7 @@ usage() {
 usage: volume-run.sh [-h] LIST ID|N OUT
 Runs one volume of LIST (a CSV with columns id,image[,seg,label]; relative paths are
 relative to LIST's folder) through the README's chain,
-    pgc-slice | pgc-prep --model | pgc-infer --mirror | pgc-cam --method gradcam | pgc-fuse --blur 3
+    pgc-slice | pgc-prep --model | pgc-infer --mirror | pgc-cam --method gradcam++ | pgc-fuse --blur 3
       | pgc-box --rule product
 and writes OUT/vol/ID/: boxes.tsv (pgc-box --tsv), score.tsv (pgc-score) and
 frames.tsv (pgc-score --per-frame). The volume is named by its id, or by its row
@@ -17,7 +17,7 @@ Settings, from the environment (defaults in brackets):
   MODEL [the shipped models]: a model, or an ensemble's models separated by ':'
     (pgc-infer -m each, pgc-prep --model the first)  SIZE [the model's: pgc-prep --model]
   THREADS [1]  MIRROR [1]: 0 runs pgc-infer without --mirror
-  METHOD [gradcam]: pgc-cam --method (gradcam: the paper's)
+  METHOD [gradcam++]: pgc-cam --method (the chain's, pipelines/Makefile's CHAIN_METHOD)
   BLUR [3]: pgc-fuse --blur (0: none)  RULE [product]: pgc-box --rule, or paper
   FRAC [the rule's]: pgc-box --frac  SCALES [all]  AXIS [axial]  MINFG [0.15]
   EVERY [1]  BIN [the repository's bin/]
@@ -65,7 +65,7 @@ if [ -n "$seg" ]; then src+=(--seg "$seg"); elif [ -n "$label" ]; then src+=(--l
 # Every stage's messages go to the log; the first one that is not the GPU fallback note
 # is what went wrong (the stages after it only saw their input end).
 prep=(--model "${models[0]}") infer=(--threads "${THREADS:-1}") fuse=(--scales "${SCALES:-all}" --drop)
-box=(--rule "${RULE:-product}") cam=(--method "${METHOD:-gradcam}")
+box=(--rule "${RULE:-product}") cam=(--method "${METHOD:-gradcam++}")
 [ -n "${SIZE-}" ] && prep=(--size "$SIZE")
 [ "${MIRROR:-1}" = 1 ] && infer+=(--mirror)
 [ "${BLUR:-3}" != 0 ] && fuse+=(--blur "${BLUR:-3}")
