@@ -42,6 +42,12 @@ typedef struct {
                        * test sets 0 to compare them with the 8-lane paths bit for bit */
 } pgc_cpu_ctx;
 
+/* C = alpha op(A) op(B) + beta C, row-major (ta, tb: 1 transposed), on the context's
+ * threads (cpu_gemm.c): OpenBLAS itself runs on one. */
+void pgc_cpu_sgemm(void *ctx, int ta, int tb, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                   int ldc);
+
 /* Runs fn(arg, lo, hi) over [0, n) on the context's threads. */
 void pgc_cpu_for(void *ctx, size_t n, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);
 

@@ -3,7 +3,6 @@
  * GEMMs big enough to use every core. */
 #include "cpu.h"
 
-#include <cblas.h>
 #include <string.h>
 
 /* Scratch per conv call, in floats: enough for one image, more when images are small. */
@@ -186,7 +185,7 @@ void pgc_cpu_im2col_forward(void *ctx, const pgc_conv_desc *d, const float *x, c
         const float *b = gi == 1 && is_pointwise(d) ? xi : col;
         if (b == col) im2col(ctx, d, gi, xi, col);
         float *out = gi == 1 ? yi : tmp;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout, (int)(gi * hw),
+        pgc_cpu_sgemm(ctx, 0, 0, d->cout, (int)(gi * hw),
                     (int)kk, 1.0f, w, (int)kk, b, (int)(gi * hw), 0.0f, out,
                     (int)(gi * hw));
         if (gi > 1) from_cmajor(ctx, tmp, gi, d->cout, hw, yi);
@@ -206,11 +205,11 @@ void pgc_cpu_im2col_backward_data(void *ctx, const pgc_conv_desc *d, const float
         float *dxi = dx + (size_t)i0 * d->cin * d->h * d->w;
         if (gi > 1) to_cmajor(ctx, dyi, gi, d->cout, hw, tmp);
         if (gi == 1 && is_pointwise(d)) { /* col2im would be dx += col: accumulate in place */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)hw, d->cout,
+            pgc_cpu_sgemm(ctx, 1, 0, (int)kk, (int)hw, d->cout,
                         1.0f, w, (int)kk, dyi, (int)hw, 1.0f, dxi, (int)hw);
             continue;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)(gi * hw), d->cout,
+        pgc_cpu_sgemm(ctx, 1, 0, (int)kk, (int)(gi * hw), d->cout,
                     1.0f, w, (int)kk, gi > 1 ? tmp : dyi, (int)(gi * hw), 0.0f, col,
                     (int)(gi * hw));
         col2im(ctx, d, gi, col, dxi);
@@ -231,7 +230,7 @@ void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
         const float *b = gi == 1 && is_pointwise(d) ? xi : col;
         if (b == col) im2col(ctx, d, gi, xi, col);
         if (gi > 1) to_cmajor(ctx, dyi, gi, d->cout, hw, tmp);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, (int)kk, (int)(gi * hw),
+        pgc_cpu_sgemm(ctx, 0, 1, d->cout, (int)kk, (int)(gi * hw),
                     1.0f, gi > 1 ? tmp : dyi, (int)(gi * hw), b, (int)(gi * hw), 1.0f, dw,
                     (int)kk);
     }
@@ -355,7 +354,7 @@ void pgc_cpu_upconv_forward(void *ctx, const pgc_upconv_desc *d, const float *x,
     float *e = G + (size_t)d->cout * 4 * hw;
     int s = d->shift, r = 1 << s; /* output rows per source row */
     for (int i = 0; i < d->n; i++) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->cout * 4, (int)hw, d->cin,
+        pgc_cpu_sgemm(ctx, 1, 0, d->cout * 4, (int)hw, d->cin,
                     1.0f, w, d->cout * 4, x + (size_t)i * d->cin * hw, (int)hw, 0.0f, G,
                     (int)hw);
         for (int o = 0; o < d->cout; o++) {
@@ -407,10 +406,10 @@ void pgc_cpu_upconv_backward(void *ctx, const pgc_upconv_desc *d, const float *x
         }
         const float *xi = x + (size_t)i * d->cin * hw;
         if (dw)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->cin, d->cout * 4, (int)hw,
+            pgc_cpu_sgemm(ctx, 0, 1, d->cin, d->cout * 4, (int)hw,
                         1.0f, xi, (int)hw, dG, (int)hw, 1.0f, dw, d->cout * 4);
         if (dx)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cin, (int)hw,
+            pgc_cpu_sgemm(ctx, 0, 0, d->cin, (int)hw,
                         d->cout * 4, 1.0f, w, d->cout * 4, dG, (int)hw, 1.0f,
                         dx + (size_t)i * d->cin * hw, (int)hw);
     }
@@ -420,7 +419,7 @@ void pgc_cpu_fc_forward(void *ctx, int n, int k, int m, const float *x, const fl
                         const float *b, float *y)
 {
     for (int i = 0; i < n; i++) memcpy(y + (size_t)i * m, b, sizeof(float) * m);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, k, 1.0f, x, k, w, k, 1.0f, y,
+    pgc_cpu_sgemm(ctx, 0, 1, n, m, k, 1.0f, x, k, w, k, 1.0f, y,
                 m);
 }
 
@@ -428,10 +427,10 @@ void pgc_cpu_fc_backward(void *ctx, int n, int k, int m, const float *x, const f
                          const float *dy, float *dx, float *dw, float *db)
 {
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, m, 1.0f, dy, m, w, k,
+        pgc_cpu_sgemm(ctx, 0, 0, n, k, m, 1.0f, dy, m, w, k,
                     1.0f, dx, k);
     if (dw)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, k, n, 1.0f, dy, m, x, k, 1.0f,
+        pgc_cpu_sgemm(ctx, 1, 0, m, k, n, 1.0f, dy, m, x, k, 1.0f,
                     dw, k);
     if (db)
         for (int i = 0; i < n; i++)

@@ -26,7 +26,7 @@ static void *cpu_create(size_t ws_bytes, int threads)
         free(c);
         return NULL;
     }
-    openblas_set_num_threads(c->threads);
+    openblas_set_num_threads(1); /* the pool splits each GEMM (cpu_gemm.c) */
     return c;
 }
 
