@@ -7,6 +7,14 @@
 
 #include <string.h>
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+/* The kernels' 16-lane paths (cpu_direct.c, cpu_pointwise.c): compiled for AVX-512F
+ * whatever the build targets (x86-64-v3), run only where pgc_cpu_has_avx512 says so,
+ * which the context records (avx512 below). Without this macro there are none. */
+#define PGC_AVX512 __attribute__((target("avx512f")))
+#endif
+
 /* 8 floats at a time through GCC/clang vector extensions: the element-wise loops that
  * -O2 leaves scalar (masked sums, the ReLU mask) vectorise on any target. */
 typedef float pgc_v8 __attribute__((vector_size(32)));

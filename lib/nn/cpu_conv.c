@@ -238,10 +238,10 @@ void pgc_cpu_im2col_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
 
 /* ---- the backend's entries: the direct 3x3 kernel where it applies ---- */
 
-/* Without AVX-512: the direct kernel saves the 9x im2col copy (and col2im's 9x scatter in the backward),
- * which costs about 1/cout of the GEMM's work in each of the three passes: it matters
- * where channels are few. With many channels OpenBLAS's blocked GEMM (AVX-512 where the
- * CPU has it) keeps the lead. Batches of two or more (make bench, 2 threads, quiet:
+/* Without AVX-512: the direct kernel saves the 9x im2col copy (and col2im's 9x scatter in
+ * the backward), which costs about 1/cout of the GEMM's work in each of the three passes:
+ * it matters where channels are few. With many channels OpenBLAS's blocked GEMM keeps
+ * the lead. Batches of two or more (make bench, 2 threads, quiet:
  * batch 8 and the training recipe 45-80% faster): direct where one side has fewer than
  * DIRECT_MAX_C channels. */
 #define DIRECT_MAX_C 128

@@ -17,18 +17,17 @@
 #include <string.h>
 
 #if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
 #define DIRECT_AVX2 1
-/* Where the CPU has AVX-512 the kernels below also run 16 lanes at a time (twice the
- * FMA width on Zen 5, whose 512-bit units are full width), chosen at run time: the
- * build targets x86-64-v3. Each lane sums its output's terms in the 8-lane kernel's
- * order, so both paths give the same bits (tests/unit/nn_fast checks it). */
-#define DIRECT_AVX512 __attribute__((target("avx512f")))
 #endif
+/* Where the CPU has AVX-512 the kernels below also run 16 lanes at a time (PGC_AVX512:
+ * twice the FMA width on Zen 5, whose 512-bit units are full width). In the forward and
+ * backward-data passes each lane sums its output's terms in the 8-lane kernel's order,
+ * so both give the same bits; the filter gradient sums in another order
+ * (tests/unit/nn_fast checks both against im2col + sgemm). */
 
 int pgc_cpu_has_avx512(void)
 {
-#ifdef DIRECT_AVX512
+#ifdef PGC_AVX512
     __builtin_cpu_init(); /* GCC's check includes the OS saving the zmm state */
     return __builtin_cpu_supports("avx512f") != 0;
 #else
@@ -166,9 +165,9 @@ static void block_fwd(const float *xp, size_t cs, int cin, const float *wr, int 
 #endif
 }
 
-#ifdef DIRECT_AVX512
+#ifdef PGC_AVX512
 /* block_fwd over two blocks (OB channels x 2 PB positions) in 16-lane registers */
-DIRECT_AVX512 static void block_fwd16(const float *xp, size_t cs, int cin, const float *wr,
+PGC_AVX512 static void block_fwd16(const float *xp, size_t cs, int cin, const float *wr,
                                       int wp, float *out, size_t ld)
 {
     __m512 a[OB][3];
@@ -224,7 +223,7 @@ static void fwd_part(void *arg, size_t j0, size_t j1)
         if (q1 > l->qr) q1 = l->qr;
         const float *wr = j->wr + ob * j->cin * 9 * OB;
         for (size_t q = q0; q < q1;) {
-#ifdef DIRECT_AVX512
+#ifdef PGC_AVX512
             if (j->avx512 && q + 2 * PB <= q1) {
                 block_fwd16(j->xp + q, l->cs, j->cin, wr, l->wp, &out[0][q - q0], TILE * PB);
                 q += 2 * PB;
@@ -410,7 +409,7 @@ static void bwf_part(void *arg, size_t job0, size_t job1)
     }
 }
 
-#ifdef DIRECT_AVX512
+#ifdef PGC_AVX512
 /* The filter gradient in 16 lanes: lanes are 16 output channels, so that each tap's sum
  * over positions is a plain FMA chain, no lane sums: dyt holds dy transposed (position,
  * 16 channels), and each x value is broadcast from memory into the FMA. FC input channels
@@ -425,7 +424,7 @@ enum { FC = 3, FCHUNK = 512 }; /* positions per pass: dyt's chunk (32 KiB) stays
 #else
 #define NO_PCOM __attribute__((optimize("no-predictive-commoning")))
 #endif
-DIRECT_AVX512 NO_PCOM static void bwf_tile16(const float *const xs[FC], const float *dyt, int wp,
+PGC_AVX512 NO_PCOM static void bwf_tile16(const float *const xs[FC], const float *dyt, int wp,
                                      size_t q0, size_t q1, float *acc)
 {
     __m512 a[FC][9];
@@ -541,7 +540,7 @@ void pgc_cpu_direct_backward_filter(void *ctx, const pgc_conv_desc *d, const flo
                                     const float *dy, float *dw)
 {
     pgc_cpu_ctx *c = ctx;
-#ifdef DIRECT_AVX512
+#ifdef PGC_AVX512
     if (c->avx512) {
         direct_filter16(c, d, x, dy, dw);
         return;

@@ -11,10 +11,6 @@
 
 #include <string.h>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define PW_AVX512 __attribute__((target("avx512f")))
-#endif
 
 enum { PO = 8,       /* output channels per register block */
        PQ = 48,      /* positions per register block (3 vectors of 16) */
@@ -34,10 +30,10 @@ size_t pgc_cpu_pointwise_workspace(const pgc_conv_desc *d)
     return up8((int)cm) * cm + ((size_t)d->h * d->w + PQ - 1) / PQ * PQ * cm;
 }
 
-#ifdef PW_AVX512
+#ifdef PGC_AVX512
 /* out rows (PO, n <= PQ positions) = sum_c wr[c][PO] x[c][0..n) (x packed: the block's
  * PQ positions of each channel in turn, zero past the plane), stored or added */
-PW_AVX512 static void pw_block(const float *x, int cin, const float *wr, float *y,
+PGC_AVX512 static void pw_block(const float *x, int cin, const float *wr, float *y,
                                size_t ldy, int n, int nj, int add)
 {
     __m512 a[PO][3];
@@ -142,7 +138,7 @@ static void pw_apply(void *ctx, const pgc_conv_desc *d, const float *x, const fl
 void pgc_cpu_pointwise_forward(void *ctx, const pgc_conv_desc *d, const float *x,
                                const float *w, float *y)
 {
-#ifdef PW_AVX512
+#ifdef PGC_AVX512
     pw_apply(ctx, d, x, w, y, 0);
 #endif
 }
@@ -150,7 +146,7 @@ void pgc_cpu_pointwise_forward(void *ctx, const pgc_conv_desc *d, const float *x
 void pgc_cpu_pointwise_backward_data(void *ctx, const pgc_conv_desc *d, const float *dy,
                                      const float *w, float *dx)
 {
-#ifdef PW_AVX512
+#ifdef PGC_AVX512
     pw_apply(ctx, d, dy, w, dx, 1);
 #endif
 }

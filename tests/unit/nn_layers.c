@@ -270,34 +270,43 @@ static void maxpool_2x2_takes_the_maximum_and_routes_its_gradient(void)
     pool_case(4, 38, 2, 2, 0); /* 19 outputs a row: eight at a time, then one by one */
 }
 
-/* The 2x2 pool's choice, ties and NaN included, whichever loop a window takes: of the
- * window's a (top left), b, c, d (bottom right), a later one wins when it is larger or
- * NaN, unless the best so far is NaN (the first NaN wins, as in PyTorch). */
-static void maxpool_2x2_breaks_ties_and_nan_by_one_rule(void)
+/* A pool's choice, ties and NaN included, whichever loop a window takes (inside the plane:
+ * without branches, one or eight at a time; on its edge: the bounds-checked loop): in
+ * row-major order over the window's taps that lie in the plane, a later one wins when
+ * larger or NaN, unless the best so far is NaN (the first NaN wins, as in PyTorch). */
+static void pool_ties_case(int h, int w, int k, int stride, int pad)
 {
-    int h = 4, w = 38, ho = 2, wo = 19;
-    pgc_pool_desc d = {1, 1, h, w, ho, wo, 2, 2, 0};
-    float x[4 * 38], y[2 * 19];
-    int idx[2 * 19];
+    int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+    pgc_pool_desc d = {1, 1, h, w, ho, wo, k, stride, pad};
+    float *x = malloc(sizeof(float) * h * w), *y = malloc(sizeof(float) * ho * wo);
+    int *idx = malloc(sizeof(int) * ho * wo);
     pgc_rng r;
     pgc_rng_seed(&r, 5);
     for (int i = 0; i < h * w; i++) { /* few distinct values: ties everywhere, some NaN */
-        unsigned v = pgc_rng_below(&r, 5);
-        x[i] = v == 4 ? NAN : (float)v;
+        unsigned v = pgc_rng_below(&r, 6);
+        x[i] = v == 5 ? NAN : (float)v;
     }
     be->maxpool_forward(ctx, &d, x, y, idx);
     int bad = 0;
     for (int oy = 0; oy < ho; oy++)
         for (int ox = 0; ox < wo; ox++) {
-            int c[4] = {2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox,
-                        (2 * oy + 1) * w + 2 * ox + 1};
-            int bi = c[0];
-            for (int t = 1; t < 4; t++)
-                if (x[bi] == x[bi] && (x[c[t]] > x[bi] || x[c[t]] != x[c[t]])) bi = c[t];
+            int bi = -1;
+            for (int a = 0; a < k; a++)
+                for (int b = 0; b < k; b++) {
+                    int iy = oy * stride - pad + a, ix = ox * stride - pad + b, i = iy * w + ix;
+                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                    if (bi < 0 || (x[bi] == x[bi] && (x[i] > x[bi] || x[i] != x[i]))) bi = i;
+                }
             int o = oy * wo + ox;
             bad += idx[o] != bi || (x[bi] == x[bi] ? y[o] != x[bi] : y[o] == y[o]);
         }
     EXPECT(bad == 0);
+    free(x), free(y), free(idx);
+}
+
+static void maxpool_2x2_breaks_ties_and_nan_by_one_rule(void)
+{
+    pool_ties_case(4, 38, 2, 2, 0); /* 19 outputs a row: eight at a time, then one by one */
 }
 
 static void maxpool_3x3_stride2_pad1_takes_the_maximum_and_routes_its_gradient(void)
@@ -306,37 +315,9 @@ static void maxpool_3x3_stride2_pad1_takes_the_maximum_and_routes_its_gradient(v
     pool_case(12, 41, 3, 2, 1); /* windows on the edges, inside one by one and 8 at a time */
 }
 
-/* The same rule for the 3x3 stride-2 pad-1 pool (resnet50's), whether a window lies inside
- * the plane (taken without branches, one or eight at a time) or on its edge: in row-major order over the window's
- * taps that lie in the plane, a later one wins when larger or NaN, unless the best so far
- * is NaN. */
 static void maxpool_3x3_breaks_ties_and_nan_by_the_same_rule(void)
 {
-    enum { H = 11, W = 40, HO = 6, WO = 20 }; /* rows: 1 edge, 2 x 8 at a time, 2, 1 edge */
-    pgc_pool_desc d = {1, 1, H, W, HO, WO, 3, 2, 1};
-    float x[H * W], y[HO * WO];
-    int idx[HO * WO];
-    pgc_rng r;
-    pgc_rng_seed(&r, 7);
-    for (int i = 0; i < H * W; i++) { /* few distinct values: ties everywhere, some NaN */
-        unsigned v = pgc_rng_below(&r, 6);
-        x[i] = v == 5 ? NAN : (float)v;
-    }
-    be->maxpool_forward(ctx, &d, x, y, idx);
-    int bad = 0;
-    for (int oy = 0; oy < HO; oy++)
-        for (int ox = 0; ox < WO; ox++) {
-            int bi = -1;
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
-                    int iy = 2 * oy - 1 + a, ix = 2 * ox - 1 + b, i = iy * W + ix;
-                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                    if (bi < 0 || (x[bi] == x[bi] && (x[i] > x[bi] || x[i] != x[i]))) bi = i;
-                }
-            int o = oy * WO + ox;
-            bad += idx[o] != bi || (x[bi] == x[bi] ? y[o] != x[bi] : y[o] == y[o]);
-        }
-    EXPECT(bad == 0);
+    pool_ties_case(11, 40, 3, 2, 1); /* rows: 1 edge, 2 x 8 at a time, 2, 1 edge */
 }
 
 /* ---- transposed convolution, with parts read upsampled ---- */
