@@ -48,6 +48,9 @@ typedef struct {
     pgc_pool *pool;   /* for the loops outside OpenBLAS */
     int avx512;       /* 1: the direct kernels' 16-lane paths (the CPU has AVX-512F); a
                        * test sets 0 to compare them with the 8-lane paths bit for bit */
+    float *pack;      /* the 16-lane GEMM's packed B (cpu_gemm16.c), pack_n floats, grown
+                       * to the largest GEMM on first use */
+    size_t pack_n;
 } pgc_cpu_ctx;
 
 /* C = alpha op(A) op(B) + beta C, row-major (ta, tb: 1 transposed), on the context's
@@ -55,6 +58,12 @@ typedef struct {
 void pgc_cpu_sgemm(void *ctx, int ta, int tb, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C,
                    int ldc);
+
+/* C = op(A) B, row-major (ta: A transposed), C overwritten, in 16-lane registers
+ * (cpu_gemm16.c); -1 where it cannot (no AVX-512, no memory for its packing): the caller
+ * then runs OpenBLAS. pgc_cpu_sgemm calls it for the GEMMs of that form. */
+int pgc_cpu_gemm16(void *ctx, int ta, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc);
 
 /* Runs fn(arg, lo, hi) over [0, n) on the context's threads. */
 void pgc_cpu_for(void *ctx, size_t n, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);

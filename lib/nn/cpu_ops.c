@@ -42,6 +42,7 @@ static void cpu_destroy(void *ctx)
     if (!c) return;
     pgc_pool_free(c->pool);
     free(c->ws);
+    free(c->pack);
     free(c);
 }
 

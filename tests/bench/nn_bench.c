@@ -9,11 +9,14 @@
  *   --steps N     exactly N timed steps (after the warm-up step) instead of --seconds:
  *                 fixed work, for instruction counts (valgrind --tool=callgrind)
  *   --no-peak     skip the FMA peak loop (%peak then reads "-")
- *   nn_bench --layer CIN,COUT,SIZE [--batch B --threads T --steps N --impl I --pass P]
- *                 one 3x3 stride-1 pad-1 convolution instead of a network: CPU ms per
- *                 call of each pass (fwd, data, filter) of each implementation (im2col:
- *                 im2col + sgemm, direct: lib/nn/cpu_direct.c, direct8: its 8-lane
- *                 path where the CPU has AVX-512, conv: the backend's choice), N calls each (default 10) after one warm-up call. --impl and
+ *   nn_bench --layer CIN,COUT,SIZE[,K] [--batch B --threads T --steps N --impl I --pass P]
+ *                 one K x K (default 3) stride-1 convolution, padded to keep its size,
+ *                 instead of a network: CPU ms per call of each pass (fwd, data, filter)
+ *                 of each implementation (im2col: im2col + sgemm, direct:
+ *                 lib/nn/cpu_direct.c, direct8: its 8-lane path where the CPU has
+ *                 AVX-512, conv: the backend's choice, im2col8: im2col + OpenBLAS where
+ *                 the CPU has AVX-512, without the 16-lane GEMM), N calls each
+ *                 (default 10) after one warm-up call. --impl and
  *                 --pass run one of them, for instruction counts: perf stat -e
  *                 instructions:u at two --steps, the difference over the extra calls.
  * Each row runs in a child process, so that its peak resident memory (the child's
@@ -184,23 +187,25 @@ static int run(const char *arch, int width, int size, int batch, int mode, int t
 
 /* ---- one convolution layer ---- */
 
-/* direct8: the direct kernel's 8-lane path where the CPU also has the 16-lane one */
-static const char *const IMPLS[] = {"im2col", "direct", "direct8", "conv"};
+/* direct8: the direct kernel's 8-lane path where the CPU also has the 16-lane one;
+ * im2col8: im2col + OpenBLAS there (no 16-lane GEMM) */
+static const char *const IMPLS[] = {"im2col", "direct", "direct8", "conv", "im2col8"};
 static const char *const PASSES[] = {"fwd", "data", "filter"};
 typedef void (*conv_fn)(void *, const pgc_conv_desc *, const float *, const float *, float *);
 
-static int run_layer(int cin, int cout, int size, int batch, int threads, long nsteps,
+static int run_layer(int cin, int cout, int size, int k, int batch, int threads, long nsteps,
                      int impl, int pass)
 {
-    pgc_conv_desc d = {batch, cin, size, size, cout, size, size, 3, 1, 1};
-    static const conv_fn fns[4][3] = {
+    pgc_conv_desc d = {batch, cin, size, size, cout, size, size, k, 1, k / 2};
+    static const conv_fn fns[5][3] = {
         {pgc_cpu_im2col_forward, pgc_cpu_im2col_backward_data, pgc_cpu_im2col_backward_filter},
         {pgc_cpu_direct_forward, pgc_cpu_direct_backward_data, pgc_cpu_direct_backward_filter},
         {pgc_cpu_direct_forward, pgc_cpu_direct_backward_data, pgc_cpu_direct_backward_filter},
-        {pgc_cpu_conv_forward, pgc_cpu_conv_backward_data, pgc_cpu_conv_backward_filter}};
+        {pgc_cpu_conv_forward, pgc_cpu_conv_backward_data, pgc_cpu_conv_backward_filter},
+        {pgc_cpu_im2col_forward, pgc_cpu_im2col_backward_data, pgc_cpu_im2col_backward_filter}};
     size_t nx = (size_t)batch * cin * size * size, ny = (size_t)batch * cout * size * size;
-    size_t nw = (size_t)cout * cin * 9;
-    size_t wa = pgc_cpu_im2col_workspace(&d), wb = pgc_cpu_direct_workspace(&d);
+    size_t nw = (size_t)cout * cin * k * k;
+    size_t wa = pgc_cpu_conv_workspace(&d), wb = pgc_cpu_direct_workspace(&d);
     float *x = malloc(nx * 4), *dx = malloc(nx * 4), *y = malloc(ny * 4), *w = malloc(nw * 4),
           *dw = malloc(nw * 4);
     const pgc_nn_backend *be = pgc_nn_backend_cpu();
@@ -214,14 +219,14 @@ static int run_layer(int cin, int cout, int size, int batch, int threads, long n
     for (size_t i = 0; i < nx; i++) x[i] = (float)pgc_rng_normal(&r), dx[i] = 0;
     for (size_t i = 0; i < ny; i++) y[i] = (float)pgc_rng_normal(&r);
     for (size_t i = 0; i < nw; i++) w[i] = (float)pgc_rng_normal(&r) * 0.1f, dw[i] = 0;
-    printf("layer %d -> %d at %dx%d, batch %d, %d threads (CPU ms per call):", cin, cout, size,
-           size, batch, threads);
+    printf("layer %d -> %d at %dx%d, %dx%d, batch %d, %d threads (CPU ms per call):", cin, cout,
+           size, size, k, k, batch, threads);
     int avx512 = ((pgc_cpu_ctx *)c)->avx512;
-    for (int m = 0; m < 4; m++) {
+    for (int m = 0; m < 5; m++) {
         if (impl >= 0 && m != impl) continue;
         if ((m == 1 || m == 2) && !pgc_cpu_direct_ok(&d)) continue;
-        if (m == 2 && !avx512) continue;
-        ((pgc_cpu_ctx *)c)->avx512 = m == 2 ? 0 : avx512;
+        if ((m == 2 || m == 4) && !avx512) continue;
+        ((pgc_cpu_ctx *)c)->avx512 = m == 2 || m == 4 ? 0 : avx512;
         for (int p = 0; p < 3; p++) {
             if (pass >= 0 && p != pass) continue;
             double c0 = 0;
@@ -299,7 +304,7 @@ int main(int argc, char **argv)
     double secs = 2;
     long nsteps = 0;
     int no_peak = 0;
-    int layer[3] = {0, 0, 0}, impl = -1, pass = -1, batch_set = 0;
+    int layer[4] = {0, 0, 0, 3}, impl = -1, pass = -1, batch_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--arch")) arch = v, i++;
@@ -311,11 +316,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--steps")) nsteps = atol(v), i++;
         else if (!strcmp(a, "--no-peak")) no_peak = 1;
         else if (!strcmp(a, "--layer"))
-            sscanf(v, "%d,%d,%d", &layer[0], &layer[1], &layer[2]), i++;
+            sscanf(v, "%d,%d,%d,%d", &layer[0], &layer[1], &layer[2], &layer[3]), i++;
         else if (!strcmp(a, "--impl") || !strcmp(a, "--pass")) {
             const char *const *names = a[2] == 'i' ? IMPLS : PASSES;
             int *dst = a[2] == 'i' ? &impl : &pass;
-            for (int k = 0; k < (names == IMPLS ? 4 : 3); k++)
+            for (int k = 0; k < (names == IMPLS ? 5 : 3); k++)
                 if (!strcmp(v, names[k])) *dst = k;
             i++;
         }
@@ -328,13 +333,13 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: nn_bench [--arch A --width W --size S --batch B "
                             "--mode infer|cam|train --threads T --seconds X --steps N --no-peak "
-                            "--profile] | --layer CIN,COUT,SIZE [--impl im2col|direct|direct8|conv "
-                            "--pass fwd|data|filter]\n");
+                            "--profile] | --layer CIN,COUT,SIZE[,K] [--impl "
+                            "im2col|direct|direct8|conv|im2col8 --pass fwd|data|filter]\n");
             return 2;
         }
     }
     if (layer[0] > 0 && layer[1] > 0 && layer[2] > 0)
-        return run_layer(layer[0], layer[1], layer[2], batch_set ? batch : 1,
+        return run_layer(layer[0], layer[1], layer[2], layer[3], batch_set ? batch : 1,
                          threads, nsteps ? nsteps : 10, impl, pass);
     int lanes = 0;
     double core = 0;
