@@ -9,7 +9,7 @@
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-/* The kernels' 16-lane paths (cpu_direct.c, cpu_pointwise.c): compiled for AVX-512F
+/* The kernels' 16-lane paths (cpu_direct.c, cpu_pointwise.c, cpu_gemm16.c): compiled for AVX-512F
  * whatever the build targets (x86-64-v3), run only where pgc_cpu_has_avx512 says so,
  * which the context records (avx512 below). Without this macro there are none. */
 #define PGC_AVX512 __attribute__((target("avx512f")))
@@ -46,8 +46,8 @@ typedef struct {
     size_t ws_n;
     int threads;
     pgc_pool *pool;   /* for the loops outside OpenBLAS */
-    int avx512;       /* 1: the direct kernels' 16-lane paths (the CPU has AVX-512F); a
-                       * test sets 0 to compare them with the 8-lane paths bit for bit */
+    int avx512;       /* 1: the 16-lane paths (the CPU has AVX-512F); a test sets 0 to
+                       * compare them with the 8-lane paths and OpenBLAS */
     float *pack;      /* the 16-lane GEMM's packed B (cpu_gemm16.c), pack_n floats, grown
                        * to the largest GEMM on first use */
     size_t pack_n;
@@ -64,6 +64,10 @@ void pgc_cpu_sgemm(void *ctx, int ta, int tb, int M, int N, int K, float alpha,
  * then runs OpenBLAS. pgc_cpu_sgemm calls it for the GEMMs of that form. */
 int pgc_cpu_gemm16(void *ctx, int ta, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc);
+
+/* Below about this many multiply-adds a GEMM runs on the calling thread: waking the
+ * pool costs more than the split brings (both GEMM paths). */
+#define PGC_CPU_SPLIT_MACS 1e6
 
 /* Runs fn(arg, lo, hi) over [0, n) on the context's threads. */
 void pgc_cpu_for(void *ctx, size_t n, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);

@@ -54,12 +54,11 @@ void pgc_cpu_sgemm(void *ctx, int ta, int tb, int M, int N, int K, float alpha,
 {
     pgc_cpu_ctx *c = ctx;
     /* the convolutions' forward and backward-data GEMMs: 16 lanes where the CPU has them */
-    if (!tb && alpha == 1.0f && beta == 0.0f && c && c->avx512 &&
+    if (!tb && alpha == 1.0f && beta == 0.0f &&
         pgc_cpu_gemm16(ctx, ta, M, N, K, A, lda, B, ldb, C, ldc) == 0)
         return;
     int threads = c ? c->threads : 1;
-    /* below about a million multiply-adds a split costs more than it brings */
-    int parts = (double)M * N * K < 1e6 ? 1 : threads;
+    int parts = (double)M * N * K < PGC_CPU_SPLIT_MACS ? 1 : threads;
     gemm_job j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, parts, alpha, beta, A, B, C};
     if (parts <= 1) {
         gemm_part(&j, 0, 1);

@@ -180,7 +180,7 @@ int pgc_cpu_gemm16(void *ctx, int ta, int M, int N, int K, const float *A, int l
     size_t npanels = (nb + pb - 1) / pb, ngroups = ((size_t)M + MG - 1) / MG;
     g16_job g = {ta != 0, M, N, K, nv, nv == 4 ? MR6 : MR8, (size_t)lda, (size_t)ldb, (size_t)ldc,
                  kch, nb, pb, ngroups, A, B, C, c->pack};
-    if ((double)M * N * K < 1e6) { /* as pgc_cpu_sgemm: a split would cost more */
+    if ((double)M * N * K < PGC_CPU_SPLIT_MACS) {
         pack_b_part(&g, 0, nb * kch);
         gemm16_part(&g, 0, npanels * ngroups);
     } else {
