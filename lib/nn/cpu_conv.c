@@ -1,8 +1,7 @@
 /* CPU convolutions: im2col + sgemm (pgc_cpu_sgemm: OpenBLAS, or for the forward's W col
  * and the backward-data's W^T dy the 16-lane GEMM of cpu_gemm16.c where the CPU has
- * AVX-512). Several images
- * share one GEMM when their columns fit the scratch budget, so that the small maps of the
- * deep levels still make GEMMs big enough to use every core. */
+ * AVX-512). Several images share one GEMM when their columns fit the scratch budget, so
+ * that the small maps of the deep levels still make GEMMs big enough to use every core. */
 #include "cpu.h"
 
 #include <string.h>
