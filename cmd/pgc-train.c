@@ -30,6 +30,9 @@ static const char tail[] = "Progress goes to stderr about every 10 s.\n";
 
 typedef struct {
     const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
+    const char *halves_types;
+    int halves;
+    long halves_from;
     int force, width, batch, augment, threads, val_every, ckpt_every, log_every, balance, adv;
     double adv_weight;
     long adv_ramp;
@@ -90,6 +93,21 @@ static void parse_table(int argc, char **argv, opts *o)
          "features collapsed), reached by Ganin's\n"
          "ramp 2 / (1 + exp(-10 p)) - 1, p = step / N, over", NULL},
         {"--adversarial-ramp", CLI_INT, &o->adv_ramp, 1, 1000000000, "N", "steps (default 1000)", NULL},
+        {"--mirror-halves", CLI_INTI, &o->halves, 0, 1024, "N",
+         "N pairs per step (default 0) of same-source tumour-free images:\n"
+         "a tumour image halved at its midline, once with its left half\n"
+         "mirrored onto the right and once the other way. A tumour on one\n"
+         "side is in one of the two twice and in the other not at all;\n"
+         "the one the network finds the more tumorous learns the image's\n"
+         "class, the other none (multiple-instance labels: no box), so\n"
+         "that what the slice shares with its tumour-free half (anatomy,\n"
+         "source) cannot tell its class. The step's batch grows by 2N", NULL},
+        {"--mirror-halves-types", CLI_STRING, &o->halves_types, 0, 0, "LIST",
+         "the classes whose images are halved (default: every tumour\n"
+         "class; leave out types that sit on the midline)", NULL},
+        {"--mirror-halves-from", CLI_INT, &o->halves_from, 0, 1000000000, "STEP",
+         "the first step with pairs (default 0), so that the network\n"
+         "knows some tumour before it labels the pairs", NULL},
         {"--no-augment", CLI_CONST, &o->augment, 0, 0, NULL,
          "no flips, affine jitter or intensity jitter", NULL},
         {"--strong-augment", CLI_CONST, &o->augment, 2, 0, NULL,
@@ -161,6 +179,35 @@ static int parse_classes(const char *s, char *buf, size_t n, const char *names[P
     if (k < 2 || strcmp(names[0], "none"))
         cli_usage("--classes wants at least two names, the first 'none', not '%s'", s);
     return k;
+}
+
+/* The indices of the images whose class --mirror-halves-types names (NULL: every tumour
+ * class), and their count in *n. */
+static size_t *halves_pool(const char *types, const pgc_dataset *ds, const char *const *cname,
+                           int K, size_t *n)
+{
+    int want[PGC_MAX_CLASSES] = {0};
+    if (!types) {
+        for (int k = 1; k < K; k++) want[k] = 1;
+    } else {
+        char buf[PGC_MAX_CLASSES * PGC_CLASS_NAME_MAX];
+        if (strlen(types) >= sizeof buf) cli_usage("--mirror-halves-types: list too long");
+        snprintf(buf, sizeof buf, "%s", types);
+        for (char *tok = buf, *next; tok; tok = next) {
+            next = strchr(tok, ',');
+            if (next) *next++ = 0;
+            int k = 1;
+            while (k < K && strcmp(cname[k], tok)) k++;
+            if (k == K) cli_usage("--mirror-halves-types: '%s' is not a tumour class of --classes", tok);
+            want[k] = 1;
+        }
+    }
+    size_t *pool = malloc((ds->n ? ds->n : 1) * sizeof(size_t)), m = 0;
+    if (!pool) cli_fail("out of memory");
+    for (size_t i = 0; i < ds->n; i++)
+        if (ds->s[i].label > 0 && want[ds->s[i].label]) pool[m++] = i;
+    *n = m;
+    return pool;
 }
 
 /* w[0..K-1] per class, w[K] for tumours of no listed type. */
@@ -378,6 +425,14 @@ int main(int argc, char **argv)
     }
     float cw[PGC_MAX_CLASSES + 1];
     class_weights(o.cw, &ds, cw);
+    size_t nhalves = 0, *hpool = NULL;
+    if (o.halves) {
+        if (o.adv) cli_usage("--mirror-halves and --adversarial-source: one or the other");
+        hpool = halves_pool(o.halves_types, &ds, cname, K, &nhalves);
+        if (!nhalves)
+            cli_fail("cannot train on '%s' with --mirror-halves: no image of the classes halved", o.train);
+    }
+    int B = o.batch + 2 * o.halves; /* the largest batch a step runs */
 
     pgc_net *net;
     if (o.resume) {
@@ -415,11 +470,12 @@ int main(int argc, char **argv)
     long iters = o.iters ? o.iters : o.epochs ? o.epochs * steps_per_epoch : 1000;
 
     size_t hw = (size_t)ds.h * ds.w;
-    float *raw = malloc(hw * sizeof(float)), *x = be->host_alloc(hw * o.batch);
-    float *z = malloc((size_t)K * o.batch * sizeof(float)), *dz = malloc((size_t)K * o.batch * sizeof(float));
+    float *raw = malloc(hw * sizeof(float)), *half = malloc(hw * sizeof(float));
+    float *x = be->host_alloc(hw * B);
+    float *z = malloc((size_t)K * B * sizeof(float)), *dz = malloc((size_t)K * B * sizeof(float));
     size_t *perm = malloc(ds.n * sizeof(size_t));
-    int *lab = malloc(o.batch * sizeof(int));
-    if (!raw || !x || !z || !dz || !perm || !lab) cli_fail("out of memory");
+    int *lab = malloc(B * sizeof(int));
+    if (!raw || !half || !x || !z || !dz || !perm || !lab) cli_fail("out of memory");
     uint64_t perm_epoch = UINT64_MAX;
 
     pgc_balance bal = {0};
@@ -464,10 +520,14 @@ int main(int argc, char **argv)
     for (int k = 0, at = 0; k < K; k++)
         at += snprintf(cws + at, sizeof cws - at, "%s%g", k ? "," : "", cw[k]);
     prep_meta(&ds, prep, sizeof prep);
-    char advmeta[64] = "";
+    char advmeta[1024] = "";
     if (o.adv)
         snprintf(advmeta, sizeof advmeta, "adversarial-source: %g\nadversarial-ramp: %ld\n",
                  o.adv_weight, o.adv_ramp);
+    if (o.halves)
+        snprintf(advmeta, sizeof advmeta, "mirror-halves: %d\nmirror-halves-types: %.600s\n"
+                 "mirror-halves-from: %ld\n", o.halves, o.halves_types ? o.halves_types : "all",
+                 o.halves_from);
     int ml = snprintf(meta, sizeof meta,
                       "arch: %s\nwidth: %d\nclasses: %s\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
                       "class-weights: %s\naugment: %s\nup-init: %s\nthreads: %d\ntrain: %s\n"
@@ -512,10 +572,36 @@ int main(int argc, char **argv)
                 pgc_augment_with(raw, ds.h, ds.w, x + b * hw, &r, o.augment == 2);
             }
         }
+        int pairs = o.halves && t >= o.halves_from ? o.halves : 0, nb = o.batch + 2 * pairs;
+        if (net->n != nb && pgc_net_resize(net, nb, ds.h, ds.w, &e)) cli_die(PGC_ENOMEM, &e);
+        for (int j = 0; j < pairs; j++) {
+            uint64_t k = (uint64_t)t * o.halves + j;
+            pgc_rng r;
+            pgc_rng_seed(&r, mix(o.seed ^ 0x4a1fe5ull, k));
+            size_t idx = hpool[pgc_rng_below(&r, nhalves)];
+            lab[o.batch + 2 * j] = ds.s[idx].label; /* until the forward says which */
+            if (pgc_dataset_get(&ds, idx, raw, &e)) cli_die(PGC_EINPUT, &e);
+            for (int side = 0; side < 2; side++) {
+                float *dst = x + (size_t)(o.batch + 2 * j + side) * hw;
+                pgc_mirror_half(raw, ds.h, ds.w, side, o.augment ? half : dst);
+                /* both halves take the same augmentation: they differ by the half alone */
+                pgc_rng a = r;
+                if (o.augment) pgc_augment_with(half, ds.h, ds.w, dst, &a, o.augment == 2);
+            }
+        }
         float lr = (float)(o.lr * pow(0.1, (double)(t / o.lr_step)));
         pgc_net_forward(net, x, z);
+        for (int j = 0; j < pairs; j++) {
+            /* the pair's more tumorous image takes the class, the other none */
+            int a = o.batch + 2 * j, y = lab[a];
+            double p[2][PGC_MAX_CLASSES];
+            pgc_softmax(z + (size_t)K * a, K, p[0]);
+            pgc_softmax(z + (size_t)K * (a + 1), K, p[1]);
+            int hi = p[1][0] < p[0][0];
+            lab[a + hi] = y, lab[a + !hi] = 0;
+        }
         int correct;
-        double loss = pgc_softmax_xent_k(o.batch, K, z, lab, cw, dz, &correct);
+        double loss = pgc_softmax_xent_k(nb, K, z, lab, cw, dz, &correct);
         if (!isfinite(loss) && pgc_net_status(net, &e)) cli_die(PGC_EINPUT, &e);
         if (!isfinite(loss)) cli_fail("training diverged at step %ld (loss is %g); try a lower --lr", t + 1, loss);
         if (o.adv) {
@@ -532,7 +618,7 @@ int main(int argc, char **argv)
         pgc_net_adam(net, lr);
         loss_sum += loss, loss_rep += loss;
         correct_sum += correct, correct_rep += correct;
-        seen_since_log += o.batch, steps_since_log++, imgs_rep += o.batch, steps_rep++;
+        seen_since_log += nb, steps_since_log++, imgs_rep += nb, steps_rep++;
         long done = net->step;
 
         int do_val = o.val && (done % o.val_every == 0 || done == iters);
@@ -585,7 +671,7 @@ int main(int argc, char **argv)
     pgc_dataset_close(&ds);
     if (o.val) pgc_dataset_close(&vs);
     be->host_free(x);
-    free(raw), free(z), free(dz), free(perm), free(lab), free(grp), free(dom), free(feat),
+    free(raw), free(half), free(hpool), free(z), free(dz), free(perm), free(lab), free(grp), free(dom), free(feat),
         free(dfeat);
     pgc_balance_free(&bal);
     pgc_adversary_free(&adv);

@@ -277,3 +277,40 @@ void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r)
 {
     pgc_augment_with(src, h, w, dst, r, 0);
 }
+
+void pgc_mirror_half(const float *src, int h, int w, int keep_right, float *dst)
+{
+    /* the midline: the column centroid of what stands above the background (the
+     * image's minimum), so that a head off the centre of its frame is still halved */
+    float lo = src[0];
+    for (size_t i = 1; i < (size_t)h * w; i++) lo = src[i] < lo ? src[i] : lo;
+    double sum = 0, sx = 0;
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++) {
+            double v = src[(size_t)i * w + j] - lo;
+            sum += v, sx += v * (j + 0.5);
+        }
+    double cx = sum > 0 ? sx / sum : w / 2.0;
+    for (int i = 0; i < h; i++) {
+        const float *row = src + (size_t)i * w;
+        float *out = dst + (size_t)i * w;
+        for (int j = 0; j < w; j++) {
+            double x = j + 0.5;
+            if ((x >= cx) == (keep_right != 0)) {
+                out[j] = row[j];
+                continue;
+            }
+            /* the kept side's pixel at the mirror position, linear between columns */
+            double p = 2 * cx - x - 0.5;
+            if (p < -0.5 || p > w - 0.5) {
+                out[j] = lo;
+                continue;
+            }
+            int x0 = (int)floor(p);
+            double a = p - x0;
+            int x1 = x0 + 1;
+            x0 = x0 < 0 ? 0 : x0, x1 = x1 >= w ? w - 1 : x1;
+            out[j] = (float)(row[x0] * (1 - a) + row[x1] * a);
+        }
+    }
+}

@@ -78,6 +78,12 @@ void pgc_augment(const float *src, int h, int w, float *dst, pgc_rng *r);
  * what tells one source's scanner and compression from another's (sharpness, texture,
  * contrast) varies, anatomy stays. */
 void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, int strong);
+/* One half of src with its mirror image in place of the other half: the left half
+ * (keep_right 0) or the right one, about the column centroid of what stands above the
+ * image's minimum (the head's midline). A tumour on one side is then in one of the two
+ * halved images twice and in the other not at all: a tumour-free image of the same
+ * source and slice (pgc-train --mirror-halves). src and dst (H, W) must differ. */
+void pgc_mirror_half(const float *src, int h, int w, int keep_right, float *dst);
 
 /* Classification metrics (pgc_metrics, pgc_metrics_compute) live in ../metrics.h, shared
  * with pgc-score. */

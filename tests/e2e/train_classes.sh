@@ -168,6 +168,23 @@ expect_ok 'a resumed adversarial run continues exactly (the head is kept beside 
     cmp full.model resumed.model &&
     '"$TR"' --iters 8 --adversarial-source -o other.model 2>/dev/null && ! cmp -s full.model other.model'
 
+expect_ok '--mirror-halves trains on pairs from the step asked on, records itself and resumes exactly' '
+    '"$TR"' --iters 6 --classes '"$C"' --mirror-halves 1 --mirror-halves-types glioma,meningioma \
+        --mirror-halves-from 2 -o mh.model 2>/dev/null &&
+    grep -qa "mirror-halves: 1" mh.model && grep -qa "mirror-halves-types: glioma,meningioma" mh.model &&
+    grep -qa "mirror-halves-from: 2" mh.model &&
+    '"$TR"' --iters 3 --classes '"$C"' --mirror-halves 1 --mirror-halves-types glioma,meningioma \
+        --mirror-halves-from 2 --checkpoint mhck -o mh3.model 2>/dev/null &&
+    '"$TR"' --iters 6 --classes '"$C"' --mirror-halves 1 --mirror-halves-types glioma,meningioma \
+        --mirror-halves-from 2 --resume mhck -o mhr.model 2>/dev/null && cmp mh.model mhr.model &&
+    '"$TR"' --iters 6 --classes '"$C"' -o plain.model 2>/dev/null &&
+    ! cmp -s <(grep -av "^mirror" mh.model) <(grep -av "^mirror" plain.model)'
+expect_exit 2 '--mirror-halves-types names tumour classes of --classes' \
+    "$TR --classes $C --mirror-halves 1 --mirror-halves-types astrocytoma -o x.model"
+expect_exit 2 '--mirror-halves-types cannot name none' \
+    "$TR --classes $C --mirror-halves 1 --mirror-halves-types none -o x.model"
+expect_exit 2 '--mirror-halves and --adversarial-source: one or the other' \
+    "$TR --classes $C --mirror-halves 1 --adversarial-source -o x.model"
 expect_exit 1 '--adversarial-source on images of one source is refused' \
     "pgc-train syn.pgc --width 2 --batch 4 --threads 1 --iters 2 --adversarial-source -o x.model"
 expect_exit 2 '--class with a name the model lacks is a usage error' \

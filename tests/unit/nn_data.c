@@ -213,6 +213,38 @@ static void balanced_draws_weigh_classes_and_then_sources_alike(void)
     unlink(path);
 }
 
+/* A head off the centre of its frame (a bright block over columns 10..29 of 48, a spot
+ * and a hole on its right side) is halved at its own midline, column 20: the kept half stays as
+ * it was, the other is its mirror image, so the spot is in the right-kept image twice
+ * and in the left-kept one not at all. */
+static void mirrored_halves_split_the_head_at_its_midline(void)
+{
+    enum { H = 16, W = 48 };
+    static float src[H * W], left[H * W], right[H * W];
+    for (int i = 0; i < H; i++)
+        for (int j = 10; j < 30; j++) src[i * W + j] = 0.5f;
+    src[8 * W + 25] = 1; /* the "tumour", right of the midline */
+    src[3 * W + 25] = 0; /* a hole beside it, so that the centroid stays at 20 */
+    pgc_mirror_half(src, H, W, 0, left);
+    pgc_mirror_half(src, H, W, 1, right);
+    float lmax = 0, rmax = 0;
+    for (int i = 0; i < H * W; i++) lmax = left[i] > lmax ? left[i] : lmax;
+    for (int i = 0; i < H * W; i++) rmax = right[i] > rmax ? right[i] : rmax;
+    EXPECT(lmax < 0.6f && rmax == 1);
+    /* the spot's column 25 mirrors to 2 x 20 - 25 - 1 = 14 in pixel indices */
+    EXPECT_NEAR(right[8 * W + 25], 1, 1e-6);
+    EXPECT_NEAR(right[8 * W + 14], 1, 1e-6);
+    for (int i = 0; i < H; i++)
+        for (int j = 0; j < W; j++) {
+            int m = 39 - j; /* the mirror column about 20 (pixel edges) */
+            if (m < 0 || m >= W) continue;
+            EXPECT_NEAR(left[i * W + j], left[i * W + m], 1e-6);
+            EXPECT_NEAR(right[i * W + j], right[i * W + m], 1e-6);
+            if (j < 20) EXPECT(left[i * W + j] == src[i * W + j]);
+            else EXPECT(right[i * W + j] == src[i * W + j]);
+        }
+}
+
 int main(void)
 {
     RUN(metrics_count_a_prediction_as_tumour_at_one_half_and_above);
@@ -225,5 +257,6 @@ int main(void)
     RUN(augmentation_moves_a_bright_spot_only_a_little);
     RUN(the_index_finds_labelled_images_and_reads_them_back);
     RUN(balanced_draws_weigh_classes_and_then_sources_alike);
+    RUN(mirrored_halves_split_the_head_at_its_midline);
     return check_done();
 }
