@@ -67,6 +67,7 @@ rules=(paper:"PG-CAM, paper rule" s1:"Grad-CAM scale 1 (finest), paper rule" s5:
        mproduct:"PG-CAM of the default score, with its mirror image (--mirror), blur 3, product rule"
        ppaper:"PG-CAM by Grad-CAM++ (pgc-cam --method gradcam++) of the default score, --mirror, paper rule"
        pproduct:"PG-CAM by Grad-CAM++ of the default score, --mirror, blur 3, product rule"
+       cproduct:"PG-CAM of scales 3-5 alone (pgc-fuse --scales 3,4,5) by Grad-CAM++ of the default score, --mirror, blur 3, product rule"
        lpaper:"PG-CAM by LayerCAM (pgc-cam --method layercam) of the default score, --mirror, paper rule"
        lproduct:"PG-CAM by LayerCAM of the default score, --mirror, blur 3, product rule")
 # has CONFIG RULE: whether any seed of the config was scored under the rule (the type

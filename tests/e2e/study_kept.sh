@@ -12,7 +12,7 @@ score() {
     local d=$1/$2 r
     mkdir -p "$d"
     for s in $SETS; do for r in paper s1 s5 blur product tpaper tproduct ypaper yproduct spaper sproduct mpaper mproduct \
-            ppaper pproduct lpaper lproduct; do
+            ppaper pproduct lpaper lproduct cproduct; do
         printf 'frames\t10\nframes_boxes\t10\npred_boxes\t10\npointing_game\t%s\niobb_f1\t%s\n' "$3" "$4" > "$d/$s.$r.tsv"
     done; done
     printf 'roc_auc\t%s\ncls_accuracy\t0.9\n' "${5:-0.99}" > "$d/cls.tsv"
