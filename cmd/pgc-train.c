@@ -160,22 +160,31 @@ static void parse(int argc, char **argv, opts *o)
     }
 }
 
-/* "none,a,b": names[] (pointing into buf), their count. */
-static int parse_classes(const char *s, char *buf, size_t n, const char *names[PGC_MAX_CLASSES])
+/* The class names of option opt's list s ("a,b"): names[] (pointing into buf), their
+ * count. Each a distinct name a model file can hold. */
+static int split_names(const char *opt, const char *s, char *buf, size_t n,
+                       const char *names[PGC_MAX_CLASSES])
 {
-    if (strlen(s) >= n) cli_usage("--classes: list too long");
+    if (strlen(s) >= n) cli_usage("%s: list too long", opt);
     snprintf(buf, n, "%s", s);
     int k = 0;
     for (char *tok = buf, *next; tok; tok = next) {
         next = strchr(tok, ',');
         if (next) *next++ = 0;
-        if (k == PGC_MAX_CLASSES) cli_usage("--classes: at most %d classes", PGC_MAX_CLASSES);
+        if (k == PGC_MAX_CLASSES) cli_usage("%s: at most %d classes", opt, PGC_MAX_CLASSES);
         if (!tok[0] || strlen(tok) >= PGC_CLASS_NAME_MAX || strpbrk(tok, " :\n"))
-            cli_usage("--classes wants names separated by commas, not '%s'", s);
+            cli_usage("%s wants names separated by commas, not '%s'", opt, s);
         for (int j = 0; j < k; j++)
-            if (!strcmp(names[j], tok)) cli_usage("--classes names '%s' twice", tok);
+            if (!strcmp(names[j], tok)) cli_usage("%s names '%s' twice", opt, tok);
         names[k++] = tok;
     }
+    return k;
+}
+
+/* "none,a,b": names[] (pointing into buf), their count. */
+static int parse_classes(const char *s, char *buf, size_t n, const char *names[PGC_MAX_CLASSES])
+{
+    int k = split_names("--classes", s, buf, n, names);
     if (k < 2 || strcmp(names[0], "none"))
         cli_usage("--classes wants at least two names, the first 'none', not '%s'", s);
     return k;
@@ -191,14 +200,13 @@ static size_t *halves_pool(const char *types, const pgc_dataset *ds, const char 
         for (int k = 1; k < K; k++) want[k] = 1;
     } else {
         char buf[PGC_MAX_CLASSES * PGC_CLASS_NAME_MAX];
-        if (strlen(types) >= sizeof buf) cli_usage("--mirror-halves-types: list too long");
-        snprintf(buf, sizeof buf, "%s", types);
-        for (char *tok = buf, *next; tok; tok = next) {
-            next = strchr(tok, ',');
-            if (next) *next++ = 0;
+        const char *names[PGC_MAX_CLASSES];
+        int m = split_names("--mirror-halves-types", types, buf, sizeof buf, names);
+        for (int i = 0; i < m; i++) {
             int k = 1;
-            while (k < K && strcmp(cname[k], tok)) k++;
-            if (k == K) cli_usage("--mirror-halves-types: '%s' is not a tumour class of --classes", tok);
+            while (k < K && strcmp(cname[k], names[i])) k++;
+            if (k == K)
+                cli_usage("--mirror-halves-types: '%s' is not a tumour class of --classes", names[i]);
             want[k] = 1;
         }
     }
@@ -520,12 +528,13 @@ int main(int argc, char **argv)
     for (int k = 0, at = 0; k < K; k++)
         at += snprintf(cws + at, sizeof cws - at, "%s%g", k ? "," : "", cw[k]);
     prep_meta(&ds, prep, sizeof prep);
-    char advmeta[1024] = "";
+    char advmeta[1024] = ""; /* the options used against the shortcut, each its keys */
+    int am = 0;
     if (o.adv)
-        snprintf(advmeta, sizeof advmeta, "adversarial-source: %g\nadversarial-ramp: %ld\n",
-                 o.adv_weight, o.adv_ramp);
+        am += snprintf(advmeta, sizeof advmeta, "adversarial-source: %g\nadversarial-ramp: %ld\n",
+                       o.adv_weight, o.adv_ramp);
     if (o.halves)
-        snprintf(advmeta, sizeof advmeta, "mirror-halves: %d\nmirror-halves-types: %.600s\n"
+        snprintf(advmeta + am, sizeof advmeta - am, "mirror-halves: %d\nmirror-halves-types: %.600s\n"
                  "mirror-halves-from: %ld\n", o.halves, o.halves_types ? o.halves_types : "all",
                  o.halves_from);
     int ml = snprintf(meta, sizeof meta,
@@ -584,9 +593,10 @@ int main(int argc, char **argv)
             for (int side = 0; side < 2; side++) {
                 float *dst = x + (size_t)(o.batch + 2 * j + side) * hw;
                 pgc_mirror_half(raw, ds.h, ds.w, side, o.augment ? half : dst);
-                /* both halves take the same augmentation: they differ by the half alone */
-                pgc_rng a = r;
-                if (o.augment) pgc_augment_with(half, ds.h, ds.w, dst, &a, o.augment == 2);
+                if (o.augment) { /* the same draws for both: they differ by the half alone */
+                    pgc_rng a = r;
+                    pgc_augment_with(half, ds.h, ds.w, dst, &a, o.augment == 2);
+                }
             }
         }
         float lr = (float)(o.lr * pow(0.1, (double)(t / o.lr_step)));

@@ -48,7 +48,7 @@ name() {
            allvol) printf ', every volume slice' ;;
            views) printf ", tumour-free slices of every view" ;;
            hist) printf ', pgc-prep --norm hist' ;;
-           halves) printf ', mirrored halves (pgc-train --mirror-halves 2)' ;;
+           halves) printf ', mirrored halves (pgc-train --mirror-halves %s)' "${HALVES_PAIRS:?HALVES_PAIRS unset (pipelines/Makefile exports it)}" ;;
            halves*) printf ', mirrored halves (pgc-train --mirror-halves %s)' "${o#halves}" ;;
            ens[0-9]*) printf ', ensemble of %s seeds (pgc-infer -m A -m B ...; seeds: ensembles)' "${o#ens}" ;;
            x*) printf ', %s steps' "${o#x}" ;;
