@@ -44,7 +44,8 @@ int main(int argc, char **argv)
          "normalising it (default 0: none): the fine scales' 2x2 dot pattern\n"
          "then makes one region, not dozens", NULL},
         {"--drop", CLI_FLAG, &fuse.drop, 0, 0, NULL,
-         "drop the cam.sN records (kept by default, for pgc-render)", NULL},
+         "drop the cam.sN records it fused (kept by default, for\n"
+         "pgc-render); the scales not fused pass through", NULL},
     };
     cli_parse(argc, argv, opts, CLI_NOPTS(opts), head, tail, &input);
     cli_map_frames(input, fuse_one, &fuse);

@@ -4,7 +4,9 @@
 # demo-out/*.png (overlays: slice, PG-CAM heat map, ground truth green, prediction red).
 # The input is made the way the model's training images were (pgc-prep --model), and
 # the maps are those of the slice and of its mirror image (pgc-infer --mirror), by
-# Grad-CAM++ (pgc-cam --method gradcam++: the study's choice for the chain), and the boxes follow the product rule (one a slice; pgc-box --help).
+# Grad-CAM++ (pgc-cam --method gradcam++: the study's choice for the chain), fused over
+# the coarse scales 3-5 (pgc-fuse --scales 3,4,5: the fine ones carry a dot pattern and
+# the skull's edges), and the boxes follow the product rule (one a slice; pgc-box --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BIN:-bin} EX=examples OUT=${OUT:-demo-out}
@@ -17,7 +19,7 @@ rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png
     $B/pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz --seg $EX/volume/tcga_du_7294_seg_slab.nii.gz \
         --axis axial --every 8
-} | $B/pgc-prep --model $MODEL | $B/pgc-infer "${ALL[@]}" --mirror | $B/pgc-cam --method gradcam++ | $B/pgc-fuse --scales all --blur 3 \
+} | $B/pgc-prep --model $MODEL | $B/pgc-infer "${ALL[@]}" --mirror | $B/pgc-cam --method gradcam++ | $B/pgc-fuse --scales 3,4,5 --blur 3 \
   | $B/pgc-box --rule product | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
 # The same boxes as text (pgc-box --tsv thresholds the same map again) and the scores.
 $B/pgc-box --rule product --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"

@@ -91,20 +91,21 @@ for c in "${configs[@]}"; do
     done
 done
 echo
-# The product chain's CAM method, chosen on the validation split: choose.sh's score
-# (tsv.sh chain_score) of each model scored under all three, and their mean.
+# The product chain's CAM method, chosen on the validation split: tsv.sh chain_score on
+# the map of all five scales (pointing game of the paper rule's rows, product F1) of each
+# model scored under all three methods, and their mean.
 withp=(); for m in "${models[@]}"; do [ -f "$kept/$m/menin_val.ppaper.tsv" ] && withp+=("$m"); done
 if [ ${#withp[@]} -gt 0 ]; then
     echo "### The CAM method of the product chain's map"
     echo
-    echo "choose.sh's score (the mean over the four tumour sources of the pointing game and the product rule's IOBB F1), on the mirrored map of pgc-infer's default score, by the method of pgc-cam:"
+    echo "The mean over the four tumour sources of the pointing game and the product rule's IOBB F1 (choose.sh's score, here on the map of all five scales), on the mirrored map of pgc-infer's default score, by the method of pgc-cam:"
     echo
     echo "| model | Grad-CAM (the paper's) | Grad-CAM++ | LayerCAM |"
     echo "|---|---|---|---|"
     for m in "${withp[@]}"; do
-        echo "| \`$m\` | $(chain_score "$kept" "$m" m) | $(chain_score "$kept" "$m" p) | $(chain_score "$kept" "$m" l) |"
+        echo "| \`$m\` | $(chain_score "$kept" "$m" mpaper mproduct) | $(chain_score "$kept" "$m" ppaper pproduct) | $(chain_score "$kept" "$m" lpaper lproduct) |"
     done
-    for r in m p l; do for m in "${withp[@]}"; do chain_score "$kept" "$m" $r; done |
+    for r in m p l; do for m in "${withp[@]}"; do chain_score "$kept" "$m" ${r}paper ${r}product; done |
         awk '$1 != "NA" { s += $1; n++ } END { printf "%s\n", n ? sprintf("%.4f", s / n) : "NA" }'; done |
         paste -sd'|' | sed 's/|/ | /g; s/^/| mean | /; s/$/ |/'
     echo

@@ -5,15 +5,17 @@ tsv_get() {
     [ -f "$1" ] || { echo "${3-NA}"; return; }
     awk -F'\t' -v k="$2" -v miss="${3-NA}" '$1 == k { v = $2 } END { print (v == "" ? miss : v) }' "$1"
 }
-# The rows of the map the product chain makes (the README's, make demo's): pgc-infer's
-# default score (--class sure for a model of tumour types, the tumour logit for a binary
-# one) with test-time mirroring, pgc-infer --mirror, by the CAM method CHAIN_METHOD
-# (pipelines/Makefile exports it): ROWS{paper,product}, ROWS m for gradcam, p for
-# gradcam++, l for layercam. The same for every model.
-map_rows() {
+# The kept rows of the product chain (the README's, make demo's): pgc-infer's default
+# score (--class sure for a model of tumour types, the tumour logit for a binary one) with
+# test-time mirroring, pgc-infer --mirror, by the CAM method CHAIN_METHOD (pipelines/
+# Makefile exports it). Two words: the paper rule's row on the paper's PG-CAM of that
+# score (every scale, no blur) and the product rule's row on the chain's own map (scales
+# COARSE, blur 3), which is also the map whose pointing game the chain is judged by.
+# Only Grad-CAM++ has rows of the coarse map. The same for every model.
+chain_rows() {
     case ${CHAIN_METHOD:?"CHAIN_METHOD unset (pipelines/Makefile exports it)"} in
-    gradcam) echo m ;; gradcam++) echo p ;; layercam) echo l ;;
-    *) echo "tsv.sh: CHAIN_METHOD '$CHAIN_METHOD' has no study rows" >&2; return 1 ;;
+    gradcam++) echo "ppaper cproduct" ;;
+    *) echo "tsv.sh: CHAIN_METHOD '$CHAIN_METHOD' has no study rows of the coarse scales' map" >&2; return 1 ;;
     esac
 }
 # The study models an evaluated name stands for, one a line: an ensemble's members
@@ -37,15 +39,15 @@ shipped_models() {
     local i=1
     while [ -f "$1/$(shipped_file $i)" ]; do echo "$1/$(shipped_file $i)"; i=$((i + 1)); done
 }
-# The score choose.sh ranks models by, of MODEL's kept scores under RESULTS on the map
-# whose rows are ROWS{paper,product}: the mean over the four tumour sources of the
-# validation split of the pointing game (paper rule) and the product rule's IOBB F1, or
-# NA when a row is missing. Usage: chain_score RESULTS MODEL ROWS
+# The score choose.sh ranks models by, of MODEL's kept scores under RESULTS: the mean
+# over the four tumour sources of the validation split of the pointing game of the map
+# in the rows PG and the IOBB F1 of the rows F1 (RESULTS/MODEL/SET.PG.tsv, SET.F1.tsv),
+# or NA when a row is missing. Usage: chain_score RESULTS MODEL PG F1
 chain_score() {
     local s=0 set pg f1
     for set in menin_val glio_val pit_val br_val; do
-        pg=$(tsv_get "$1/$2/$set.${3}paper.tsv" pointing_game)
-        f1=$(tsv_get "$1/$2/$set.${3}product.tsv" iobb_f1)
+        pg=$(tsv_get "$1/$2/$set.$3.tsv" pointing_game)
+        f1=$(tsv_get "$1/$2/$set.$4.tsv" iobb_f1)
         [ "$pg" = NA ] || [ "$f1" = NA ] && { echo NA; return; }
         s=$(awk -v s="$s" -v a="$pg" -v b="$f1" 'BEGIN { print s + (a + b) / 8 }')
     done
