@@ -31,7 +31,7 @@ static const char tail[] = "Progress goes to stderr about every 10 s.\n";
 typedef struct {
     const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
     const char *halves_types;
-    int halves;
+    int halves, tiles;
     long halves_from;
     int force, width, batch, augment, threads, val_every, ckpt_every, log_every, balance, adv;
     double adv_weight;
@@ -108,6 +108,12 @@ static void parse_table(int argc, char **argv, opts *o)
         {"--mirror-halves-from", CLI_INT, &o->halves_from, 0, 1000000000, "STEP",
          "the first step with pairs (default 0), so that the network\n"
          "knows some tumour before it labels the pairs", NULL},
+        {"--shuffle-tiles", CLI_INTI, &o->tiles, 0, PGC_MAX_TILES, "G",
+         "half the training images cut into a G x G grid of tiles laid out\n"
+         "in a random order (default 0: none; G divides the image size),\n"
+         "so that what a tile holds counts and where it sits in the head\n"
+         "does not: the slice's layout, its level in the head and the\n"
+         "frame's centre cannot tell its class", NULL},
         {"--no-augment", CLI_CONST, &o->augment, 0, 0, NULL,
          "no flips, affine jitter or intensity jitter", NULL},
         {"--strong-augment", CLI_CONST, &o->augment, 2, 0, NULL,
@@ -440,6 +446,8 @@ int main(int argc, char **argv)
         if (!nhalves)
             cli_fail("cannot train on '%s' with --mirror-halves: no image of the classes halved", o.train);
     }
+    if (o.tiles > 1 && (ds.h % o.tiles || ds.w % o.tiles))
+        cli_usage("--shuffle-tiles %d does not divide the images' %d x %d", o.tiles, ds.h, ds.w);
     int B = o.batch + 2 * o.halves; /* the largest batch a step runs */
 
     pgc_net *net;
@@ -534,9 +542,10 @@ int main(int argc, char **argv)
         am += snprintf(advmeta, sizeof advmeta, "adversarial-source: %g\nadversarial-ramp: %ld\n",
                        o.adv_weight, o.adv_ramp);
     if (o.halves)
-        snprintf(advmeta + am, sizeof advmeta - am, "mirror-halves: %d\nmirror-halves-types: %.600s\n"
-                 "mirror-halves-from: %ld\n", o.halves, o.halves_types ? o.halves_types : "all",
-                 o.halves_from);
+        am += snprintf(advmeta + am, sizeof advmeta - am, "mirror-halves: %d\nmirror-halves-types: %.600s\n"
+                       "mirror-halves-from: %ld\n", o.halves, o.halves_types ? o.halves_types : "all",
+                       o.halves_from);
+    if (o.tiles > 1) snprintf(advmeta + am, sizeof advmeta - am, "shuffle-tiles: %d\n", o.tiles);
     int ml = snprintf(meta, sizeof meta,
                       "arch: %s\nwidth: %d\nclasses: %s\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
                       "class-weights: %s\naugment: %s\nup-init: %s\nthreads: %d\ntrain: %s\n"
@@ -579,6 +588,14 @@ int main(int argc, char **argv)
                 pgc_rng r;
                 pgc_rng_seed(&r, mix(o.seed ^ 0xa5a5a5a5ull, k));
                 pgc_augment_with(raw, ds.h, ds.w, x + b * hw, &r, o.augment == 2);
+            }
+            if (o.tiles > 1) { /* a draw of its own, so that the other draws stay as they were */
+                pgc_rng r;
+                pgc_rng_seed(&r, mix(o.seed ^ 0x711e5ull, k));
+                if (pgc_rng_uniform(&r) < 0.5) {
+                    memcpy(raw, x + b * hw, hw * sizeof(float));
+                    pgc_shuffle_tiles(raw, ds.h, ds.w, o.tiles, &r, x + b * hw);
+                }
             }
         }
         int pairs = o.halves && t >= o.halves_from ? o.halves : 0, nb = o.batch + 2 * pairs;

@@ -50,6 +50,7 @@ name() {
            hist) printf ', pgc-prep --norm hist' ;;
            halves) printf ', mirrored halves (pgc-train --mirror-halves %s)' "${HALVES_PAIRS:?HALVES_PAIRS unset (pipelines/Makefile exports it)}" ;;
            halves*) printf ', mirrored halves (pgc-train --mirror-halves %s)' "${o#halves}" ;;
+           tiles*) printf ', tiles shuffled (pgc-train --shuffle-tiles %s)' "${o#tiles}" ;;
            ens[0-9]*) printf ', ensemble of %s seeds (pgc-infer -m A -m B ...; seeds: ensembles)' "${o#ens}" ;;
            x*) printf ', %s steps' "${o#x}" ;;
            w*) printf ', width %s' "${o#w}" ;;

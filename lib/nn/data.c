@@ -314,3 +314,19 @@ void pgc_mirror_half(const float *src, int h, int w, int keep_right, float *dst)
         }
     }
 }
+
+void pgc_shuffle_tiles(const float *src, int h, int w, int g, pgc_rng *r, float *dst)
+{
+    int perm[PGC_MAX_TILES * PGC_MAX_TILES], n = g * g, th = h / g, tw = w / g;
+    for (int i = 0; i < n; i++) perm[i] = i;
+    for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)pgc_rng_below(r, (uint64_t)i + 1), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    for (int t = 0; t < n; t++) { /* tile t of dst is tile perm[t] of src */
+        int si = perm[t] / g * th, sj = perm[t] % g * tw, di = t / g * th, dj = t % g * tw;
+        for (int y = 0; y < th; y++)
+            memcpy(dst + (size_t)(di + y) * w + dj, src + (size_t)(si + y) * w + sj,
+                   (size_t)tw * sizeof *dst);
+    }
+}

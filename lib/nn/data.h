@@ -84,6 +84,13 @@ void pgc_augment_with(const float *src, int h, int w, float *dst, pgc_rng *r, in
  * halved images twice and in the other not at all: a tumour-free image of the same
  * source and slice (pgc-train --mirror-halves). src and dst (H, W) must differ. */
 void pgc_mirror_half(const float *src, int h, int w, int keep_right, float *dst);
+/* src cut into a g x g grid of equal tiles (g divides H and W, 1..PGC_MAX_TILES), laid
+ * out in dst in a random order drawn from r (pgc-train --shuffle-tiles): what a tile
+ * holds stays, where it sits in the head does not, so that the slice's overall layout
+ * (its level in the head, the centre of the frame) cannot tell its class. src and dst
+ * (H, W) must differ. */
+#define PGC_MAX_TILES 16
+void pgc_shuffle_tiles(const float *src, int h, int w, int g, pgc_rng *r, float *dst);
 
 /* Classification metrics (pgc_metrics, pgc_metrics_compute) live in ../metrics.h, shared
  * with pgc-score. */

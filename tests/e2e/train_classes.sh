@@ -179,6 +179,15 @@ expect_ok '--mirror-halves trains on pairs from the step asked on, records itsel
         --mirror-halves-from 2 --resume mhck -o mhr.model 2>/dev/null && cmp mh.model mhr.model &&
     '"$TR"' --iters 6 --classes '"$C"' -o plain.model 2>/dev/null &&
     ! cmp -s <(grep -av "^mirror" mh.model) <(grep -av "^mirror" plain.model)'
+expect_ok '--shuffle-tiles changes the training, records itself and resumes exactly' '
+    '"$TR"' --iters 6 --classes '"$C"' --shuffle-tiles 4 -o st.model 2>/dev/null &&
+    grep -qa "^shuffle-tiles: 4$" st.model &&
+    '"$TR"' --iters 3 --classes '"$C"' --shuffle-tiles 4 --checkpoint stck -o st3.model 2>/dev/null &&
+    '"$TR"' --iters 6 --classes '"$C"' --shuffle-tiles 4 --resume stck -o str.model 2>/dev/null && cmp st.model str.model &&
+    '"$TR"' --iters 6 --classes '"$C"' -o stplain.model 2>/dev/null &&
+    ! cmp -s <(grep -av "^shuffle" st.model) <(grep -av "^shuffle" stplain.model)'
+expect_exit 2 '--shuffle-tiles must divide the image size' "$TR --shuffle-tiles 3 -o x.model"
+expect_exit 2 '--shuffle-tiles takes at most 16 tiles a side' "$TR --shuffle-tiles 32 -o x.model"
 expect_exit 2 '--mirror-halves-types names tumour classes of --classes' \
     "$TR --classes $C --mirror-halves 1 --mirror-halves-types astrocytoma -o x.model"
 expect_exit 2 '--mirror-halves-types cannot name none' \

@@ -245,6 +245,34 @@ static void mirrored_halves_split_the_head_at_its_midline(void)
         }
 }
 
+static void shuffled_tiles_move_whole_tiles_and_keep_every_one(void)
+{
+    enum { H = 32, W = 16, G = 4, TH = H / G, TW = W / G };
+    static float src[H * W], dst[H * W];
+    for (int i = 0; i < H; i++) /* each pixel names its tile and its place in it */
+        for (int j = 0; j < W; j++) src[i * W + j] = (float)((i / TH * G + j / TW) * 1000 + i % TH * 10 + j % TW);
+    pgc_rng r;
+    pgc_rng_seed(&r, 7);
+    pgc_shuffle_tiles(src, H, W, G, &r, dst);
+    int seen[G * G] = {0}, moved = 0;
+    for (int t = 0; t < G * G; t++) {
+        int di = t / G * TH, dj = t % G * TW, from = (int)dst[di * W + dj] / 1000;
+        EXPECT(from >= 0 && from < G * G);
+        if (from < 0 || from >= G * G) return;
+        seen[from]++, moved += from != t;
+        for (int y = 0; y < TH; y++)
+            for (int x = 0; x < TW; x++) /* the whole tile, in its own order */
+                EXPECT(dst[(di + y) * W + dj + x] == (float)(from * 1000 + y * 10 + x));
+    }
+    for (int t = 0; t < G * G; t++) EXPECT(seen[t] == 1);
+    EXPECT(moved > 0);
+    /* the same random state lays the tiles out the same way */
+    static float again[H * W];
+    pgc_rng_seed(&r, 7);
+    pgc_shuffle_tiles(src, H, W, G, &r, again);
+    EXPECT(!memcmp(dst, again, sizeof dst));
+}
+
 int main(void)
 {
     RUN(metrics_count_a_prediction_as_tumour_at_one_half_and_above);
@@ -258,5 +286,6 @@ int main(void)
     RUN(the_index_finds_labelled_images_and_reads_them_back);
     RUN(balanced_draws_weigh_classes_and_then_sources_alike);
     RUN(mirrored_halves_split_the_head_at_its_midline);
+    RUN(shuffled_tiles_move_whole_tiles_and_keep_every_one);
     return check_done();
 }
