@@ -288,7 +288,12 @@ size_t pgc_cpu_conv_workspace(const pgc_conv_desc *d)
  * its 240-position tiles. Forward, 1 thread, CPU ms per call, against the GEMM on the
  * image: 64 -> 256 at 56: 0.76-0.91 vs 1.6; 256 -> 64 at 56: 1.2-1.4 vs 1.3; 128 -> 512
  * at 28: 0.6 vs 1.05; 512 -> 128 at 28: 0.94 vs 1.05; 1024 -> 256 at 14: 1.1-1.3 vs 1.05;
- * 2048 -> 512 at 7: 2.3 vs 1.2. The filter gradient stays a GEMM on the image. */
+ * 2048 -> 512 at 7: 2.3 vs 1.2. The filter gradient stays a GEMM on the image.
+ * Since the 16-lane GEMM (cpu_gemm16.c) the forward takes the kernel only where the
+ * channels grow: where they shrink the GEMM on the image wins (quiet machine, 1 thread,
+ * CPU ms per call, kernel vs GEMM: 256 -> 64 at 56: 1.92 vs 1.34; 256 -> 128 at 56:
+ * 3.56 vs 2.46; 512 -> 128 at 28: 1.41 vs 1.29; 512 -> 256 at 28: 3.05 vs 2.46). The
+ * backward-data pass keeps the kernel: the GEMM that adds into dx is OpenBLAS's. */
 #define POINTWISE_HW 784
 
 static int use_pointwise(const pgc_cpu_ctx *c, const pgc_conv_desc *d)
@@ -300,7 +305,8 @@ void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, con
                           float *y)
 {
     if (use_direct(ctx, d)) pgc_cpu_direct_forward(ctx, d, x, w, y);
-    else if (use_pointwise(ctx, d)) pgc_cpu_pointwise_forward(ctx, d, x, w, y);
+    else if (use_pointwise(ctx, d) && d->cout >= d->cin)
+        pgc_cpu_pointwise_forward(ctx, d, x, w, y);
     else pgc_cpu_im2col_forward(ctx, d, x, w, y);
 }
 
