@@ -19,7 +19,7 @@ rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
     $B/pgc-slice --labels $EX/slices/labels.csv --boxes $EX/slices/boxes.csv $EX/slices/*.png
     $B/pgc-slice $EX/volume/tcga_du_7294_t1c_slab.nii.gz --seg $EX/volume/tcga_du_7294_seg_slab.nii.gz \
         --axis axial --every 8
-} | $B/pgc-prep --model $MODEL | $B/pgc-infer "${ALL[@]}" --mirror | $B/pgc-cam --method gradcam++ | $B/pgc-fuse --scales 3,4,5 --blur 3 \
+} | $B/pgc-prep --model $MODEL | $B/pgc-infer "${ALL[@]}" --mirror | $B/pgc-cam --method gradcam++ | $B/pgc-fuse --scales "$CHAIN_SCALES" --blur 3 \
   | $B/pgc-box --rule product | $B/pgc-render -o "$OUT.tmp" --pass > "$OUT.tmp/result.pgc"
 # The same boxes as text (pgc-box --tsv thresholds the same map again) and the scores.
 $B/pgc-box --rule product --tsv < "$OUT.tmp/result.pgc" > "$OUT.tmp/boxes.tsv"

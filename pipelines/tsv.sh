@@ -5,6 +5,10 @@ tsv_get() {
     [ -f "$1" ] || { echo "${3-NA}"; return; }
     awk -F'\t' -v k="$2" -v miss="${3-NA}" '$1 == k { v = $2 } END { print (v == "" ? miss : v) }' "$1"
 }
+# The scales the product chain fuses (pgc-fuse --scales), chosen on the validation split
+# (pipelines/Makefile's COARSE, make demo and volume-run.sh read it here): the coarse
+# ones, 3-5 of 5; the fine ones carry the 2x2 dot pattern and the skull's edges.
+CHAIN_SCALES=3,4,5
 # The kept rows of the product chain (the README's, make demo's): pgc-infer's default
 # score (--class sure for a model of tumour types, the tumour logit for a binary one) with
 # test-time mirroring, pgc-infer --mirror, by the CAM method CHAIN_METHOD (pipelines/

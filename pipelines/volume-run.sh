@@ -19,7 +19,7 @@ Settings, from the environment (defaults in brackets):
   THREADS [1]  MIRROR [1]: 0 runs pgc-infer without --mirror
   METHOD [gradcam++]: pgc-cam --method (the chain's, pipelines/Makefile's CHAIN_METHOD)
   BLUR [3]: pgc-fuse --blur (0: none)  RULE [product]: pgc-box --rule, or paper
-  FRAC [the rule's]: pgc-box --frac  SCALES [3,4,5]: pgc-fuse --scales (the chain's, COARSE)
+  FRAC [the rule's]: pgc-box --frac  SCALES [3,4,5]: pgc-fuse --scales (the chain's, tsv.sh CHAIN_SCALES)
   AXIS [axial]  MINFG [0.15]
   EVERY [1]  BIN [the repository's bin/]
   KEEP [0]: 1 keeps the final stream as result.pgc (for pgc-render, pgc-score)
@@ -65,7 +65,7 @@ src=(--axis "${AXIS:-axial}" --min-fg "${MINFG:-0.15}" --every "${EVERY:-1}")
 if [ -n "$seg" ]; then src+=(--seg "$seg"); elif [ -n "$label" ]; then src+=(--label "$label"); fi
 # Every stage's messages go to the log; the first one that is not the GPU fallback note
 # is what went wrong (the stages after it only saw their input end).
-prep=(--model "${models[0]}") infer=(--threads "${THREADS:-1}") fuse=(--scales "${SCALES:-3,4,5}" --drop)
+prep=(--model "${models[0]}") infer=(--threads "${THREADS:-1}") fuse=(--scales "${SCALES:-$CHAIN_SCALES}" --drop)
 box=(--rule "${RULE:-product}") cam=(--method "${METHOD:-gradcam++}")
 [ -n "${SIZE-}" ] && prep=(--size "$SIZE")
 [ "${MIRROR:-1}" = 1 ] && infer+=(--mirror)
