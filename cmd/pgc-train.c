@@ -31,7 +31,7 @@ static const char tail[] = "Progress goes to stderr about every 10 s.\n";
 typedef struct {
     const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
     const char *halves_types;
-    int halves, tiles;
+    int halves, tiles, hide;
     long halves_from;
     int force, width, batch, augment, threads, val_every, ckpt_every, log_every, balance, adv;
     double adv_weight;
@@ -75,9 +75,12 @@ static void parse_table(int argc, char **argv, opts *o)
          "auto (inverse frequency per class, default), none, or K\n"
          "weights W0,W1,...", NULL},
         {"--up-init", CLI_STRING, &o->up_init, 0, 0, "I",
-         "he (default) or nearest: transposed convolutions start with\n"
+         "he (default), nearest: transposed convolutions start with\n"
          "equal 2x2 taps (nearest-neighbour upsampling), so that the fine\n"
-         "scales' Grad-CAMs carry no 2x2 dot pattern", NULL},
+         "scales' Grad-CAMs carry no 2x2 dot pattern, or tied: they start\n"
+         "so and stay so (the taps share one gradient: a nearest-neighbour\n"
+         "upsampling and a 1x1 convolution; a resumed run keeps its\n"
+         "checkpoint's choice)", NULL},
         {"--balance", CLI_FLAG, &o->balance, 0, 0, NULL,
          "draw none and tumour images equally often, and within each the\n"
          "data sources (directories of `source`) equally often, so that a\n"
@@ -114,6 +117,12 @@ static void parse_table(int argc, char **argv, opts *o)
          "so that what a tile holds counts and where it sits in the head\n"
          "does not: the slice's layout, its level in the head and the\n"
          "frame's centre cannot tell its class", NULL},
+        {"--hide-patches", CLI_INTI, &o->hide, 0, PGC_MAX_TILES, "G",
+         "hide-and-seek: each training image cut into a G x G grid and\n"
+         "each patch, with probability one half, replaced by the image's\n"
+         "mean (default 0: none; G divides the image size), so that the\n"
+         "class is learnt from every part that shows it, not only the\n"
+         "most telling one", NULL},
         {"--no-augment", CLI_CONST, &o->augment, 0, 0, NULL,
          "no flips, affine jitter or intensity jitter", NULL},
         {"--strong-augment", CLI_CONST, &o->augment, 2, 0, NULL,
@@ -157,8 +166,8 @@ static void parse(int argc, char **argv, opts *o)
     if (!pgc_arch_known(o->arch) || !strcmp(o->arch, "dcfpn-ref"))
         cli_usage("unknown --arch '%s' (known: %s)", o->arch, pgc_arch_list());
     cli_device_check(o->device);
-    if (strcmp(o->up_init, "he") && strcmp(o->up_init, "nearest"))
-        cli_usage("--up-init wants he or nearest, not '%s'", o->up_init);
+    if (strcmp(o->up_init, "he") && strcmp(o->up_init, "nearest") && strcmp(o->up_init, "tied"))
+        cli_usage("--up-init wants he, nearest or tied, not '%s'", o->up_init);
     if (!o->cw) o->cw = o->balance ? "none" : "auto";
     if (!o->threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -448,6 +457,8 @@ int main(int argc, char **argv)
     }
     if (o.tiles > 1 && (ds.h % o.tiles || ds.w % o.tiles))
         cli_usage("--shuffle-tiles %d does not divide the images' %d x %d", o.tiles, ds.h, ds.w);
+    if (o.hide == 1 || (o.hide > 1 && (ds.h % o.hide || ds.w % o.hide)))
+        cli_usage("--hide-patches %d does not cut the images' %d x %d into patches", o.hide, ds.h, ds.w);
     int B = o.batch + 2 * o.halves; /* the largest batch a step runs */
 
     pgc_net *net;
@@ -472,10 +483,18 @@ int main(int argc, char **argv)
             if (o.seed_set && s != o.seed) cli_warn("resuming with the checkpoint's seed %llu", s);
             o.seed = s;
         }
+        /* tied taps are a rule of the whole run, not only of its start */
+        static char up[16];
+        if (pgc_model_meta(&mi, "up-init", up, sizeof up)) {
+            if (strcmp(up, o.up_init)) cli_warn("resuming with the checkpoint's --up-init %s", up);
+            o.up_init = up;
+        }
+        if (!strcmp(o.up_init, "tied") && pgc_net_tie_up(net, &e)) cli_die(PGC_ENOMEM, &e);
         o.arch = net->arch, o.width = net->width;
         pgc_model_info_free(&mi);
     } else {
-        unsigned flags = !strcmp(o.up_init, "nearest") ? PGC_NET_UP_NEAREST : 0;
+        unsigned flags = !strcmp(o.up_init, "nearest") ? PGC_NET_UP_NEAREST
+                         : !strcmp(o.up_init, "tied") ? PGC_NET_UP_TIED : 0;
         if (pgc_net_create_ex(&net, be, o.arch, o.width, K, flags, o.batch, ds.h, ds.w,
                               o.threads, o.seed, &e))
             cli_die(PGC_EINPUT, &e);
@@ -545,7 +564,8 @@ int main(int argc, char **argv)
         am += snprintf(advmeta + am, sizeof advmeta - am, "mirror-halves: %d\nmirror-halves-types: %.600s\n"
                        "mirror-halves-from: %ld\n", o.halves, o.halves_types ? o.halves_types : "all",
                        o.halves_from);
-    if (o.tiles > 1) snprintf(advmeta + am, sizeof advmeta - am, "shuffle-tiles: %d\n", o.tiles);
+    if (o.tiles > 1) am += snprintf(advmeta + am, sizeof advmeta - am, "shuffle-tiles: %d\n", o.tiles);
+    if (o.hide) snprintf(advmeta + am, sizeof advmeta - am, "hide-patches: %d\n", o.hide);
     int ml = snprintf(meta, sizeof meta,
                       "arch: %s\nwidth: %d\nclasses: %s\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
                       "class-weights: %s\naugment: %s\nup-init: %s\nthreads: %d\ntrain: %s\n"
@@ -596,6 +616,11 @@ int main(int argc, char **argv)
                     memcpy(raw, x + b * hw, hw * sizeof(float));
                     pgc_shuffle_tiles(raw, ds.h, ds.w, o.tiles, &r, x + b * hw);
                 }
+            }
+            if (o.hide) { /* its own draw too */
+                pgc_rng r;
+                pgc_rng_seed(&r, mix(o.seed ^ 0x41de5eeull, k));
+                pgc_hide_patches(x + b * hw, ds.h, ds.w, o.hide, &r);
             }
         }
         int pairs = o.halves && t >= o.halves_from ? o.halves : 0, nb = o.batch + 2 * pairs;

@@ -39,7 +39,8 @@ name() {
     *) local w; IFS=- read -ra w <<< "$1"
        printf '%s, %s' "$(case ${w[0]} in types) echo "4 classes (tumour types)" ;;
                               figtypes) echo "tumour types, figshare slices alone" ;; *) echo binary ;; esac)" \
-           "$( [ "${w[1]}" = nearest ] && echo "nearest-neighbour upsampling init" || echo "He init")"
+           "$(case ${w[1]} in nearest) echo "nearest-neighbour upsampling init" ;;
+                              tied) echo "nearest-neighbour upsampling, tied through training" ;; *) echo "He init" ;; esac)"
        for o in "${w[@]:2}"; do
            case $o in
            adv) printf ", adversarial source head" ;;
@@ -51,6 +52,7 @@ name() {
            halves) printf ', mirrored halves (pgc-train --mirror-halves %s)' "${HALVES_PAIRS:?HALVES_PAIRS unset (pipelines/Makefile exports it)}" ;;
            halves*) printf ', mirrored halves (pgc-train --mirror-halves %s)' "${o#halves}" ;;
            tiles*) printf ', tiles shuffled (pgc-train --shuffle-tiles %s)' "${o#tiles}" ;;
+           hide*) printf ', hide-and-seek (pgc-train --hide-patches %s)' "${o#hide}" ;;
            ens[0-9]*) printf ', ensemble of %s seeds (pgc-infer -m A -m B ...; seeds: ensembles)' "${o#ens}" ;;
            x*) printf ', %s steps' "${o#x}" ;;
            w*) printf ', width %s' "${o#w}" ;;

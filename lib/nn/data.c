@@ -330,3 +330,21 @@ void pgc_shuffle_tiles(const float *src, int h, int w, int g, pgc_rng *r, float 
                    (size_t)tw * sizeof *dst);
     }
 }
+
+int pgc_hide_patches(float *img, int h, int w, int g, pgc_rng *r)
+{
+    size_t hw = (size_t)h * w;
+    double sum = 0;
+    for (size_t i = 0; i < hw; i++) sum += img[i];
+    /* the mean keeps a layer's expected input alike in training and in use (the paper's
+     * argument), where zero would be a patch of background */
+    float mean = (float)(sum / (double)hw);
+    int th = h / g, tw = w / g, hidden = 0;
+    for (int t = 0; t < g * g; t++) {
+        if (pgc_rng_uniform(r) >= 0.5) continue;
+        hidden++;
+        for (int y = t / g * th; y < (t / g + 1) * th; y++)
+            for (int x = t % g * tw; x < (t % g + 1) * tw; x++) img[(size_t)y * w + x] = mean;
+    }
+    return hidden;
+}

@@ -91,6 +91,12 @@ void pgc_mirror_half(const float *src, int h, int w, int keep_right, float *dst)
  * (H, W) must differ. */
 #define PGC_MAX_TILES 16
 void pgc_shuffle_tiles(const float *src, int h, int w, int g, pgc_rng *r, float *dst);
+/* Hide-and-seek (Singh and Lee 2017; pgc-train --hide-patches): img (H, W) cut into a
+ * g x g grid (g divides H and W, 2..PGC_MAX_TILES) and each patch, with probability
+ * one half drawn from r, replaced in place by the image's mean. Whatever the most telling
+ * part of a slice is, it is sometimes hidden, so the class must be found in every part
+ * that shows it (the tumour as well as the slice's layout). Returns the patches hidden. */
+int pgc_hide_patches(float *img, int h, int w, int g, pgc_rng *r);
 
 /* Classification metrics (pgc_metrics, pgc_metrics_compute) live in ../metrics.h, shared
  * with pgc-score. */

@@ -88,6 +88,12 @@ static int param(pgc_net *net, const char *name, int rank, const int *dims, int 
     return net->npar++;
 }
 
+/* A 2x2 transposed convolution's weight, (Cin, Cout, 2, 2): the decoder's upsampling. */
+static int is_up_weight(const pgc_param *p)
+{
+    return p->rank == 4 && p->dims[2] == 2 && strstr(p->name, ".up.") != NULL;
+}
+
 static int param1(pgc_net *net, const char *prefix, const char *suffix, int c, int stat)
 {
     char name[PGC_NAME_MAX];
@@ -476,7 +482,7 @@ static int param_init_all(pgc_net *net, unsigned long long seed, pgc_err *e)
             for (size_t j = 0; j < p->count; j++) dst[j] = (float)((2 * pgc_rng_uniform(&r) - 1) * b);
         } else {
             /* He normal; a transposed conv's output pixel reads Cin inputs through one tap */
-            int is_up = p->dims[2] == 2 && strstr(p->name, ".up.") != NULL;
+            int is_up = is_up_weight(p);
             double fan = is_up ? p->dims[0] : (double)p->dims[1] * p->dims[2] * p->dims[3];
             double sd = sqrt(2.0 / fan);
             for (size_t j = 0; j < p->count; j++) dst[j] = (float)(pgc_rng_normal(&r) * sd);
@@ -533,7 +539,7 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
     snprintf(net->arch, sizeof net->arch, "%s", arch);
     net->width = width, net->n = n, net->h = h, net->w = w;
     net->nclass = nclass;
-    net->up_nearest = (flags & PGC_NET_UP_NEAREST) != 0;
+    net->up_nearest = (flags & (PGC_NET_UP_NEAREST | PGC_NET_UP_TIED)) != 0;
     net->param_grads = 1;
     net->prune = 1;
     int rc = graph_build(net, e);
@@ -549,6 +555,7 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
         goto fail;
     }
     if ((rc = param_init_all(net, seed, e))) goto fail;
+    if ((flags & PGC_NET_UP_TIED) && (rc = pgc_net_tie_up(net, e))) goto fail;
     *out = net;
     return PGC_OK;
 fail:
@@ -568,6 +575,7 @@ void pgc_net_free(pgc_net *net)
     }
     graph_free(net);
     free(net->par);
+    free(net->tie_buf);
     free(net);
 }
 
@@ -940,8 +948,35 @@ int pgc_net_status(const pgc_net *net, pgc_err *e)
     return why ? pgc_errf(e, PGC_EINPUT, "%s", why) : PGC_OK;
 }
 
+/* Tied upsampling: each transposed convolution's four taps get their mean gradient, so
+ * that Adam, which acts on each value alone, moves equal taps equally and they stay equal. */
+static void tie_up_grads(pgc_net *net)
+{
+    for (int i = 0; i < net->npar; i++) {
+        const pgc_param *p = &net->par[i];
+        if (!is_up_weight(p)) continue;
+        float *g = net->tie_buf;
+        net->be->download(net->ctx, g, net->g + p->off, p->count);
+        for (size_t j = 0; j < p->count; j += 4) /* (Cin, Cout, 2, 2) */
+            g[j] = g[j + 1] = g[j + 2] = g[j + 3] = (g[j] + g[j + 1] + g[j + 2] + g[j + 3]) / 4;
+        net->be->upload(net->ctx, net->g + p->off, g, p->count);
+    }
+}
+
+int pgc_net_tie_up(pgc_net *net, pgc_err *e)
+{
+    size_t most = 0;
+    for (int i = 0; i < net->npar; i++)
+        if (is_up_weight(&net->par[i]) && net->par[i].count > most) most = net->par[i].count;
+    if (!net->tie_buf && !(net->tie_buf = malloc((most ? most : 1) * sizeof(float))))
+        return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    net->up_tied = 1;
+    return PGC_OK;
+}
+
 void pgc_net_adam(pgc_net *net, float lr)
 {
+    if (net->up_tied) tie_up_grads(net);
     net->step++;
     net->be->adam_step(net->ctx, net->np, net->p, net->g, net->m, net->v, lr, 0.9f, 0.999f,
                        1e-8f, net->step);

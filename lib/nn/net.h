@@ -51,6 +51,8 @@ struct pgc_net {
     int width;
     int nclass;           /* outputs of the classifier head (2: none, tumour) */
     int up_nearest;       /* transposed convolutions start as nearest-neighbour copies */
+    int up_tied;          /* ... and stay so: their four taps share one gradient */
+    float *tie_buf;       /* host scratch of the largest upsampling weight (up_tied) */
     int n, h, w;          /* batch and input size the graph is built for */
 
     /* Parameters, declared by the builder in a fixed order. */
@@ -115,13 +117,20 @@ int pgc_net_create(pgc_net **out, const pgc_nn_backend *be, const char *arch, in
 /* The same with nclass classifier outputs (2..PGC_MAX_CLASSES; class 0 is none) and
  * flags: PGC_NET_UP_NEAREST initialises every 2x2 transposed convolution with equal
  * taps, so that each output block starts as a nearest-neighbour copy of a 1x1 map of
- * its input pixel (no checkerboard at the start of training). */
+ * its input pixel (no checkerboard at the start of training); PGC_NET_UP_TIED does so
+ * and keeps the taps equal through training (pgc_net_adam gives the four taps of each
+ * weight their mean gradient): every 2x2 transposed convolution is then a nearest-
+ * neighbour upsampling followed by a 1x1 convolution, and cannot draw a 2x2 pattern. */
 #define PGC_MAX_CLASSES 16
 #define PGC_NET_UP_NEAREST 1u
+#define PGC_NET_UP_TIED 2u
 int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch, int width,
                       int nclass, unsigned flags, int n, int h, int w, int threads,
                       unsigned long long seed, pgc_err *e);
 void pgc_net_free(pgc_net *net);
+/* Ties the net's upsampling from the next pgc_net_adam on (PGC_NET_UP_TIED; for a net
+ * loaded from a checkpoint of a tied run, whose taps are equal already). */
+int pgc_net_tie_up(pgc_net *net, pgc_err *e);
 /* The number of trained values (*np) and running statistics (*ns) of arch at width with
  * nclass outputs, as
  * a model file holds them (unpadded), without allocating them: for checking a file's

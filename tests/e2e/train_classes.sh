@@ -186,6 +186,21 @@ expect_ok '--shuffle-tiles changes the training, records itself and resumes exac
     '"$TR"' --iters 6 --classes '"$C"' --shuffle-tiles 4 --resume stck -o str.model 2>/dev/null && cmp st.model str.model &&
     '"$TR"' --iters 6 --classes '"$C"' -o stplain.model 2>/dev/null &&
     ! cmp -s <(grep -av "^shuffle" st.model) <(grep -av "^shuffle" stplain.model)'
+# Tied taps are a rule of the whole run: a resumed run keeps it from the checkpoint, so
+# resuming without the option gives the model of one uninterrupted run.
+expect_ok '--up-init tied differs from nearest, records itself and a resume keeps the tie' '
+    '"$TR"' --iters 6 --up-init tied -o ti.model 2>/dev/null && grep -qa "^up-init: tied$" ti.model &&
+    '"$TR"' --iters 6 --up-init nearest -o tn.model 2>/dev/null && ! cmp -s ti.model tn.model &&
+    '"$TR"' --iters 3 --up-init tied --checkpoint tick -o ti3.model 2>/dev/null &&
+    '"$TR"' --iters 6 --resume tick -o tir.model 2>/dev/null && cmp ti.model tir.model'
+expect_ok '--hide-patches changes the training, records itself and resumes exactly' '
+    '"$TR"' --iters 6 --classes '"$C"' --hide-patches 4 -o hp.model 2>/dev/null &&
+    grep -qa "^hide-patches: 4$" hp.model &&
+    '"$TR"' --iters 6 --classes '"$C"' -o hp0.model 2>/dev/null && ! cmp -s hp.model hp0.model &&
+    '"$TR"' --iters 3 --classes '"$C"' --hide-patches 4 --checkpoint hpck -o hp3.model 2>/dev/null &&
+    '"$TR"' --iters 6 --classes '"$C"' --hide-patches 4 --resume hpck -o hpr.model 2>/dev/null && cmp hp.model hpr.model'
+expect_exit 2 '--hide-patches must cut the image into patches' "$TR --hide-patches 5 -o x.model"
+expect_exit 2 '--hide-patches 1 would hide the whole image' "$TR --hide-patches 1 -o x.model"
 expect_exit 2 '--shuffle-tiles must divide the image size' "$TR --shuffle-tiles 3 -o x.model"
 expect_exit 2 '--shuffle-tiles takes at most 16 tiles a side' "$TR --shuffle-tiles 32 -o x.model"
 expect_exit 2 '--mirror-halves-types names tumour classes of --classes' \
@@ -200,5 +215,5 @@ expect_exit 2 '--class with a name the model lacks is a usage error' \
     "pgc-infer -m k.model --class astrocytoma < typed.pgc"
 expect_exit 2 '--classes must start with none' "$TR --classes glioma,none -o x.model"
 expect_exit 2 '--classes names a class once' "$TR --classes none,glioma,glioma -o x.model"
-expect_exit 2 '--up-init wants he or nearest' "$TR --up-init bilinear -o x.model"
+expect_exit 2 '--up-init wants he, nearest or tied' "$TR --up-init bilinear -o x.model"
 expect_exit 1 'a class no training image has is refused' "$TR --classes none,astrocytoma,glioma -o x.model"

@@ -245,6 +245,37 @@ static void mirrored_halves_split_the_head_at_its_midline(void)
         }
 }
 
+static void hidden_patches_are_whole_patches_of_the_mean_and_about_half(void)
+{
+    enum { H = 32, W = 16, G = 4, TH = H / G, TW = W / G };
+    static float src[H * W], img[H * W], again[H * W];
+    double sum = 0;
+    for (int i = 0; i < H * W; i++) sum += src[i] = (float)(i % 7 + 1);
+    const float mean = (float)(sum / (H * W));
+    int total = 0, draws = 0;
+    for (unsigned seed = 1; seed <= 50; seed++) {
+        memcpy(img, src, sizeof img);
+        pgc_rng r;
+        pgc_rng_seed(&r, seed);
+        int hidden = pgc_hide_patches(img, H, W, G, &r), counted = 0;
+        for (int t = 0; t < G * G; t++) {
+            int kept = 1, gone = 1;
+            for (int y = t / G * TH; y < (t / G + 1) * TH; y++)
+                for (int x = t % G * TW; x < (t % G + 1) * TW; x++)
+                    kept &= img[y * W + x] == src[y * W + x], gone &= img[y * W + x] == mean;
+            EXPECT(kept || gone); /* a patch is shown whole or hidden whole */
+            counted += !kept;
+        }
+        EXPECT(counted == hidden);
+        total += hidden, draws += G * G;
+        memcpy(again, src, sizeof again);
+        pgc_rng_seed(&r, seed); /* the same random state hides the same patches */
+        pgc_hide_patches(again, H, W, G, &r);
+        EXPECT(!memcmp(img, again, sizeof img));
+    }
+    EXPECT(total > draws * 0.4 && total < draws * 0.6);
+}
+
 static void shuffled_tiles_move_whole_tiles_and_keep_every_one(void)
 {
     enum { H = 32, W = 16, G = 4, TH = H / G, TW = W / G };
@@ -275,6 +306,7 @@ static void shuffled_tiles_move_whole_tiles_and_keep_every_one(void)
 
 int main(void)
 {
+    RUN(hidden_patches_are_whole_patches_of_the_mean_and_about_half);
     RUN(metrics_count_a_prediction_as_tumour_at_one_half_and_above);
     RUN(auc_counts_ties_as_half);
     RUN(metrics_report_zero_for_zero_over_zero);

@@ -230,6 +230,57 @@ static void nearest_up_init_gives_equal_taps_and_a_k_class_head(void)
     pgc_net_free(nn);
 }
 
+/* Counts the 2x2 transposed-convolution weights whose four taps differ. */
+static size_t unequal_taps(const pgc_net *net)
+{
+    size_t n = 0;
+    for (int i = 0; i < net->npar; i++) {
+        const pgc_param *p = &net->par[i];
+        if (!strstr(p->name, ".up.weight")) continue;
+        const float *w = net->p + p->off;
+        for (size_t j = 0; j < p->count; j += 4)
+            n += !(w[j] == w[j + 1] && w[j] == w[j + 2] && w[j] == w[j + 3]);
+    }
+    return n;
+}
+
+static void tied_up_taps_stay_equal_through_training_and_nearest_ones_part(void)
+{
+    pgc_net *nn, *tied;
+    pgc_err e;
+    EXPECT(pgc_net_create_ex(&nn, pgc_nn_backend_cpu(), "dcfpn", 2, 2, PGC_NET_UP_NEAREST, 2, 32,
+                             32, 1, 5, &e) == 0);
+    EXPECT(pgc_net_create_ex(&tied, pgc_nn_backend_cpu(), "dcfpn", 2, 2, PGC_NET_UP_TIED, 2, 32,
+                             32, 1, 5, &e) == 0);
+    EXPECT(tied->up_tied && !nn->up_tied);
+    EXPECT(!memcmp(nn->p, tied->p, sizeof(float) * nn->np)); /* one start */
+    float *w0 = malloc(sizeof(float) * tied->np);
+    memcpy(w0, tied->p, sizeof(float) * tied->np);
+    float x[2 * 32 * 32], z[4], dz[4];
+    int labels[2] = {1, 0};
+    for (int step = 0; step < 3; step++) {
+        fill_normal(x, 2 * 32 * 32, 20 + step, 1);
+        pgc_net *nets[2] = {nn, tied};
+        for (int k = 0; k < 2; k++) {
+            nets[k]->train = 1;
+            pgc_net_forward(nets[k], x, z);
+            pgc_softmax_xent(2, z, labels, NULL, dz, NULL);
+            pgc_net_backward(nets[k], dz);
+            pgc_net_adam(nets[k], 1e-2f);
+        }
+    }
+    EXPECT(unequal_taps(nn) > 0);   /* without the tie the taps part at the first step */
+    EXPECT(unequal_taps(tied) == 0);
+    int up = pgc_net_param_find(tied, "dec1.up.weight"), moved = 0;
+    EXPECT(up >= 0);
+    for (size_t j = 0; up >= 0 && j < tied->par[up].count; j++)
+        moved += tied->p[tied->par[up].off + j] != w0[tied->par[up].off + j];
+    EXPECT(moved > 0);
+    free(w0);
+    pgc_net_free(nn);
+    pgc_net_free(tied);
+}
+
 static void unknown_architectures_and_bad_sizes_are_refused(void)
 {
     pgc_net *net;
@@ -249,5 +300,6 @@ int main(void)
     RUN(resizing_keeps_the_parameters);
     RUN(unknown_architectures_and_bad_sizes_are_refused);
     RUN(nearest_up_init_gives_equal_taps_and_a_k_class_head);
+    RUN(tied_up_taps_stay_equal_through_training_and_nearest_ones_part);
     return check_done();
 }
