@@ -45,6 +45,18 @@ typedef struct {
 
 /* The options table; the defaults stand in opts before it is read. NULL or 0 marks what
  * a resumed checkpoint decides unless it is given. */
+/* --up-init's names and the net flags each one means: the one list of the choice */
+static const struct { const char *name; unsigned flags; } up_inits[] = {
+    {"he", 0}, {"nearest", PGC_NET_UP_NEAREST}, {"tied", PGC_NET_UP_TIED}};
+
+/* The flags of an --up-init name, or -1 for a name not in up_inits. */
+static long up_init_flags(const char *name)
+{
+    for (size_t i = 0; i < sizeof up_inits / sizeof *up_inits; i++)
+        if (!strcmp(name, up_inits[i].name)) return up_inits[i].flags;
+    return -1;
+}
+
 static void parse_table(int argc, char **argv, opts *o)
 {
     const cli_option t[] = {
@@ -166,7 +178,7 @@ static void parse(int argc, char **argv, opts *o)
     if (!pgc_arch_known(o->arch) || !strcmp(o->arch, "dcfpn-ref"))
         cli_usage("unknown --arch '%s' (known: %s)", o->arch, pgc_arch_list());
     cli_device_check(o->device);
-    if (strcmp(o->up_init, "he") && strcmp(o->up_init, "nearest") && strcmp(o->up_init, "tied"))
+    if (up_init_flags(o->up_init) < 0)
         cli_usage("--up-init wants he, nearest or tied, not '%s'", o->up_init);
     if (!o->cw) o->cw = o->balance ? "none" : "auto";
     if (!o->threads) {
@@ -462,6 +474,7 @@ int main(int argc, char **argv)
     int B = o.batch + 2 * o.halves; /* the largest batch a step runs */
 
     pgc_net *net;
+    char resumed_up[16]; /* the checkpoint's --up-init, which o.up_init then names */
     if (o.resume) {
         pgc_model_info mi;
         if (pgc_model_load(o.resume, be, o.batch, ds.h, ds.w, o.threads, &net, &mi, &e))
@@ -484,19 +497,19 @@ int main(int argc, char **argv)
             o.seed = s;
         }
         /* tied taps are a rule of the whole run, not only of its start */
-        static char up[16];
-        if (pgc_model_meta(&mi, "up-init", up, sizeof up)) {
-            if (strcmp(up, o.up_init)) cli_warn("resuming with the checkpoint's --up-init %s", up);
-            o.up_init = up;
+        if (pgc_model_meta(&mi, "up-init", resumed_up, sizeof resumed_up) &&
+            up_init_flags(resumed_up) >= 0) {
+            if (strcmp(resumed_up, o.up_init))
+                cli_warn("resuming with the checkpoint's --up-init %s", resumed_up);
+            o.up_init = resumed_up;
         }
-        if (!strcmp(o.up_init, "tied") && pgc_net_tie_up(net, &e)) cli_die(PGC_ENOMEM, &e);
+        if ((up_init_flags(o.up_init) & PGC_NET_UP_TIED) && pgc_net_tie_up(net, &e))
+            cli_die(PGC_ENOMEM, &e);
         o.arch = net->arch, o.width = net->width;
         pgc_model_info_free(&mi);
     } else {
-        unsigned flags = !strcmp(o.up_init, "nearest") ? PGC_NET_UP_NEAREST
-                         : !strcmp(o.up_init, "tied") ? PGC_NET_UP_TIED : 0;
-        if (pgc_net_create_ex(&net, be, o.arch, o.width, K, flags, o.batch, ds.h, ds.w,
-                              o.threads, o.seed, &e))
+        if (pgc_net_create_ex(&net, be, o.arch, o.width, K, (unsigned)up_init_flags(o.up_init),
+                              o.batch, ds.h, ds.w, o.threads, o.seed, &e))
             cli_die(PGC_EINPUT, &e);
     }
     net->train = 1;

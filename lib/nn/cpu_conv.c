@@ -301,12 +301,17 @@ static int use_pointwise(const pgc_cpu_ctx *c, const pgc_conv_desc *d)
     return c->avx512 && pgc_cpu_pointwise_ok(d) && (size_t)d->h * d->w >= POINTWISE_HW;
 }
 
+/* The forward takes the kernel only where the channels grow (above). */
+static int use_pointwise_forward(const pgc_cpu_ctx *c, const pgc_conv_desc *d)
+{
+    return use_pointwise(c, d) && d->cout >= d->cin;
+}
+
 void pgc_cpu_conv_forward(void *ctx, const pgc_conv_desc *d, const float *x, const float *w,
                           float *y)
 {
     if (use_direct(ctx, d)) pgc_cpu_direct_forward(ctx, d, x, w, y);
-    else if (use_pointwise(ctx, d) && d->cout >= d->cin)
-        pgc_cpu_pointwise_forward(ctx, d, x, w, y);
+    else if (use_pointwise_forward(ctx, d)) pgc_cpu_pointwise_forward(ctx, d, x, w, y);
     else pgc_cpu_im2col_forward(ctx, d, x, w, y);
 }
 

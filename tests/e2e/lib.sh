@@ -38,3 +38,14 @@ fails_with() {
     grep -q -- "$pat" "$T/.err" || return 99
     return $rc
 }
+# outputs_differ A B STREAM: models A and B give different outputs on STREAM (pgc-info's
+# probabilities and map statistics of pgc-infer's frames). Two model files always differ
+# when an option is recorded in one (its metadata, and the header's metadata length), so
+# "the option changed the training" is asked of the outputs. Fails when either model
+# gives no output.
+outputs_differ() {
+    local a b
+    a=$(pgc-infer -m "$1" --threads 1 < "$3" 2>/dev/null | pgc-info) && [ -n "$a" ] &&
+    b=$(pgc-infer -m "$2" --threads 1 < "$3" 2>/dev/null | pgc-info) && [ -n "$b" ] &&
+    [ "$a" != "$b" ]
+}
