@@ -29,7 +29,7 @@ static const char head[] =
 static const char tail[] = "Progress goes to stderr about every 10 s.\n";
 
 typedef struct {
-    const char *train, *out, *arch, *val, *ckpt, *resume, *log, *device, *cw, *classes, *up_init;
+    const char *train, *out, *arch, *val, *ckpt, *resume, *init, *log, *device, *cw, *classes, *up_init;
     const char *halves_types;
     int halves, tiles, hide;
     long halves_from;
@@ -40,7 +40,7 @@ typedef struct {
     int64_t seed_arg; /* -1 until --seed */
     unsigned long long seed;
     double lr;
-    int arch_set, width_set, seed_set;
+    int arch_set, width_set, seed_set, up_init_set;
 } opts;
 
 /* The options table; the defaults stand in opts before it is read. NULL or 0 marks what
@@ -92,7 +92,8 @@ static void parse_table(int argc, char **argv, opts *o)
          "scales' Grad-CAMs carry no 2x2 dot pattern, or tied: they start\n"
          "so and stay so (the taps share one gradient: a nearest-neighbour\n"
          "upsampling and a 1x1 convolution; a resumed run keeps its\n"
-         "checkpoint's choice)", NULL},
+         "checkpoint's choice, and with --init, tied ties a model trained\n"
+         "untied, each 2x2 kernel starting from its taps' mean)", NULL},
         {"--balance", CLI_FLAG, &o->balance, 0, 0, NULL,
          "draw none and tumour images equally often, and within each the\n"
          "data sources (directories of `source`) equally often, so that a\n"
@@ -149,6 +150,12 @@ static void parse_table(int argc, char **argv, opts *o)
         {"--checkpoint-every", CLI_INTI, &o->ckpt_every, 1, 1000000000, "N", "(default 500)", NULL},
         {"--resume", CLI_STRING, &o->resume, 0, 0, "FILE",
          "continue from a checkpoint exactly (its seed and shape win)", NULL},
+        {"--init", CLI_STRING, &o->init, 0, 0, "MODEL",
+         "start from MODEL's weights and batch-norm statistics (fine-tuning,\n"
+         "e.g. at another image size: the network is convolutional); its\n"
+         "architecture, width, classes and upsampling win (but --up-init\n"
+         "tied), while the steps, the learning rate and Adam's moments\n"
+         "start afresh", NULL},
         {"--log", CLI_STRING, &o->log, 0, 0, "FILE.tsv",
          "iteration, loss, train acc, lr, images/s, val metrics", NULL},
         {"--log-every", CLI_INTI, &o->log_every, 1, 1000000000, "N",
@@ -162,7 +169,7 @@ static void parse_table(int argc, char **argv, opts *o)
 
 static void parse(int argc, char **argv, opts *o)
 {
-    *o = (opts){.device = cli_device_default(), .classes = "none,tumour", .up_init = "he",
+    *o = (opts){.device = cli_device_default(), .classes = "none,tumour",
                 .batch = 16, .augment = 1, .threads = 0, .val_every = 500, .ckpt_every = 500,
                 .log_every = 50, .iters = 0, .epochs = 0, .lr_step = 10000, .seed_arg = -1,
                 .lr = 1e-3, .adv_weight = 0.1, .adv_ramp = 1000};
@@ -175,9 +182,12 @@ static void parse(int argc, char **argv, opts *o)
     if (!o->train) cli_usage("no training FILE");
     if (!o->out) cli_usage("no -o MODEL");
     if (o->iters && o->epochs) cli_usage("--iters or --epochs, not both");
+    if (o->init && o->resume) cli_usage("--init or --resume, not both");
     if (!pgc_arch_known(o->arch) || !strcmp(o->arch, "dcfpn-ref"))
         cli_usage("unknown --arch '%s' (known: %s)", o->arch, pgc_arch_list());
     cli_device_check(o->device);
+    o->up_init_set = !!o->up_init;
+    if (!o->up_init) o->up_init = "he";
     if (up_init_flags(o->up_init) < 0)
         cli_usage("--up-init wants he, nearest or tied, not '%s'", o->up_init);
     if (!o->cw) o->cw = o->balance ? "none" : "auto";
@@ -411,8 +421,9 @@ static void distinct_outputs(const opts *o)
         for (int j = i + 1; j < 3; j++)
             if (out[i] && out[j] && same_target(out[i], out[j]))
                 cli_usage("%s '%s' and %s '%s' name one file", opt[i], out[i], opt[j], out[j]);
-    const char *in[3] = {o->train, o->val, o->resume}, *iopt[3] = {"the training set", "--val", "--resume"};
-    for (int i = 0; i < 3; i++)
+    const char *in[4] = {o->train, o->val, o->resume, o->init};
+    const char *iopt[4] = {"the training set", "--val", "--resume", "--init"};
+    for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++) {
             int continued = in[i] == o->resume && out[j] == o->ckpt; /* a checkpoint resumed */
             if (in[i] && out[j] && !continued && same_target(in[i], out[j]))
@@ -474,37 +485,45 @@ int main(int argc, char **argv)
     int B = o.batch + 2 * o.halves; /* the largest batch a step runs */
 
     pgc_net *net;
-    char resumed_up[16]; /* the checkpoint's --up-init, which o.up_init then names */
-    if (o.resume) {
+    char loaded_up[16]; /* the loaded model's --up-init, which o.up_init then names */
+    const char *from = o.resume ? o.resume : o.init;
+    if (from) {
         pgc_model_info mi;
-        if (pgc_model_load(o.resume, be, o.batch, ds.h, ds.w, o.threads, &net, &mi, &e))
+        if (pgc_model_load(from, be, o.batch, ds.h, ds.w, o.threads, &net, &mi, &e))
             cli_die(PGC_EINPUT, &e);
-        if (!mi.checkpoint) cli_fail("cannot resume from '%s': a model, not a checkpoint", o.resume);
-        if (mi.h != ds.h || mi.w != ds.w)
-            cli_fail("cannot resume from '%s': trained at %dx%d, '%s' holds %dx%d", o.resume,
+        const char *verb = o.resume ? "cannot resume from" : "cannot start from";
+        if (o.resume && !mi.checkpoint) cli_fail("cannot resume from '%s': a model, not a checkpoint", from);
+        if (o.init && mi.checkpoint)
+            cli_fail("cannot start from '%s': a checkpoint, which --resume continues", from);
+        /* a resumed run continues at its size; a fine-tuned one may take another */
+        if (o.resume && (mi.h != ds.h || mi.w != ds.w))
+            cli_fail("cannot resume from '%s': trained at %dx%d, '%s' holds %dx%d", from,
                      mi.h, mi.w, o.train, ds.h, ds.w);
         if ((o.arch_set && strcmp(o.arch, mi.arch)) || (o.width_set && o.width != mi.width))
-            cli_fail("cannot resume from '%s': it is %s width %d, not %s width %d", o.resume,
+            cli_fail("%s '%s': it is %s width %d, not %s width %d", verb, from,
                      mi.arch, mi.width, o.arch, o.width);
         for (int k = 0; k < K; k++)
             if (mi.nclass != K || strcmp(mi.classes[k], cname[k]))
-                cli_fail("cannot resume from '%s': its classes differ from --classes %s",
-                         o.resume, o.classes);
+                cli_fail("%s '%s': its classes differ from --classes %s", verb, from, o.classes);
         char buf[64];
-        if (pgc_model_meta(&mi, "seed", buf, sizeof buf)) {
+        if (o.resume && pgc_model_meta(&mi, "seed", buf, sizeof buf)) {
             unsigned long long s = strtoull(buf, NULL, 10);
             if (o.seed_set && s != o.seed) cli_warn("resuming with the checkpoint's seed %llu", s);
             o.seed = s;
         }
-        /* tied taps are a rule of the whole run, not only of its start */
-        if (pgc_model_meta(&mi, "up-init", resumed_up, sizeof resumed_up) &&
-            up_init_flags(resumed_up) >= 0) {
-            if (strcmp(resumed_up, o.up_init))
-                cli_warn("resuming with the checkpoint's --up-init %s", resumed_up);
-            o.up_init = resumed_up;
+        /* tied taps are a rule of the whole run, not only of its start; a model trained
+         * untied may be fine-tuned tied (its taps start from their mean) */
+        if (pgc_model_meta(&mi, "up-init", loaded_up, sizeof loaded_up) &&
+            up_init_flags(loaded_up) >= 0 &&
+            !(o.init && (up_init_flags(o.up_init) & PGC_NET_UP_TIED))) {
+            if (o.up_init_set && strcmp(loaded_up, o.up_init))
+                cli_warn("%s with the %s's --up-init %s", o.resume ? "resuming" : "starting",
+                         o.resume ? "checkpoint" : "model", loaded_up);
+            o.up_init = loaded_up;
         }
         if ((up_init_flags(o.up_init) & PGC_NET_UP_TIED) && pgc_net_tie_up(net, &e))
             cli_die(PGC_ENOMEM, &e);
+        if (o.init) net->step = 0; /* a model's weights, a run of its own */
         o.arch = net->arch, o.width = net->width;
         pgc_model_info_free(&mi);
     } else {
@@ -578,7 +597,8 @@ int main(int argc, char **argv)
                        "mirror-halves-from: %ld\n", o.halves, o.halves_types ? o.halves_types : "all",
                        o.halves_from);
     if (o.tiles > 1) am += snprintf(advmeta + am, sizeof advmeta - am, "shuffle-tiles: %d\n", o.tiles);
-    if (o.hide) snprintf(advmeta + am, sizeof advmeta - am, "hide-patches: %d\n", o.hide);
+    if (o.hide) am += snprintf(advmeta + am, sizeof advmeta - am, "hide-patches: %d\n", o.hide);
+    if (o.init) snprintf(advmeta + am, sizeof advmeta - am, "init: %.600s\n", o.init);
     int ml = snprintf(meta, sizeof meta,
                       "arch: %s\nwidth: %d\nclasses: %s\nseed: %llu\nbatch: %d\nlr: %g\nlr-step: %ld\n"
                       "class-weights: %s\naugment: %s\nup-init: %s\nthreads: %d\ntrain: %s\n"

@@ -55,6 +55,9 @@ name() {
            hide*) printf ', hide-and-seek (pgc-train --hide-patches %s)' "${o#hide}" ;;
            ens[0-9]*) printf ', ensemble of %s seeds (pgc-infer -m A -m B ...; seeds: ensembles)' "${o#ens}" ;;
            x*) printf ', %s steps' "${o#x}" ;;
+           px*) printf ', %s px' "${o#px}" ;;
+           tied) printf ', upsampling tied (pgc-train --up-init tied, each 2x2 kernel from its taps'"'"' mean)' ;;
+           ft*) printf ', then fine-tuned %s steps (pgc-train --init, lr %s)' "${o#ft}" "${FT_LR:?FT_LR unset (pipelines/Makefile exports it)}" ;;
            w*) printf ', width %s' "${o#w}" ;;
            esac
        done

@@ -970,6 +970,18 @@ int pgc_net_tie_up(pgc_net *net, pgc_err *e)
         if (is_up_weight(&net->par[i]) && net->par[i].count > most) most = net->par[i].count;
     if (!net->tie_buf && !(net->tie_buf = malloc((most ? most : 1) * sizeof(float))))
         return pgc_errf(e, PGC_ENOMEM, "out of memory");
+    /* Taps that differ (a model trained untied, fine-tuned tied) start from their mean.
+     * Summed in pairs, four equal taps give their own value back exactly, so a fresh or
+     * resumed tied net is left bit for bit as it was. */
+    for (int i = 0; i < net->npar; i++) {
+        const pgc_param *p = &net->par[i];
+        if (!is_up_weight(p)) continue;
+        float *w = net->tie_buf;
+        net->be->download(net->ctx, w, net->p + p->off, p->count);
+        for (size_t j = 0; j < p->count; j += 4) /* (Cin, Cout, 2, 2) */
+            w[j] = w[j + 1] = w[j + 2] = w[j + 3] = ((w[j] + w[j + 1]) + (w[j + 2] + w[j + 3])) * 0.25f;
+        net->be->upload(net->ctx, net->p + p->off, w, p->count);
+    }
     net->up_tied = 1;
     return PGC_OK;
 }

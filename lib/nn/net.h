@@ -128,8 +128,9 @@ int pgc_net_create_ex(pgc_net **out, const pgc_nn_backend *be, const char *arch,
                       int nclass, unsigned flags, int n, int h, int w, int threads,
                       unsigned long long seed, pgc_err *e);
 void pgc_net_free(pgc_net *net);
-/* Ties the net's upsampling from the next pgc_net_adam on (PGC_NET_UP_TIED; for a net
- * loaded from a checkpoint of a tied run, whose taps are equal already). */
+/* Ties the net's upsampling from the next pgc_net_adam on (PGC_NET_UP_TIED, or a net
+ * loaded from a checkpoint of a tied run): each transposed convolution's four taps are
+ * set to their mean, which leaves equal taps exactly as they are. */
 int pgc_net_tie_up(pgc_net *net, pgc_err *e);
 /* The number of trained values (*np) and running statistics (*ns) of arch at width with
  * nclass outputs, as

@@ -200,6 +200,27 @@ expect_ok '--hide-patches changes the training, records itself and resumes exact
     '"$TR"' --iters 6 --classes '"$C"' -o hp0.model 2>/dev/null && outputs_differ hp.model hp0.model typed.pgc &&
     '"$TR"' --iters 3 --classes '"$C"' --hide-patches 4 --checkpoint hpck -o hp3.model 2>/dev/null &&
     '"$TR"' --iters 6 --classes '"$C"' --hide-patches 4 --resume hpck -o hpr.model 2>/dev/null && cmp hp.model hpr.model'
+# --init fine-tunes: the model's weights are where training starts (a run of the same seed
+# from scratch ends elsewhere), at another image size if need be, and the steps count anew.
+expect_ok '--init fine-tunes a model at another size from its weights, and records it' '
+    pgc-slice --labels "$EX/slices/labels.csv" "$EX"/slices/*.png | pgc-prep --size 48 > t48.pgc &&
+    pgc-train t48.pgc --width 2 --batch 4 --threads 1 --iters 3 --classes '"$C"' --init k.model -o ft.model 2>/dev/null &&
+    grep -qa "^init: k.model$" ft.model && grep -qa "^prep-size: 48$" ft.model &&
+    pgc-train t48.pgc --width 2 --batch 4 --threads 1 --iters 3 --classes '"$C"' -o fs.model 2>/dev/null &&
+    outputs_differ ft.model fs.model t48.pgc && outputs_differ ft.model k.model t48.pgc &&
+    pgc-train t48.pgc --width 2 --batch 4 --threads 1 --iters 2 --classes '"$C"' --init k.model \
+        --checkpoint ftck -o ft2.model 2>/dev/null &&
+    python3 -c "import struct, sys; sys.exit(struct.unpack(\"<Q\", open(\"ftck\", \"rb\").read()[32:40])[0] != 2)"'
+expect_ok '--init --up-init tied ties a model trained untied; otherwise the model'"'"'s choice holds' '
+    pgc-train t48.pgc --width 2 --batch 4 --threads 1 --iters 3 --classes '"$C"' --init k.model \
+        --up-init tied -o ftt.model 2>/dev/null &&
+    grep -qa "^up-init: tied$" ftt.model && grep -qa "^up-init: he$" ft.model &&
+    outputs_differ ftt.model ft.model t48.pgc'
+expect_exit 1 '--init takes a model, not a checkpoint' "$TR --classes $C --init ftck -o x.model"
+expect_exit 1 '--init wants the model of the same classes' "$TR --init k.model -o x.model"
+expect_exit 1 '--init wants the model of the same width' "$TR --classes $C --width 4 --init k.model -o x.model"
+expect_exit 2 '--init or --resume, not both' "$TR --classes $C --init k.model --resume ftck -o x.model"
+expect_exit 2 '--init is never written over' "$TR --classes $C --init k.model -o k.model --force"
 expect_exit 2 '--hide-patches must cut the image into patches' "$TR --hide-patches 5 -o x.model"
 expect_exit 2 '--hide-patches 1 would hide the whole image' "$TR --hide-patches 1 -o x.model"
 expect_exit 2 '--shuffle-tiles must divide the image size' "$TR --shuffle-tiles 3 -o x.model"

@@ -281,6 +281,40 @@ static void tied_up_taps_stay_equal_through_training_and_nearest_ones_part(void)
     pgc_net_free(tied);
 }
 
+/* Tying a net trained untied (pgc-train --init M --up-init tied) starts each 2x2 kernel
+ * from its taps' mean; tying one whose taps are equal changes no bit. */
+static void tying_sets_each_kernel_to_its_taps_mean_and_keeps_equal_taps_exact(void)
+{
+    pgc_net *he, *tied;
+    pgc_err e;
+    EXPECT(pgc_net_create_ex(&he, pgc_nn_backend_cpu(), "dcfpn", 2, 2, 0, 2, 32, 32, 1, 7, &e) == 0);
+    EXPECT(pgc_net_create_ex(&tied, pgc_nn_backend_cpu(), "dcfpn", 2, 2, PGC_NET_UP_TIED, 2, 32,
+                             32, 1, 7, &e) == 0);
+    EXPECT(unequal_taps(he) > 0);
+    float *w0 = malloc(sizeof(float) * he->np), *t0 = malloc(sizeof(float) * tied->np);
+    memcpy(w0, he->p, sizeof(float) * he->np);
+    memcpy(t0, tied->p, sizeof(float) * tied->np);
+    EXPECT(pgc_net_tie_up(he, &e) == 0 && pgc_net_tie_up(tied, &e) == 0);
+    EXPECT(he->up_tied && unequal_taps(he) == 0);
+    EXPECT(!memcmp(t0, tied->p, sizeof(float) * tied->np));
+    size_t other = 0, off = 0;
+    for (int i = 0; i < he->npar; i++) {
+        const pgc_param *p = &he->par[i];
+        const float *a = w0 + p->off, *b = he->p + p->off;
+        if (!strstr(p->name, ".up.weight")) {
+            other += memcmp(a, b, sizeof(float) * p->count) != 0;
+            continue;
+        }
+        for (size_t j = 0; j < p->count; j += 4)
+            off += fabsf(b[j] - (a[j] + a[j + 1] + a[j + 2] + a[j + 3]) / 4) > 1e-6f;
+    }
+    EXPECT(other == 0 && off == 0);
+    free(w0);
+    free(t0);
+    pgc_net_free(he);
+    pgc_net_free(tied);
+}
+
 static void unknown_architectures_and_bad_sizes_are_refused(void)
 {
     pgc_net *net;
@@ -301,5 +335,6 @@ int main(void)
     RUN(unknown_architectures_and_bad_sizes_are_refused);
     RUN(nearest_up_init_gives_equal_taps_and_a_k_class_head);
     RUN(tied_up_taps_stay_equal_through_training_and_nearest_ones_part);
+    RUN(tying_sets_each_kernel_to_its_taps_mean_and_keeps_equal_taps_exact);
     return check_done();
 }
