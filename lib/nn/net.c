@@ -949,17 +949,20 @@ int pgc_net_status(const pgc_net *net, pgc_err *e)
 }
 
 /* Tied upsampling: each transposed convolution's four taps get their mean gradient, so
- * that Adam, which acts on each value alone, moves equal taps equally and they stay equal. */
-static void tie_up_grads(pgc_net *net)
+ * that Adam, which acts on each value alone, moves equal taps equally and they stay equal.
+ * Sets each transposed-convolution kernel's four taps, in the parameter-shaped array
+ * vals (the weights or their gradients, on the backend), to their mean. Summed in pairs,
+ * four equal taps give their own value back exactly. */
+static void taps_to_mean(pgc_net *net, float *vals)
 {
     for (int i = 0; i < net->npar; i++) {
         const pgc_param *p = &net->par[i];
         if (!is_up_weight(p)) continue;
-        float *g = net->tie_buf;
-        net->be->download(net->ctx, g, net->g + p->off, p->count);
+        float *t = net->tie_buf;
+        net->be->download(net->ctx, t, vals + p->off, p->count);
         for (size_t j = 0; j < p->count; j += 4) /* (Cin, Cout, 2, 2) */
-            g[j] = g[j + 1] = g[j + 2] = g[j + 3] = (g[j] + g[j + 1] + g[j + 2] + g[j + 3]) / 4;
-        net->be->upload(net->ctx, net->g + p->off, g, p->count);
+            t[j] = t[j + 1] = t[j + 2] = t[j + 3] = ((t[j] + t[j + 1]) + (t[j + 2] + t[j + 3])) * 0.25f;
+        net->be->upload(net->ctx, vals + p->off, t, p->count);
     }
 }
 
@@ -970,25 +973,16 @@ int pgc_net_tie_up(pgc_net *net, pgc_err *e)
         if (is_up_weight(&net->par[i]) && net->par[i].count > most) most = net->par[i].count;
     if (!net->tie_buf && !(net->tie_buf = malloc((most ? most : 1) * sizeof(float))))
         return pgc_errf(e, PGC_ENOMEM, "out of memory");
-    /* Taps that differ (a model trained untied, fine-tuned tied) start from their mean.
-     * Summed in pairs, four equal taps give their own value back exactly, so a fresh or
-     * resumed tied net is left bit for bit as it was. */
-    for (int i = 0; i < net->npar; i++) {
-        const pgc_param *p = &net->par[i];
-        if (!is_up_weight(p)) continue;
-        float *w = net->tie_buf;
-        net->be->download(net->ctx, w, net->p + p->off, p->count);
-        for (size_t j = 0; j < p->count; j += 4) /* (Cin, Cout, 2, 2) */
-            w[j] = w[j + 1] = w[j + 2] = w[j + 3] = ((w[j] + w[j + 1]) + (w[j + 2] + w[j + 3])) * 0.25f;
-        net->be->upload(net->ctx, net->p + p->off, w, p->count);
-    }
+    /* taps that differ (a model trained untied, fine-tuned tied) start from their mean;
+     * a fresh or resumed tied net's are equal, and stay bit for bit as they were */
+    taps_to_mean(net, net->p);
     net->up_tied = 1;
     return PGC_OK;
 }
 
 void pgc_net_adam(pgc_net *net, float lr)
 {
-    if (net->up_tied) tie_up_grads(net);
+    if (net->up_tied) taps_to_mean(net, net->g);
     net->step++;
     net->be->adam_step(net->ctx, net->np, net->p, net->g, net->m, net->v, lr, 0.9f, 0.999f,
                        1e-8f, net->step);

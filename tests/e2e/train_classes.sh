@@ -216,11 +216,16 @@ expect_ok '--init --up-init tied ties a model trained untied; otherwise the mode
         --up-init tied -o ftt.model 2>/dev/null &&
     grep -qa "^up-init: tied$" ftt.model && grep -qa "^up-init: he$" ft.model &&
     outputs_differ ftt.model ft.model t48.pgc'
-expect_exit 1 '--init takes a model, not a checkpoint' "$TR --classes $C --init ftck -o x.model"
-expect_exit 1 '--init wants the model of the same classes' "$TR --init k.model -o x.model"
-expect_exit 1 '--init wants the model of the same width' "$TR --classes $C --width 4 --init k.model -o x.model"
-expect_exit 2 '--init or --resume, not both' "$TR --classes $C --init k.model --resume ftck -o x.model"
-expect_exit 2 '--init is never written over' "$TR --classes $C --init k.model -o k.model --force"
+expect_exit 1 '--init takes a model, not a checkpoint' \
+    "fails_with \"cannot start from 'ftck': a checkpoint\" $TR --classes $C --init ftck -o x.model"
+expect_exit 1 '--init wants the model of the same classes' \
+    "fails_with \"cannot start from 'k.model': its classes differ\" $TR --init k.model -o x.model"
+expect_exit 1 '--init wants the model of the same width' \
+    "fails_with \"cannot start from 'k.model': it is dcfpn width 2, not dcfpn width 4\" $TR --classes $C --width 4 --init k.model -o x.model"
+expect_exit 2 '--init or --resume, not both' \
+    "fails_with \"--init or --resume\" $TR --classes $C --init k.model --resume ftck -o x.model"
+expect_exit 2 '--init is never written over' \
+    "fails_with \"would be written over --init\" $TR --classes $C --init k.model -o k.model --force"
 expect_exit 2 '--hide-patches must cut the image into patches' "$TR --hide-patches 5 -o x.model"
 expect_exit 2 '--hide-patches 1 would hide the whole image' "$TR --hide-patches 1 -o x.model"
 expect_exit 2 '--shuffle-tiles must divide the image size' "$TR --shuffle-tiles 3 -o x.model"
